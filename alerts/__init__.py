@@ -1,0 +1,1 @@
+"""Clinical rules over stored readings: thresholds (and, later, trends and gaps) -> alert episodes."""

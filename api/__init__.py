@@ -1,0 +1,1 @@
+"""FastAPI application: readings, worklist, and (later) pairing, charts, FHIR."""

@@ -1,0 +1,127 @@
+"""Wire contract v1: a batch of readings published by a gateway on vitalgate/v1/{gateway_id}/readings.
+
+Topics carry opaque ids only, never names or other PHI. Values carry UCUM units. A reading's id
+is deterministic (UUIDv5 of device serial, sequence number and device time) so a record synced
+twice is the same reading, and ingest stores it once.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+TOPIC_PREFIX = "vitalgate/v1"
+# Fixed namespace so every gateway derives the same id for the same device record.
+READING_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-5b7a-9c41-2a7e0d5b9f13")
+MAX_BATCH = 1000
+
+GlucoseUnit = Literal["mg/dL"]
+PressureUnit = Literal["mm[Hg]"]
+RateUnit = Literal["/min"]
+
+# Plausibility bounds: outside them a value is a device or transport error, not physiology.
+# Glucose meters report roughly 10-600 mg/dL; 2,000 leaves room for lab-grade devices.
+# BP: no living adult measures a systolic above 300 or below 40 mmHg on a home cuff.
+PLAUSIBLE = {
+    "glucose": (0.0, 2000.0),
+    "systolic": (40.0, 300.0),
+    "diastolic": (10.0, 250.0),
+    "mean_arterial": (20.0, 280.0),
+    "pulse": (20.0, 300.0),
+}
+UNITS = {"glucose": "mg/dL", "systolic": "mm[Hg]", "diastolic": "mm[Hg]", "mean_arterial": "mm[Hg]", "pulse": "/min"}
+KIND_VALUES = {"glucose": {"glucose"}, "blood_pressure": {"systolic", "diastolic", "mean_arterial", "pulse"}}
+REQUIRED_VALUES = {"glucose": {"glucose"}, "blood_pressure": {"systolic", "diastolic"}}
+
+
+def readings_topic(gateway_id: str) -> str:
+    """Topic a gateway publishes reading batches to."""
+    return f"{TOPIC_PREFIX}/{gateway_id}/readings"
+
+
+def status_topic(gateway_id: str) -> str:
+    """Retained gateway status topic (last will: offline)."""
+    return f"{TOPIC_PREFIX}/{gateway_id}/status"
+
+
+def reading_id(device_serial: str, sequence_number: int | None, device_time: datetime) -> uuid.UUID:
+    """The same device record always yields the same id (cuffs without sequence numbers use time alone)."""
+    seq = "-" if sequence_number is None else str(sequence_number)
+    return uuid.uuid5(READING_NAMESPACE, f"{device_serial}|{seq}|{device_time.replace(tzinfo=None).isoformat()}")
+
+
+class Quantity(BaseModel):
+    """A measured value with its UCUM unit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float
+    unit: str
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("value must be a finite number (HI/LO results travel as status flags)")
+        return v
+
+
+class DeviceRef(BaseModel):
+    """Which device produced the reading; no patient identity (binding lives on the server)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    serial: str = Field(min_length=1, max_length=64)
+    kind: Literal["glucose_meter", "bp_cuff"]
+    model: str | None = Field(default=None, max_length=64)
+    manufacturer: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=64)
+
+
+class Reading(BaseModel):
+    """One measurement as the gateway saw it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: uuid.UUID
+    device: DeviceRef
+    kind: Literal["glucose", "blood_pressure"]
+    sequence_number: int | None = Field(default=None, ge=0, le=65535)
+    values: dict[str, Quantity]
+    measured_at: AwareDatetime
+    device_time: datetime
+    received_at: AwareDatetime
+    status: list[str] = Field(default_factory=list, max_length=32)
+    context: dict[str, str | float | int | None] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _values_fit_kind(self) -> "Reading":
+        allowed, required = KIND_VALUES[self.kind], REQUIRED_VALUES[self.kind]
+        names = set(self.values)
+        if not required <= names:
+            raise ValueError(f"{self.kind} reading needs values {sorted(required)}, got {sorted(names)}")
+        if names - allowed:
+            raise ValueError(f"{self.kind} reading has unknown values {sorted(names - allowed)}")
+        for name, quantity in self.values.items():
+            if quantity.unit != UNITS[name]:
+                raise ValueError(f"{name} must be in {UNITS[name]!r}, got {quantity.unit!r}")
+            low, high = PLAUSIBLE[name]
+            if not low < quantity.value <= high:
+                raise ValueError(f"{name} {quantity.value} {quantity.unit} is outside the plausible range {low}-{high}")
+        return self
+
+
+class ReadingBatch(BaseModel):
+    """What one MQTT message carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    gateway_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    sent_at: AwareDatetime
+    readings: list[Reading] = Field(max_length=MAX_BATCH)

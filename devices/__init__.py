@@ -1,0 +1,5 @@
+"""Pure decoders/encoders for BLE health-device GATT payloads."""
+
+from devices.errors import DecodeError
+
+__all__ = ["DecodeError"]

@@ -1,0 +1,1 @@
+"""The edge hub: pairs devices, syncs new records, and forwards them over MQTT without losing any."""

@@ -1,0 +1,1 @@
+"""Database layer: schema migrations and every SQL query of VitalGate."""

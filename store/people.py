@@ -1,0 +1,132 @@
+"""Care teams, users, patients and device bindings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+
+async def create_care_team(conn: psycopg.AsyncConnection, name: str) -> int:
+    """Create (or find) a care team by name."""
+    row = await (
+        await conn.execute(
+            "INSERT INTO care_teams (name) VALUES (%s) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
+            (name,),
+        )
+    ).fetchone()
+    return int(_first(row))
+
+
+async def create_user(
+    conn: psycopg.AsyncConnection,
+    username: str,
+    display_name: str,
+    role: str,
+    *,
+    password_hash: str | None = None,
+    care_team_id: int | None = None,
+    on_duty: bool = True,
+) -> int:
+    """Create a user and, for staff, add them to a care team."""
+    row = await (
+        await conn.execute(
+            "INSERT INTO users (username, display_name, role, password_hash, on_duty) VALUES (%s, %s, %s, %s, %s)"
+            " RETURNING id",
+            (username, display_name, role, password_hash, on_duty),
+        )
+    ).fetchone()
+    user_id = int(_first(row))
+    if care_team_id is not None:
+        await conn.execute(
+            "INSERT INTO care_team_members (care_team_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (care_team_id, user_id),
+        )
+    return user_id
+
+
+async def create_patient(
+    conn: psycopg.AsyncConnection,
+    display_name: str,
+    care_team_id: int,
+    *,
+    external_ref: str | None = None,
+    tags: list[str] | None = None,
+    user_id: int | None = None,
+) -> int:
+    """Create a patient in a care team."""
+    row = await (
+        await conn.execute(
+            "INSERT INTO patients (display_name, care_team_id, external_ref, tags, user_id)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            (display_name, care_team_id, external_ref, tags or [], user_id),
+        )
+    ).fetchone()
+    return int(_first(row))
+
+
+async def bind_device(
+    conn: psycopg.AsyncConnection,
+    serial: str,
+    kind: str,
+    patient_id: int,
+    *,
+    valid_from: datetime | None = None,
+    model: str | None = None,
+    manufacturer: str | None = None,
+) -> int:
+    """Bind a device to a patient from valid_from on, closing any open binding of that device."""
+    await conn.execute(
+        "INSERT INTO devices (serial, kind, model, manufacturer) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (serial) DO UPDATE SET model = COALESCE(EXCLUDED.model, devices.model),"
+        " manufacturer = COALESCE(EXCLUDED.manufacturer, devices.manufacturer)",
+        (serial, kind, model, manufacturer),
+    )
+    await conn.execute(
+        "UPDATE device_bindings SET valid_to = COALESCE(%s, now()) WHERE device_serial = %s AND valid_to IS NULL",
+        (valid_from, serial),
+    )
+    row = await (
+        await conn.execute(
+            "INSERT INTO device_bindings (device_serial, patient_id, valid_from) VALUES (%s, %s, COALESCE(%s, now()))"
+            " RETURNING id",
+            (serial, patient_id, valid_from),
+        )
+    ).fetchone()
+    return int(_first(row))
+
+
+async def get_patient(conn: psycopg.AsyncConnection, patient_id: int) -> dict[str, Any] | None:
+    """One patient with their care team."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT p.id, p.external_ref, p.display_name, p.care_team_id, p.tags, t.name AS care_team"
+            " FROM patients p JOIN care_teams t ON t.id = p.care_team_id WHERE p.id = %s",
+            (patient_id,),
+        )
+        return await cur.fetchone()
+
+
+async def record_audit(
+    conn: psycopg.AsyncConnection,
+    *,
+    actor: str,
+    role: str,
+    action: str,
+    patient_id: int | None,
+    source: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit row: who looked at or changed which patient's data."""
+    await conn.execute(
+        "INSERT INTO audit_log (actor, role, action, patient_id, source, detail) VALUES (%s, %s, %s, %s, %s, %s)",
+        (actor, role, action, patient_id, source, psycopg.types.json.Jsonb(detail or {})),
+    )
+
+
+def _first(row: Any) -> Any:
+    if row is None:
+        raise LookupError("statement returned no row")
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]

@@ -1,0 +1,101 @@
+"""Follow-up tasks and their events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+# Weight of open work by severity when balancing assignments: one urgent task counts as much as
+# four routine ones, so a member holding urgent work gets fewer new tasks.
+SEVERITY_WEIGHT = {"urgent": 4, "high": 2, "routine": 1}
+
+
+async def least_loaded_member(conn: psycopg.AsyncConnection, care_team_id: int) -> int | None:
+    """The on-duty staff member of a team with the least severity-weighted open work (ties: lowest id)."""
+    row = await (
+        await conn.execute(
+            """
+            SELECT u.id
+            FROM care_team_members m
+            JOIN users u ON u.id = m.user_id AND u.role <> 'patient' AND u.role <> 'admin' AND u.on_duty
+            LEFT JOIN tasks t ON t.assignee_id = u.id AND t.status IN ('open', 'in_progress')
+            WHERE m.care_team_id = %s
+            GROUP BY u.id
+            ORDER BY COALESCE(SUM(CASE t.severity WHEN 'urgent' THEN %s WHEN 'high' THEN %s WHEN 'routine' THEN %s END), 0),
+                     u.id
+            LIMIT 1
+            """,
+            (care_team_id, SEVERITY_WEIGHT["urgent"], SEVERITY_WEIGHT["high"], SEVERITY_WEIGHT["routine"]),
+        )
+    ).fetchone()
+    if row is None:
+        return None
+    return int(row["id"] if isinstance(row, dict) else row[0])
+
+
+async def create_task_for_alert(
+    conn: psycopg.AsyncConnection,
+    *,
+    alert_id: int,
+    patient_id: int,
+    care_team_id: int,
+    assignee_id: int | None,
+    severity: str,
+    title: str,
+    due_at: datetime,
+    now: datetime,
+) -> int | None:
+    """Open the task for an alert; None if that alert already has one (idempotent)."""
+    row = await (
+        await conn.execute(
+            "INSERT INTO tasks (alert_id, patient_id, care_team_id, assignee_id, severity, title, due_at, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (alert_id) DO NOTHING RETURNING id",
+            (alert_id, patient_id, care_team_id, assignee_id, severity, title, due_at, now),
+        )
+    ).fetchone()
+    if row is None:
+        return None
+    task_id = int(row["id"] if isinstance(row, dict) else row[0])
+    await add_task_event(conn, task_id, now, "system", "created", {"assignee_id": assignee_id, "due_at": due_at.isoformat()})
+    return task_id
+
+
+async def add_task_event(
+    conn: psycopg.AsyncConnection, task_id: int, at: datetime, actor: str, kind: str, detail: dict[str, Any]
+) -> None:
+    """Append an event to a task's history."""
+    await conn.execute(
+        "INSERT INTO task_events (task_id, at, actor, kind, detail) VALUES (%s, %s, %s, %s, %s)",
+        (task_id, at, actor, kind, Jsonb(detail)),
+    )
+
+
+async def list_tasks(
+    conn: psycopg.AsyncConnection,
+    *,
+    care_team_ids: list[int] | None = None,
+    status: list[str] | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Worklist order: severity first (urgent before high before routine), then due time."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            """
+            SELECT t.id, t.alert_id, t.patient_id, p.external_ref AS patient_ref, p.tags AS patient_tags,
+                   t.care_team_id, t.assignee_id, u.display_name AS assignee, t.severity, t.status, t.title,
+                   t.due_at, t.created_at, t.closed_at, t.outcome
+            FROM tasks t
+            JOIN patients p ON p.id = t.patient_id
+            LEFT JOIN users u ON u.id = t.assignee_id
+            WHERE (%(teams)s::bigint[] IS NULL OR t.care_team_id = ANY(%(teams)s))
+              AND (%(status)s::text[] IS NULL OR t.status = ANY(%(status)s))
+            ORDER BY CASE t.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, t.due_at, t.id
+            LIMIT %(limit)s
+            """,
+            {"teams": care_team_ids, "status": status, "limit": limit},
+        )
+        return await cur.fetchall()

