@@ -10,7 +10,7 @@ from decimal import Decimal
 from devices import units
 from devices._fields import U8, U16, Reader, pack
 from devices.datetime_field import encode_date_time
-from devices.sfloat import SFLOAT_NAN, decode_sfloat, encode_sfloat_nearest
+from devices.sfloat import decode_sfloat, encode_sfloat_nearest
 
 __all__ = [
     "BloodPressureMeasurement", "BP_STATUS", "BP_FEATURES", "USER_ID_UNKNOWN",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
@@ -32,6 +33,7 @@ __all__ = [
     "FIRMWARE_REVISION",
     "CURRENT_TIME_SERVICE",
     "CURRENT_TIME",
+    "Advertisement",
     "GattClient",
     "NotifyCallback",
     "uuid16_from_string",
@@ -77,6 +79,16 @@ def uuid16_from_string(uuid: str) -> int | None:
     if len(text) == 36 and text.endswith(_BASE_UUID_SUFFIX) and text.startswith("0000"):
         return int(text[4:8], 16)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Advertisement:
+    """One BLE advertiser seen during a scan (virtual radio or bleak)."""
+
+    name: str | None
+    address: str
+    rssi: int | None
+    service_uuids: tuple[int, ...]
 
 
 @runtime_checkable

@@ -226,3 +226,17 @@ def test_fuzz_valid_flags_random_body(decoder, first, data):
 @given(raw=st.integers(0, 0xFFFF))
 def test_fuzz_sfloat_total(raw):
     assert isinstance(decode_sfloat(raw), float)
+
+
+@pytest.mark.parametrize("decoder,valid", [
+    (decode_glucose_measurement, GLUCOSE_FULL), (decode_bp_measurement, BP_FULL),
+    (decode_glucose_context, CONTEXT_FULL), (parse_racp_request, hx("01 04 02 EA 07 01 01 00 00 00 EA 07 02 01 00 00 00")),
+], ids=["glucose", "bp", "context", "racp_req"])
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_fuzz_mutated_valid_payloads(decoder, valid, data):
+    # Start from a valid record and corrupt one byte, then cut or extend: reaches every field parser.
+    payload = bytearray(valid)
+    payload[data.draw(st.integers(0, len(payload) - 1))] = data.draw(st.integers(0, 255))
+    payload = bytes(payload[: data.draw(st.integers(0, len(payload)))]) + data.draw(st.binary(max_size=3))
+    _value_or_decode_error(decoder, payload)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -18,7 +17,7 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from devices.adapters.bumble_client import BumbleGattClient
-from devices.gatt import BLOOD_PRESSURE_SERVICE, GLUCOSE_SERVICE
+from devices.gatt import BLOOD_PRESSURE_SERVICE, GLUCOSE_SERVICE, Advertisement
 
 __all__ = ["Advertisement", "VirtualPeripheral", "VirtualRadio", "parse_advertising_data"]
 
@@ -31,16 +30,6 @@ _AD_SHORT_NAME = 0x08
 _AD_COMPLETE_NAME = 0x09
 _ADV_INTERVAL_MS = 20.0  # fast advertising keeps virtual connects in the millisecond range
 _OP_TIMEOUT = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Advertisement:
-    """One BLE advertiser seen during a scan."""
-
-    name: str | None
-    address: str
-    rssi: int | None
-    service_uuids: tuple[int, ...]
 
 
 class VirtualPeripheral(Protocol):
