@@ -224,6 +224,8 @@ def parse_racp_request(data: bytes) -> RacpRequest:
         return RacpRequestError(message or f"racp request: {detail} at offset {offset} reading {field}",
                                 field=field, offset=offset, opcode=raw_opcode, response_code=code)
 
+    if not r.data:
+        raise fail("opcode", 0, "truncated (need 1 byte, have 0)", ResponseCode.OP_CODE_NOT_SUPPORTED)
     raw_opcode = r.u8("opcode")
     if raw_opcode not in _REQUEST_OPCODES:
         raise fail("opcode", 0, f"op code {raw_opcode} is not a request", ResponseCode.OP_CODE_NOT_SUPPORTED)

@@ -154,14 +154,15 @@ class BleakGattClient:
         """Pair/bond through the OS stack (already-bonded devices just re-encrypt)."""
         client = self._require()
         try:
-            await self._guard(client.pair(), "pair")
+            await asyncio.wait_for(client.pair(), self._timeout)
         except NotImplementedError:
             # macOS pairs on demand when a protected characteristic is first touched.
             log.info("%s: explicit pairing not supported by this backend", self.address)
-        except DeviceError as exc:
-            if isinstance(exc, PairingError):
-                raise
-            raise PairingError(str(exc).split(" (advice:")[0], address=self.address) from exc
+        except (BleakError, TimeoutError) as exc:
+            error = classify_bleak_error(exc, self.address, "pair", connected=self.is_connected)
+            if isinstance(error, (DeviceConnectionError, DeviceNotFound, PairingError)):
+                raise error from exc
+            raise PairingError(f"{self.address}: pairing failed: {exc or type(exc).__name__}", address=self.address) from exc
 
     async def discover(self) -> frozenset[int]:
         """16-bit UUIDs of services+characteristics (bleak discovers on connect)."""
