@@ -62,12 +62,15 @@ class Quantity(BaseModel):
 
     value: float
     unit: str
+    # FHIR Quantity.comparator: a meter's HI/LO result travels as its reporting limit with ">" or
+    # "<" (e.g. "> 500 mg/dL"), so an out-of-range reading is never dropped nor faked as exact.
+    comparator: Literal["<", ">"] | None = None
 
     @field_validator("value")
     @classmethod
     def _finite(cls, v: float) -> float:
         if not math.isfinite(v):
-            raise ValueError("value must be a finite number (HI/LO results travel as status flags)")
+            raise ValueError("value must be a finite number (HI/LO results travel as a limit with a comparator)")
         return v
 
 

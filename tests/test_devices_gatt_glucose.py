@@ -55,6 +55,7 @@ async def test_bonded_full_sync_of_500_records(radio: VirtualRadio) -> None:
     print(f"\nsynced {len(result.records)} glucose records in {elapsed:.3f}s")
 
     assert [r.measurement.sequence_number for r in result.records] == list(range(1, 501))
+    assert result.last_sequence == 500
     assert result.stored_count == 500
     assert result.rejected == ()
     assert result.sequence_reset is False
@@ -133,6 +134,7 @@ async def test_sequence_restart_after_battery_change_is_detected(radio: VirtualR
         await client.disconnect()
     assert result.sequence_reset is True
     assert sorted(r.measurement.sequence_number for r in result.records) == [1, 40, 41, 42, 43, 44]
+    assert result.last_sequence == 1  # newest record, not max(): the next cursor
 
 
 async def test_malformed_notification_is_rejected_not_fatal(radio: VirtualRadio) -> None:
@@ -231,15 +233,21 @@ async def test_scan_finds_meters_by_service_uuid(radio: VirtualRadio) -> None:
 
 
 async def test_concurrent_clients_on_several_meters(radio: VirtualRadio) -> None:
-    meters = [VirtualGlucoseMeter(name=f"M{i}", records=make_records(50 + i)) for i in range(3)]
+    units = ("kg/L", "mol/L", "kg/L")
+    meters = [VirtualGlucoseMeter(name=f"M{i}", records=make_records(50 + i), unit=units[i]) for i in range(3)]
     addresses = [await radio.add(m) for m in meters]
 
-    async def one(address: str) -> int:
+    async def one(address: str) -> tuple[int, str | None, float | None]:
         async with radio.client(address) as client:
             await client.pair()
-            return len((await sync_glucose(client)).records)
+            records = (await sync_glucose(client)).records
+            return len(records), records[0].measurement.unit, records[0].measurement.mg_dl
 
-    assert await asyncio.gather(*(one(a) for a in addresses)) == [50, 51, 52]
+    results = await asyncio.gather(*(one(a) for a in addresses))
+    assert [n for n, _, _ in results] == [50, 51, 52]
+    assert [u for _, u, _ in results] == ["kg/L", "mol/L", "kg/L"]
+    # mmol/L meters round to 0.1 mmol/L (~1.8 mg/dL) on the wire.
+    assert all(mg == pytest.approx(70.0, abs=1.0) for _, _, mg in results)
 
 
 async def test_bonded_reconnect_reencrypts_without_new_pairing(radio: VirtualRadio) -> None:

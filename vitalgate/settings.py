@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     secret_key: SecretStr = SecretStr("")
+    # API sign-in: bearer tokens are short-lived (re-login is cheap, a stolen token expires soon);
+    # web sessions last a working shift. Cookies are Secure (HTTPS only) unless set false for dev.
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    session_hours: int = Field(default=8, ge=1, le=72)
+    cookie_secure: bool | None = None  # None: Secure in production, not in development
     log_format: Literal["console", "json"] = "console"
     # Ingest batching: flush at this many readings or after this many milliseconds.
     ingest_batch_size: int = Field(default=1000, ge=1, le=50_000)

@@ -53,6 +53,13 @@ class GlucoseSyncResult:
     # every stored record was downloaded again and the caller must de-duplicate.
     sequence_reset: bool = False
 
+    @property
+    def last_sequence(self) -> int | None:
+        """Cursor for the next sync: the number of the newest record sent (memory order, not max)."""
+        # After a sequence restart the newest record has a *small* number while older
+        # ones keep big numbers, so max() would pin the cursor on the stale series.
+        return self.records[-1].measurement.sequence_number if self.records else None
+
 
 @dataclass(slots=True)
 class _Collector:
@@ -139,6 +146,8 @@ async def _last_sequence(client: GattClient, col: _Collector) -> int | None:
         return None
     newest = col.measurements[before:]
     del col.measurements[before:]  # a probe, not part of the download
+    for index in [i for i in col.contexts if i >= before]:
+        del col.contexts[index]
     return newest[-1].sequence_number if newest else None
 
 
