@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import contextlib
 from pathlib import Path
 from typing import Annotated, Optional
@@ -33,11 +34,13 @@ app.add_typer(admin_app, name="admin")
 def demo(
     once: Annotated[bool, typer.Option("--once", help="Run the path once, print the summary and exit 0.")] = False,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder for the embedded database and hub files.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every service's structured log lines too.")] = False,
 ) -> None:
     """Virtual meters -> gateway -> MQTT -> ingest -> PostgreSQL -> alerts -> tasks, then serve the API."""
     from vitalgate.demo import run_demo
 
-    settings = load_settings()
+    # The demo prints its own stage lines; service logs only when asked for.
+    settings = load_settings(logging.INFO if verbose else logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         result = asyncio.run(run_demo(settings, once=once, data_dir=data_dir, console=console))
         if once and not result.tasks:

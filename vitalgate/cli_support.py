@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 from rich.console import Console
 
@@ -11,14 +13,14 @@ from vitalgate.settings import Settings
 console = Console()
 
 
-def load_settings() -> Settings:
+def load_settings(log_level: int = logging.INFO) -> Settings:
     """Validate configuration once; a bad value exits 2 with the reason."""
     try:
         settings = Settings()
     except ValueError as exc:
         console.print(f"[red]configuration error:[/] {exc}")
         raise typer.Exit(2) from exc
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, log_level)
     return settings
 
 
