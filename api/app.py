@@ -1,74 +1,44 @@
-"""The HTTP API. Every read of a patient's record writes an audit row."""
+"""The HTTP API and web pages. Every read or change of a patient's data writes an audit row."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
-from typing import Annotated, Any, Literal
-from uuid import UUID
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import psycopg
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
-from pydantic import BaseModel
 
-from store import people, readings as reading_store, tasks as task_store
+from api import errors, routes_admin, routes_auth, routes_devices, routes_fhir, routes_patients, routes_tasks, web
+from api.auth import TokenSigner
+from api.deps import ApiState, Conn
 from store.db import make_pool
+from vitalgate.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+DESCRIPTION = """
+Home glucose and blood-pressure monitoring for care teams.
+
+Sign in with `POST /auth/token` (OAuth2 password flow) and send `Authorization: Bearer <token>`.
+Staff see only the patients of their care teams, a patient only themselves; other patients answer 404.
+Every read or change of a patient's data is written to the audit trail (`GET /audit`, admins).
+Values carry UCUM units: glucose `mg/dL`, pressures `mm[Hg]`, pulse `/min`.
+"""
 
 
-class ReadingOut(BaseModel):
-    id: UUID
-    kind: Literal["glucose", "blood_pressure"]
-    measured_at: datetime
-    device_time: datetime
-    received_at: datetime
-    device_serial: str
-    sequence_number: int | None
-    glucose_mg_dl: float | None
-    systolic_mmhg: float | None
-    diastolic_mmhg: float | None
-    map_mmhg: float | None
-    pulse_bpm: float | None
-    status: list[str]
-    context: dict[str, Any]
-
-
-class ReadingsPage(BaseModel):
-    patient_id: int
-    units: dict[str, str]
-    readings: list[ReadingOut]
-
-
-class TaskOut(BaseModel):
-    id: int
-    alert_id: int | None
-    patient_id: int
-    patient_ref: str | None
-    patient_tags: list[str]
-    care_team_id: int
-    assignee_id: int | None
-    assignee: str | None
-    severity: Literal["urgent", "high", "routine"]
-    status: str
-    title: str
-    due_at: datetime
-    created_at: datetime
-    closed_at: datetime | None
-    outcome: str | None
-
-
-class ErrorOut(BaseModel):
-    detail: str
-
-
-UNITS = {"glucose_mg_dl": "mg/dL", "systolic_mmhg": "mm[Hg]", "diastolic_mmhg": "mm[Hg]", "map_mmhg": "mm[Hg]", "pulse_bpm": "/min"}
-
-
-def create_app(database_url: str) -> FastAPI:
-    """Build the app around one connection pool."""
-    pool: AsyncConnectionPool = make_pool(database_url)
+def create_app(database_url: str, *, settings: Settings | None = None, pool: AsyncConnectionPool | None = None) -> FastAPI:
+    """Build the app around one connection pool (settings default to the environment's)."""
+    settings = settings or Settings()
+    ZoneInfo(settings.display_timezone)  # an unknown zone fails here, at start-up, not on every page
+    pool = pool or make_pool(database_url)
+    signer = TokenSigner(
+        settings.secret_key.get_secret_value(),
+        access_minutes=settings.access_token_minutes, session_hours=settings.session_hours,
+    )
+    cookie_secure = settings.cookie_secure if settings.cookie_secure is not None else settings.environment == "production"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,61 +48,20 @@ def create_app(database_url: str) -> FastAPI:
         finally:
             await pool.close()
 
-    app = FastAPI(
-        title="VitalGate",
-        version="0.1.0",
-        summary="Home glucose and blood-pressure monitoring for care teams",
-        lifespan=lifespan,
-        responses={404: {"model": ErrorOut}, 422: {"description": "Invalid request"}},
+    app = FastAPI(title="VitalGate", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.vitalgate = ApiState(
+        pool=pool, signer=signer, cookie_secure=cookie_secure, display_timezone=settings.display_timezone
     )
+    errors.install(app)
 
-    async def db() -> AsyncIterator[psycopg.AsyncConnection]:
-        async with pool.connection() as conn:
-            yield conn
-
-    Conn = Annotated[psycopg.AsyncConnection, Depends(db)]
-
-    @app.exception_handler(psycopg.OperationalError)
-    async def _db_down(request: Request, exc: psycopg.OperationalError) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": "database unavailable"})
-
-    @app.get("/health")
+    @app.get("/health", tags=["ops"])
     async def health(conn: Conn) -> dict[str, str]:
+        """Liveness and database reachability."""
         await conn.execute("SELECT 1")
         return {"status": "ok"}
 
-    @app.get("/patients/{patient_id}/readings", response_model=ReadingsPage)
-    async def get_patient_readings(
-        patient_id: int,
-        request: Request,
-        conn: Conn,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        kind: Literal["glucose", "blood_pressure"] | None = None,
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    ) -> ReadingsPage:
-        """A patient's readings, newest first, values in the stored units listed in `units`."""
-        patient = await people.get_patient(conn, patient_id)
-        if patient is None:
-            raise HTTPException(status_code=404, detail=f"patient {patient_id} not found")
-        rows = await reading_store.patient_readings(conn, patient_id, since=since, until=until, kind=kind, limit=limit)
-        await people.record_audit(
-            conn, actor="anonymous", role="anonymous", action="read:readings", patient_id=patient_id,
-            source=request.client.host if request.client else None, detail={"count": len(rows)},
-        )
-        await conn.commit()
-        return ReadingsPage(patient_id=patient_id, units=UNITS, readings=[ReadingOut(**r) for r in rows])
-
-    @app.get("/tasks", response_model=list[TaskOut])
-    async def get_tasks(
-        conn: Conn,
-        status: Annotated[list[Literal["open", "in_progress", "done", "cancelled"]] | None, Query()] = None,
-        care_team_id: int | None = None,
-    ) -> list[TaskOut]:
-        """The worklist: urgent first, then by due time."""
-        rows = await task_store.list_tasks(
-            conn, care_team_ids=[care_team_id] if care_team_id else None, status=list(status) if status else None
-        )
-        return [TaskOut(**r) for r in rows]
-
+    for module in (routes_auth, routes_patients, routes_devices, routes_tasks, routes_fhir, routes_admin):
+        app.include_router(module.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -10,6 +10,8 @@ from contract.readings import (
     reading_id,
     status_topic,
 )
+from contract.claim import check_claim_code, claim_code
+from contract.status import DeviceSyncState, GatewayStatus, offline_status
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -20,4 +22,9 @@ __all__ = [
     "reading_id",
     "readings_topic",
     "status_topic",
+    "check_claim_code",
+    "claim_code",
+    "DeviceSyncState",
+    "GatewayStatus",
+    "offline_status",
 ]

@@ -2,6 +2,9 @@
 
 A reading is written to the outbox in the same transaction that advances its device's cursor,
 so a crash can neither skip a record (cursor ahead of outbox) nor lose one (outbox not written).
+`known_readings` remembers ids already queued, so a device that re-sends its whole memory (a
+sequence restart, a cuff dump) adds nothing new. The outbox is bounded: past `max_rows` the
+oldest rows go and `dropped` counts them (reported in the status, never silent).
 SQLite calls are short local writes; they run on the loop on purpose (no threads mixed in).
 """
 
@@ -13,6 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -34,7 +41,26 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload     TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS known_readings (
+    id          INTEGER PRIMARY KEY,
+    reading_id  TEXT NOT NULL UNIQUE,
+    address     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS known_readings_address ON known_readings (address, id);
+CREATE TABLE IF NOT EXISTS hub_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rejected (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    address  TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    raw      TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
 """
+_ADDED_COLUMNS = {"last_error": "TEXT"}  # columns newer than the step-1 file format
+# Ids remembered per device: meters hold at most a few thousand records, so a re-sent memory is
+# always recognised; beyond this a re-sent record is a duplicate that ingest drops by id.
+KNOWN_PER_DEVICE = 20_000
+REJECTED_KEPT = 10_000  # bad device records kept for inspection (newest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +75,7 @@ class RegisteredDevice:
     cursor_seq: int | None
     cursor_time: datetime | None
     last_sync_at: str | None
+    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +88,20 @@ class OutboxItem:
 class HubStore:
     """Registry + cursors + outbox in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_rows: int | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)
+        self.path = path
+        self.max_rows = max_rows
+        # timeout: the CLI (pair/status) and a running hub may write the same file.
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a reading acknowledged to the device's cursor must survive power loss.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(devices)")}
+        for column, kind in _ADDED_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE devices ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -88,20 +122,28 @@ class HubStore:
         )
 
     def forget(self, address: str) -> bool:
-        """Remove a device from the registry; its unsent readings stay in the outbox."""
-        return self._db.execute("DELETE FROM devices WHERE address = ?", (address,)).rowcount > 0
+        """Remove a device and its cursor; its unsent readings stay in the outbox and are published."""
+        self._db.execute("BEGIN IMMEDIATE")
+        gone = self._db.execute("DELETE FROM devices WHERE address = ?", (address,)).rowcount > 0
+        self._db.execute("DELETE FROM known_readings WHERE address = ?", (address,))
+        self._db.execute("COMMIT")
+        return gone
 
     def devices(self) -> list[RegisteredDevice]:
         rows = self._db.execute(
-            "SELECT address, serial, kind, name, model, manufacturer, firmware, cursor_seq, cursor_time, last_sync_at"
-            " FROM devices ORDER BY address"
+            "SELECT address, serial, kind, name, model, manufacturer, firmware, cursor_seq, cursor_time,"
+            " last_sync_at, last_error FROM devices ORDER BY address"
         ).fetchall()
         return [
-            RegisteredDevice(*r[:8], datetime.fromisoformat(r[8]) if r[8] else None, r[9]) for r in rows
+            RegisteredDevice(*r[:8], datetime.fromisoformat(r[8]) if r[8] else None, r[9], r[10]) for r in rows
         ]
 
     def device(self, address: str) -> RegisteredDevice | None:
         return next((d for d in self.devices() if d.address == address), None)
+
+    def record_error(self, address: str, error: str | None) -> None:
+        """Remember why the last sync attempt failed (None clears it); shown by `gateway status`."""
+        self._db.execute("UPDATE devices SET last_error = ? WHERE address = ?", (error[:300] if error else None, address))
 
     # -- sync -----------------------------------------------------------------------------------
 
@@ -113,26 +155,70 @@ class HubStore:
         cursor_seq: int | None,
         cursor_time: datetime | None,
         now: datetime,
+        rejected: Iterable[tuple[str, str]] = (),
     ) -> int:
-        """Atomically append (reading_id, payload) pairs and advance the device cursor; returns rows added."""
+        """Atomically queue new (reading_id, payload) pairs, keep rejects, advance the cursor; returns rows added."""
         added = 0
+        at = now.isoformat()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for reading_id, payload in readings:
-                added += self._db.execute(
-                    "INSERT OR IGNORE INTO outbox (reading_id, payload, created_at) VALUES (?, ?, ?)",
-                    (reading_id, payload, now.isoformat()),
-                ).rowcount
+                if self._db.execute(
+                    "INSERT OR IGNORE INTO known_readings (reading_id, address) VALUES (?, ?)", (reading_id, address)
+                ).rowcount:
+                    added += self._db.execute(
+                        "INSERT OR IGNORE INTO outbox (reading_id, payload, created_at) VALUES (?, ?, ?)",
+                        (reading_id, payload, at),
+                    ).rowcount
+            self._db.executemany(
+                "INSERT INTO rejected (address, reason, raw, at) VALUES (?, ?, ?, ?)",
+                [(address, reason, raw, at) for reason, raw in rejected],
+            )
             self._db.execute(
                 "UPDATE devices SET cursor_seq = COALESCE(?, cursor_seq), cursor_time = COALESCE(?, cursor_time),"
-                " last_sync_at = ? WHERE address = ?",
-                (cursor_seq, cursor_time.isoformat() if cursor_time else None, now.isoformat(), address),
+                " last_sync_at = ?, last_error = NULL WHERE address = ?",
+                (cursor_seq, cursor_time.isoformat() if cursor_time else None, at, address),
             )
+            dropped = self._enforce_bound() if added else 0
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        if added:
+            self._prune(address)
+        if dropped:
+            log.error(
+                "gateway.outbox_overflow", dropped=dropped, dropped_total=self.dropped(), max_rows=self.max_rows,
+                advice="The broker has been unreachable for long: readings are being lost. Restore the network.",
+            )
         return added
+
+    def _enforce_bound(self) -> int:
+        """Inside a transaction: drop the oldest rows beyond max_rows, count them; returns rows dropped."""
+        if self.max_rows is None:
+            return 0
+        excess = self.backlog() - self.max_rows
+        if excess <= 0:
+            return 0
+        self._db.execute("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)", (excess,))
+        self._add_state("dropped", excess)
+        return excess
+
+    def _prune(self, address: str) -> None:
+        self._db.execute(
+            "DELETE FROM known_readings WHERE address = ? AND id < (SELECT id FROM known_readings WHERE address = ?"
+            " ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (address, address, KNOWN_PER_DEVICE),
+        )
+        self._db.execute(
+            "DELETE FROM rejected WHERE id < (SELECT id FROM rejected ORDER BY id DESC LIMIT 1 OFFSET ?)", (REJECTED_KEPT,)
+        )
+
+    def rejected(self, limit: int = 50) -> list[tuple[str, str, str, str]]:
+        """Newest rejected device records: (address, reason, raw hex, at)."""
+        return self._db.execute(
+            "SELECT address, reason, raw, at FROM rejected ORDER BY id DESC LIMIT ?", (limit,)
+        ).fetchall()
 
     # -- outbox ---------------------------------------------------------------------------------
 
@@ -141,14 +227,47 @@ class HubStore:
         rows = self._db.execute("SELECT seq, reading_id, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)).fetchall()
         return [OutboxItem(*r) for r in rows]
 
-    def delete_through(self, items: list[OutboxItem]) -> None:
-        """Drop items the broker has acknowledged."""
+    def delete_through(self, items: list[OutboxItem], *, now: datetime | None = None) -> None:
+        """Drop items the broker has acknowledged (and note the publish time)."""
         self._db.execute("BEGIN IMMEDIATE")
-        self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(i.seq,) for i in items])
-        self._db.execute("COMMIT")
+        try:
+            self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(i.seq,) for i in items])
+            self._add_state("published", len(items))
+            if now is not None:
+                self._set_state("last_publish_at", now.isoformat())
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def backlog(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    # -- counters -------------------------------------------------------------------------------
+
+    def dropped(self) -> int:
+        """Readings discarded by the outbox bound, ever."""
+        return int(self._state("dropped") or 0)
+
+    def published(self) -> int:
+        return int(self._state("published") or 0)
+
+    def last_publish_at(self) -> datetime | None:
+        value = self._state("last_publish_at")
+        return datetime.fromisoformat(value) if value else None
+
+    def _state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM hub_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_state(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO hub_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _add_state(self, key: str, amount: int) -> None:
+        self._set_state(key, str(int(self._state(key) or 0) + amount))
 
 
 def dumps(obj: object) -> str:

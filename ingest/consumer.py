@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import psycopg
 import structlog
 
+from contract import Reading
+from ingest.after_commit import AfterCommitWorker, OnCommitted
 from ingest.rows import staging_row
 from ingest.validate import parse_message
 from store import readings as reading_store
@@ -21,7 +24,9 @@ log = structlog.get_logger(__name__)
 
 SHARED_GROUP = "ingest"
 
-OnCommitted = Callable[[Sequence[reading_store.StoredReading], datetime], Awaitable[None]]
+# Readings committed but waiting for the after-commit hook before ingest itself waits: a burst of
+# this size is absorbed at full speed while alert evaluation catches up.
+MAX_AFTER_COMMIT_PENDING = 50_000
 
 
 def subscription_topic(shared: bool, *, group: str = SHARED_GROUP, gateway_id: str = "+") -> str:
@@ -65,67 +70,135 @@ class IngestConsumer:
         self._on_committed = on_committed
         self._clock = clock
         self.stats = IngestStats()
+        self._after: AfterCommitWorker | None = None
 
     async def run(self) -> None:
-        """Consume until cancelled."""
+        """Consume until cancelled.
+
+        Two stages overlap: while PostgreSQL merges batch N (another process, another core), this
+        loop collects and validates batch N+1. Never more than one batch waits for the database,
+        and acknowledgements still follow each commit in order.
+        """
         conn = await connect(self._url)
+        writing: asyncio.Task[None] | None = None
+        after: asyncio.Task[None] | None = None
+        if self._on_committed is not None:
+            self._after = AfterCommitWorker(self._on_committed, max_pending=MAX_AFTER_COMMIT_PENDING, errors=self.stats.errors)
+            after = asyncio.create_task(self._after.run(), name="ingest-after-commit")
         try:
             while True:
-                batch = await self._collect()
-                await self._commit(conn, batch)
+                batch = await self._collect(writing)
+                now = self._clock()
+                parts = [_split(message, now) for message in batch]
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(self._commit(conn, batch, parts, now))
         finally:
+            for task in (writing, after):
+                if task is not None and not task.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await conn.close()
 
-    async def _collect(self) -> list[Message]:
+    async def _collect(self, writing: asyncio.Task[None] | None) -> list[Message]:
         """Wait for a first message, then take more until the batch is full or its time is up."""
-        first = await self._mqtt.messages.get()
+        queue = self._mqtt.messages
+        if queue.empty() and writing is not None and not writing.done():
+            # Idle: still surface a failed commit now rather than at the next message.
+            get = asyncio.ensure_future(queue.get())
+            await asyncio.wait({get, writing}, return_when=asyncio.FIRST_COMPLETED)
+            if writing.done() and writing.exception() is not None:
+                get.cancel()
+                writing.result()
+            first = await get
+        else:
+            first = await queue.get()
         batch = [first]
         deadline = time.monotonic() + self._batch_s
-        readings_guess = 1
+        # Gateways send up to 500 readings a message: a byte count of one key per reading is a
+        # cheap estimate ("kind" would count twice: the device has one too).
+        readings_guess = max(1, first.payload.count(b'"measured_at"'))
         while readings_guess < self._batch_size:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
-                break
-            try:
-                message = await asyncio.wait_for(self._mqtt.messages.get(), timeout)
-            except asyncio.TimeoutError:
-                break
+            if queue.empty():
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    break
+                try:
+                    message = await asyncio.wait_for(queue.get(), timeout)
+                except asyncio.TimeoutError:
+                    break
+            else:
+                message = queue.get_nowait()
             batch.append(message)
-            # Gateways send up to 500 readings a message; count messages as cheap proxies.
-            readings_guess += max(1, message.payload.count(b'"kind"'))
+            readings_guess += max(1, message.payload.count(b'"measured_at"'))
         return batch
 
-    async def _commit(self, conn: psycopg.AsyncConnection, batch: list[Message]) -> None:
-        now = self._clock()
-        rows = []
-        rejects = []
-        for message in batch:
-            parsed = parse_message(message.topic, message.payload, now)
-            for reading in parsed.readings:
-                rows.append(staging_row(reading, parsed.gateway_id or "unknown"))
-            rejects.extend((message.topic, r.payload, r.reason) for r in parsed.rejected)
-        async with conn.transaction():
-            stored = await reading_store.write_readings(conn, rows)
-            for topic, payload, reason in rejects:
-                await reading_store.record_dead_letter(conn, topic, payload, reason)
+    async def _commit(self, conn: psycopg.AsyncConnection, batch: list[Message], parts: list[_Parts], now: datetime) -> None:
+        rows = [row for part in parts for row in part.rows]
+        rejects = [reject for part in parts for reject in part.rejects]
+        refused = 0
+        try:
+            async with conn.transaction():
+                stored = await reading_store.write_readings(conn, rows)
+                await reading_store.record_dead_letters(conn, rejects)
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            # Valid by the contract yet refused by PostgreSQL (e.g. a NUL character in a text
+            # field): isolate the culprits row by row instead of blocking the stream forever.
+            log.warning("ingest.batch_refused_isolating", error=str(exc)[:200], messages=len(batch))
+            stored, rejects, refused = await self._commit_row_by_row(conn, parts)
         # Only now, with the rows durable, may the broker forget the messages.
         for message in batch:
             self._mqtt.ack(message)
+        duplicates = len(rows) - refused - len(stored)
         self.stats.messages += len(batch)
         self.stats.batches += 1
         self.stats.readings_stored += len(stored)
-        self.stats.duplicates += len(rows) - len(stored)
+        self.stats.duplicates += duplicates
         self.stats.dead_letters += len(rejects)
         self.stats.last_commit_at = now
         log.info(
             "ingest.batch_committed", messages=len(batch), stored=len(stored),
-            duplicates=len(rows) - len(stored), dead_letters=len(rejects),
+            duplicates=duplicates, dead_letters=len(rejects),
         )
         for topic, _, reason in rejects:
             log.warning("ingest.dead_letter", topic=topic, reason=reason[:200])
-        if stored and self._on_committed is not None:
-            try:
-                await self._on_committed(stored, now)
-            except Exception as exc:  # isolate downstream failures: the readings are safe already
-                log.exception("ingest.after_commit_failed", error=str(exc))
-                self.stats.errors.append(str(exc))
+        if stored and self._after is not None:
+            await self._after.submit(stored, now)
+
+    async def _commit_row_by_row(
+        self, conn: psycopg.AsyncConnection, parts: list[_Parts]
+    ) -> tuple[list[reading_store.StoredReading], list[reading_store.DeadLetter], int]:
+        """Slow path after a refused batch: each row in its own savepoint; refused rows become dead letters."""
+        stored: list[reading_store.StoredReading] = []
+        rejects: list[reading_store.DeadLetter] = []
+        refused = 0
+        async with conn.transaction():
+            for part in parts:
+                rejects.extend(part.rejects)
+                for row, reading in zip(part.rows, part.readings):
+                    try:
+                        async with conn.transaction():
+                            stored.extend(await reading_store.write_readings(conn, [row]))
+                    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                        refused += 1
+                        reason = f"refused by the database: {str(exc).strip()[:500]}"
+                        rejects.append((part.topic, reading.model_dump_json().encode(), reason))
+            await reading_store.record_dead_letters(conn, rejects)
+        return stored, rejects, refused
+
+
+@dataclass(slots=True)
+class _Parts:
+    """One message, validated: staging rows (aligned with their readings) and dead letters."""
+
+    topic: str
+    readings: list[Reading]
+    rows: list[tuple[Any, ...]]
+    rejects: list[reading_store.DeadLetter]
+
+
+def _split(message: Message, now: datetime) -> _Parts:
+    parsed = parse_message(message.topic, message.payload, now)
+    gateway = parsed.gateway_id or "unknown"
+    rows = [staging_row(reading, gateway) for reading in parsed.readings]
+    return _Parts(message.topic, parsed.readings, rows, [(message.topic, r.payload, r.reason) for r in parsed.rejected])

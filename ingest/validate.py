@@ -43,6 +43,32 @@ def parse_message(topic: str, payload: bytes, now: datetime) -> ParsedMessage:
     topic_gateway = gateway_of(topic)
     if topic_gateway is None:
         return ParsedMessage(None, rejected=[Rejected(payload, f"unexpected topic {topic!r}")])
+    # Fast path: the whole message in one pass of pydantic-core's JSON parser (about twice the speed
+    # of json.loads + per-reading validation). Any error sends it down the slow path, which finds
+    # exactly which readings are bad so their good neighbours are still stored.
+    try:
+        batch = ReadingBatch.model_validate_json(payload)
+    except ValidationError:
+        return _parse_each(topic_gateway, payload, now)
+    if batch.gateway_id != topic_gateway:
+        return ParsedMessage(
+            topic_gateway,
+            rejected=[Rejected(payload, f"gateway_id {batch.gateway_id!r} does not match topic {topic_gateway!r}")],
+        )
+    latest = now + MAX_FUTURE
+    if all(r.measured_at <= latest for r in batch.readings):
+        return ParsedMessage(topic_gateway, list(batch.readings))
+    parsed = ParsedMessage(topic_gateway)
+    for index, reading in enumerate(batch.readings):
+        if reading.measured_at > latest:
+            parsed.rejected.append(Rejected(reading.model_dump_json().encode(), _future(index, reading)))
+        else:
+            parsed.readings.append(reading)
+    return parsed
+
+
+def _parse_each(topic_gateway: str, payload: bytes, now: datetime) -> ParsedMessage:
+    """Slow path: parse the JSON, check the envelope, then validate reading by reading."""
     try:
         doc = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -74,12 +100,14 @@ def parse_message(topic: str, payload: bytes, now: datetime) -> ParsedMessage:
             parsed.rejected.append(Rejected(_dump(raw), f"reading {index}: {_short(exc)}"))
             continue
         if reading.measured_at > now + MAX_FUTURE:
-            parsed.rejected.append(
-                Rejected(_dump(raw), f"reading {index}: measured_at {reading.measured_at.isoformat()} is in the future")
-            )
+            parsed.rejected.append(Rejected(_dump(raw), _future(index, reading)))
             continue
         parsed.readings.append(reading)
     return parsed
+
+
+def _future(index: int, reading: Reading) -> str:
+    return f"reading {index}: measured_at {reading.measured_at.isoformat()} is more than {MAX_FUTURE} in the future"
 
 
 def _short(exc: ValidationError) -> str:

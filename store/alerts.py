@@ -50,13 +50,15 @@ async def open_or_update_alert(
     return AlertUpsert(alert_id=int(row["id"]), opened=bool(row["opened"]))
 
 
-async def resolve_alert(conn: psycopg.AsyncConnection, dedup_key: str, now: datetime) -> int | None:
-    """Resolve the open episode with this key, if any; returns its id."""
+async def resolve_alert(
+    conn: psycopg.AsyncConnection, dedup_key: str, now: datetime, *, by: str | None = None
+) -> int | None:
+    """Resolve the open episode with this key, if any (by: the person; None = condition cleared)."""
     row = await (
         await conn.execute(
-            "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s"
+            "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s, resolved_by = %s"
             " WHERE dedup_key = %s AND status <> 'resolved' RETURNING id",
-            (now, now, dedup_key),
+            (now, now, by, dedup_key),
         )
     ).fetchone()
     if row is None:
@@ -73,3 +75,119 @@ async def patient_alerts(conn: psycopg.AsyncConnection, patient_id: int, limit: 
             (patient_id, limit),
         )
         return await cur.fetchall()
+
+
+async def resolve_alert_by_id(conn: psycopg.AsyncConnection, alert_id: int, now: datetime, *, by: str) -> bool:
+    """A person resolves an episode; False if it was already resolved."""
+    cur = await conn.execute(
+        "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s, resolved_by = %s"
+        " WHERE id = %s AND status <> 'resolved'",
+        (now, now, by, alert_id),
+    )
+    return cur.rowcount == 1
+
+
+async def acknowledge_alert(conn: psycopg.AsyncConnection, alert_id: int, now: datetime, *, by: str) -> bool:
+    """open -> acknowledged; False if the episode is not open."""
+    cur = await conn.execute(
+        "UPDATE alerts SET status = 'acknowledged', acknowledged_at = %s, acknowledged_by = %s, updated_at = %s"
+        " WHERE id = %s AND status = 'open'",
+        (now, by, now, alert_id),
+    )
+    return cur.rowcount == 1
+
+
+async def open_episodes(
+    conn: psycopg.AsyncConnection, patient_ids: list[int], rule_ids: list[str]
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """Open or acknowledged episodes of these patients and rules, keyed by (patient, rule)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT id, patient_id, rule_id, dedup_key, status, opened_at FROM alerts"
+            " WHERE status <> 'resolved' AND patient_id = ANY(%s::bigint[]) AND rule_id = ANY(%s::text[])",
+            (patient_ids, rule_ids),
+        )
+        return {(int(r["patient_id"]), r["rule_id"]): r for r in await cur.fetchall()}
+
+
+async def last_person_resolutions(
+    conn: psycopg.AsyncConnection, patient_ids: list[int], since: datetime
+) -> dict[tuple[int, str], datetime]:
+    """Latest resolution by a person since `since`, keyed by (patient, rule): drives cooldowns."""
+    cur = await conn.execute(
+        "SELECT patient_id, rule_id, max(resolved_at) AS at FROM alerts"
+        " WHERE resolved_by IS NOT NULL AND resolved_at >= %s AND patient_id = ANY(%s::bigint[])"
+        " GROUP BY patient_id, rule_id",
+        (since, patient_ids),
+    )
+    out = {}
+    for r in await cur.fetchall():
+        pid, rule, at = (r["patient_id"], r["rule_id"], r["at"]) if isinstance(r, dict) else r
+        out[(int(pid), rule)] = at
+    return out
+
+
+async def get_alert(conn: psycopg.AsyncConnection, alert_id: int) -> dict[str, Any] | None:
+    """One alert row."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT * FROM alerts WHERE id = %s", (alert_id,))
+        return await cur.fetchone()
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeWrite:
+    """One active finding to record as an open episode."""
+
+    patient_id: int
+    rule_id: str
+    severity: str
+    dedup_key: str
+    summary: str
+    evidence: dict[str, Any]
+
+
+# One statement for a whole evaluation: rows whose evidence did not change are not rewritten
+# (and not returned), so a steady-state re-evaluation writes almost nothing.
+_UPSERT_MANY = """
+INSERT INTO alerts (patient_id, rule_id, severity, dedup_key, summary, evidence, opened_at, updated_at)
+SELECT u.patient_id, u.rule_id, u.severity, u.dedup_key, u.summary, u.evidence, %(now)s, %(now)s
+FROM unnest(%(patient)s::bigint[], %(rule)s::text[], %(severity)s::text[], %(key)s::text[], %(summary)s::text[],
+            %(evidence)s::jsonb[]) AS u(patient_id, rule_id, severity, dedup_key, summary, evidence)
+ON CONFLICT (dedup_key) WHERE status <> 'resolved'
+DO UPDATE SET evidence = EXCLUDED.evidence, summary = EXCLUDED.summary, updated_at = EXCLUDED.updated_at
+WHERE alerts.evidence IS DISTINCT FROM EXCLUDED.evidence
+RETURNING id, patient_id, rule_id, (xmax = 0) AS opened
+"""
+
+
+async def upsert_episodes(
+    conn: psycopg.AsyncConnection, items: list[EpisodeWrite], now: datetime
+) -> list[tuple[int, int, str, bool]]:
+    """Open or update many episodes at once: [(alert id, patient, rule, opened)] for rows written."""
+    if not items:
+        return []
+    async with conn.cursor() as cur:
+        await cur.execute(
+            _UPSERT_MANY,
+            {"now": now, "patient": [i.patient_id for i in items], "rule": [i.rule_id for i in items],
+             "severity": [i.severity for i in items], "key": [i.dedup_key for i in items],
+             "summary": [i.summary for i in items], "evidence": [Jsonb(i.evidence) for i in items]},
+        )
+        rows = await cur.fetchall()
+    out = []
+    for r in rows:
+        rid, pid, rule, opened = (r["id"], r["patient_id"], r["rule_id"], r["opened"]) if isinstance(r, dict) else r
+        out.append((int(rid), int(pid), rule, bool(opened)))
+    return out
+
+
+async def resolve_episodes(conn: psycopg.AsyncConnection, dedup_keys: list[str], now: datetime) -> list[tuple[int, str]]:
+    """Auto-resolve the open episodes with these keys: [(alert id, dedup key)]."""
+    if not dedup_keys:
+        return []
+    cur = await conn.execute(
+        "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s"
+        " WHERE dedup_key = ANY(%s::text[]) AND status <> 'resolved' RETURNING id, dedup_key",
+        (now, now, dedup_keys),
+    )
+    return [(int(r["id"]), r["dedup_key"]) if isinstance(r, dict) else (int(r[0]), r[1]) for r in await cur.fetchall()]

@@ -56,3 +56,16 @@ async def search(
             {"actor": actor, "patient": patient_id, "action": action, "since": since, "until": until, "limit": limit},
         )
         return await cur.fetchall()
+
+
+async def record_many(
+    conn: psycopg.AsyncConnection, *, actor: str, actor_id: int | None, role: str, action: str,
+    patient_ids: list[int], source: str | None, detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit row per patient shown in a list (a worklist view reads every listed patient)."""
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO audit_log (actor, actor_id, role, action, patient_id, source, detail)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(actor, actor_id, role, action, pid, source, Jsonb(detail or {})) for pid in sorted(set(patient_ids))],
+        )

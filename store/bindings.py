@@ -67,22 +67,3 @@ async def patient_devices(conn: psycopg.AsyncConnection, patient_id: int, *, inc
             {"p": patient_id, "closed": include_closed},
         )
         return await cur.fetchall()
-
-
-async def unbound_devices(conn: psycopg.AsyncConnection, limit: int = 200) -> list[dict[str, Any]]:
-    """Devices with readings not filed to any patient: someone has to pair them."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            """
-            SELECT r.device_serial AS serial, d.kind, d.model, d.manufacturer, count(*) AS unassigned_readings,
-                   min(r.measured_at) AS first_measured_at, max(r.measured_at) AS last_measured_at,
-                   max(r.gateway_id) AS gateway_id
-            FROM readings r LEFT JOIN devices d ON d.serial = r.device_serial
-            WHERE r.patient_id IS NULL
-            GROUP BY r.device_serial, d.kind, d.model, d.manufacturer
-            ORDER BY max(r.measured_at) DESC
-            LIMIT %s
-            """,
-            (limit,),
-        )
-        return await cur.fetchall()

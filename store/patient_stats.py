@@ -1,15 +1,12 @@
-"""Per-patient statistics and chart series, aggregated in SQL so a year of readings stays fast."""
+"""Per-patient glucose/BP aggregates, daily profile and raw series (bucketed series: store.timeseries)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-
-# Buckets align to a fixed origin (a Monday, midnight UTC) so the same window always bins the same way.
-_ORIGIN = datetime(2000, 1, 3, tzinfo=timezone.utc)
 
 # Time-in-range bands in mg/dL (international consensus, Battelino et al., Diabetes Care 2019):
 # very low < 54, low 54–69, in range 70–180, high 181–250, very high > 250.
@@ -35,17 +32,7 @@ FROM readings
 WHERE patient_id = %(p)s AND kind = 'blood_pressure' AND measured_at >= %(since)s AND measured_at < %(until)s
 """
 
-_READING_DAYS = """
-SELECT count(DISTINCT (measured_at AT TIME ZONE %(tz)s)::date) AS days
-FROM readings WHERE patient_id = %(p)s AND measured_at >= %(since)s AND measured_at < %(until)s
-"""
 
-_LATEST = """
-SELECT DISTINCT ON (kind) id, kind, measured_at, device_serial, glucose_mg_dl, systolic_mmhg, diastolic_mmhg,
-       map_mmhg, pulse_bpm, status, context
-FROM readings WHERE patient_id = %(p)s
-ORDER BY kind, measured_at DESC
-"""
 
 # AGP-style daily profile: percentiles of glucose by hour of the (local) day over the window.
 _DAILY_PROFILE = """
@@ -57,17 +44,9 @@ WHERE patient_id = %(p)s AND kind = 'glucose' AND glucose_mg_dl IS NOT NULL
 GROUP BY 1 ORDER BY 1
 """
 
-_SERIES_BUCKETED = """
-SELECT date_bin(%(bucket)s::interval, measured_at, %(origin)s) AS t, count(*) AS n,
-       avg(glucose_mg_dl) AS glucose_mean, min(glucose_mg_dl) AS glucose_min, max(glucose_mg_dl) AS glucose_max,
-       avg(systolic_mmhg) AS systolic_mean, avg(diastolic_mmhg) AS diastolic_mean, avg(pulse_bpm) AS pulse_mean
-FROM readings
-WHERE patient_id = %(p)s AND kind = %(kind)s AND measured_at >= %(since)s AND measured_at < %(until)s
-GROUP BY 1 ORDER BY 1
-"""
 
 _SERIES_RAW = """
-SELECT measured_at AS t, 1 AS n, glucose_mg_dl AS glucose_mean, glucose_mg_dl AS glucose_min,
+SELECT measured_at AS bucket, 1 AS n, glucose_mg_dl AS glucose_mean, glucose_mg_dl AS glucose_min,
        glucose_mg_dl AS glucose_max, systolic_mmhg AS systolic_mean, diastolic_mmhg AS diastolic_mean,
        pulse_bpm AS pulse_mean
 FROM readings
@@ -100,25 +79,13 @@ async def bp_stats(conn: psycopg.AsyncConnection, patient_id: int, since: dateti
     return await _one(conn, _BP_STATS, {"p": patient_id, "since": since, "until": until})
 
 
-async def reading_days(conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str) -> int:
-    """Distinct local days with at least one reading."""
-    return int((await _one(conn, _READING_DAYS, {"p": patient_id, "since": since, "until": until, "tz": tz}))["days"])
-
-
-async def latest(conn: psycopg.AsyncConnection, patient_id: int) -> list[dict[str, Any]]:
-    """The newest reading of each kind."""
-    return await _all(conn, _LATEST, {"p": patient_id})
-
-
 async def daily_profile(conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str) -> list[dict[str, Any]]:
     """Glucose 5/25/50/75/95th percentiles by hour of day."""
     return await _all(conn, _DAILY_PROFILE, {"p": patient_id, "since": since, "until": until, "tz": tz})
 
 
-async def series(
-    conn: psycopg.AsyncConnection, patient_id: int, kind: str, since: datetime, until: datetime,
-    bucket: timedelta | None, *, limit: int = 20_000,
+async def raw_series(
+    conn: psycopg.AsyncConnection, patient_id: int, kind: str, since: datetime, until: datetime, *, limit: int = 20_000
 ) -> list[dict[str, Any]]:
-    """Readings of one kind in a window: per bucket (mean/min/max, count), or raw points when bucket is None."""
-    params = {"p": patient_id, "kind": kind, "since": since, "until": until, "bucket": bucket, "origin": _ORIGIN, "limit": limit}
-    return await _all(conn, _SERIES_BUCKETED if bucket else _SERIES_RAW, params)
+    """Single readings of one kind in a window, oldest first, shaped like store.timeseries buckets (n = 1)."""
+    return await _all(conn, _SERIES_RAW, {"p": patient_id, "kind": kind, "since": since, "until": until, "limit": limit})

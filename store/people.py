@@ -47,6 +47,33 @@ async def create_user(
     return user_id
 
 
+async def upsert_user(
+    conn: psycopg.AsyncConnection,
+    username: str,
+    display_name: str,
+    role: str,
+    *,
+    password_hash: str | None,
+    care_team_id: int | None = None,
+) -> int:
+    """Create a user or reset an existing one's name, role and password (demo and bootstrap)."""
+    row = await (
+        await conn.execute(
+            "INSERT INTO users (username, display_name, role, password_hash) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,"
+            " password_hash = EXCLUDED.password_hash RETURNING id",
+            (username, display_name, role, password_hash),
+        )
+    ).fetchone()
+    user_id = int(_first(row))
+    if care_team_id is not None:
+        await conn.execute(
+            "INSERT INTO care_team_members (care_team_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (care_team_id, user_id),
+        )
+    return user_id
+
+
 async def create_patient(
     conn: psycopg.AsyncConnection,
     display_name: str,
@@ -107,6 +134,28 @@ async def get_patient(conn: psycopg.AsyncConnection, patient_id: int) -> dict[st
             (patient_id,),
         )
         return await cur.fetchone()
+
+
+async def list_patients(
+    conn: psycopg.AsyncConnection, *, care_team_ids: list[int] | None = None, patient_id: int | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Patients of some care teams (or one patient), by name."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT p.id, p.external_ref, p.display_name, p.care_team_id, p.tags, t.name AS care_team"
+            " FROM patients p JOIN care_teams t ON t.id = p.care_team_id"
+            " WHERE (%(teams)s::bigint[] IS NULL OR p.care_team_id = ANY(%(teams)s))"
+            "   AND (%(pid)s::bigint IS NULL OR p.id = %(pid)s)"
+            " ORDER BY p.display_name, p.id LIMIT %(limit)s",
+            {"teams": care_team_ids, "pid": patient_id, "limit": limit},
+        )
+        return await cur.fetchall()
+
+
+async def link_patient_user(conn: psycopg.AsyncConnection, patient_id: int, user_id: int) -> None:
+    """Let a patient user sign in as this patient record (a login belongs to one patient at a time)."""
+    await conn.execute("UPDATE patients SET user_id = NULL WHERE user_id = %s AND id <> %s", (user_id, patient_id))
+    await conn.execute("UPDATE patients SET user_id = %s WHERE id = %s", (user_id, patient_id))
 
 
 async def record_audit(

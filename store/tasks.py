@@ -14,7 +14,9 @@ from psycopg.types.json import Jsonb
 SEVERITY_WEIGHT = {"urgent": 4, "high": 2, "routine": 1}
 
 
-async def least_loaded_member(conn: psycopg.AsyncConnection, care_team_id: int) -> int | None:
+async def least_loaded_member(
+    conn: psycopg.AsyncConnection, care_team_id: int, *, roles: list[str] | None = None
+) -> int | None:
     """The on-duty staff member of a team with the least severity-weighted open work (ties: lowest id)."""
     row = await (
         await conn.execute(
@@ -23,13 +25,13 @@ async def least_loaded_member(conn: psycopg.AsyncConnection, care_team_id: int) 
             FROM care_team_members m
             JOIN users u ON u.id = m.user_id AND u.role <> 'patient' AND u.role <> 'admin' AND u.on_duty
             LEFT JOIN tasks t ON t.assignee_id = u.id AND t.status IN ('open', 'in_progress')
-            WHERE m.care_team_id = %s
+            WHERE m.care_team_id = %s AND (%s::text[] IS NULL OR u.role = ANY(%s::text[]))
             GROUP BY u.id
             ORDER BY COALESCE(SUM(CASE t.severity WHEN 'urgent' THEN %s WHEN 'high' THEN %s WHEN 'routine' THEN %s END), 0),
                      u.id
             LIMIT 1
             """,
-            (care_team_id, SEVERITY_WEIGHT["urgent"], SEVERITY_WEIGHT["high"], SEVERITY_WEIGHT["routine"]),
+            (care_team_id, roles, roles, SEVERITY_WEIGHT["urgent"], SEVERITY_WEIGHT["high"], SEVERITY_WEIGHT["routine"]),
         )
     ).fetchone()
     if row is None:
@@ -87,7 +89,8 @@ async def list_tasks(
             """
             SELECT t.id, t.alert_id, t.patient_id, p.external_ref AS patient_ref, p.tags AS patient_tags,
                    t.care_team_id, t.assignee_id, u.display_name AS assignee, t.severity, t.status, t.title,
-                   t.due_at, t.created_at, t.closed_at, t.outcome
+                   t.due_at, t.created_at, t.closed_at, t.outcome, t.kind, t.escalation_chain,
+                   t.escalation_step, t.acknowledged_at, t.patient_responded_at
             FROM tasks t
             JOIN patients p ON p.id = t.patient_id
             LEFT JOIN users u ON u.id = t.assignee_id
@@ -97,5 +100,95 @@ async def list_tasks(
             LIMIT %(limit)s
             """,
             {"teams": care_team_ids, "status": status, "limit": limit},
+        )
+        return await cur.fetchall()
+
+
+async def create_task(
+    conn: psycopg.AsyncConnection,
+    *,
+    patient_id: int,
+    care_team_id: int,
+    assignee_id: int | None,
+    severity: str,
+    title: str,
+    due_at: datetime,
+    now: datetime,
+    kind: str,
+    escalation_chain: str | None = None,
+) -> int:
+    """Open a task not tied to an alert (e.g. an SOP chain's)."""
+    row = await (
+        await conn.execute(
+            "INSERT INTO tasks (patient_id, care_team_id, assignee_id, severity, title, due_at, created_at, kind,"
+            " escalation_chain) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (patient_id, care_team_id, assignee_id, severity, title, due_at, now, kind, escalation_chain),
+        )
+    ).fetchone()
+    task_id = int(row["id"] if isinstance(row, dict) else row[0])
+    await add_task_event(conn, task_id, now, "system", "created", {"assignee_id": assignee_id, "due_at": due_at.isoformat(), "kind": kind})
+    return task_id
+
+
+async def get_task(conn: psycopg.AsyncConnection, task_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+    """One task (optionally locked for a state change)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT * FROM tasks WHERE id = %s" + (" FOR UPDATE" if for_update else ""), (task_id,))
+        return await cur.fetchone()
+
+
+async def task_for_alert(conn: psycopg.AsyncConnection, alert_id: int) -> dict[str, Any] | None:
+    """The task opened for an alert, if any."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT * FROM tasks WHERE alert_id = %s", (alert_id,))
+        return await cur.fetchone()
+
+
+async def set_escalation(conn: psycopg.AsyncConnection, task_id: int, *, chain: str | None, step: int | None) -> None:
+    """Record the task's escalation chain and the last step delivered."""
+    await conn.execute(
+        "UPDATE tasks SET escalation_chain = COALESCE(%s, escalation_chain), escalation_step = %s WHERE id = %s",
+        (chain, step, task_id),
+    )
+
+
+async def mark_acknowledged(conn: psycopg.AsyncConnection, task_id: int, now: datetime) -> bool:
+    """open -> in_progress; False if the task was not open."""
+    cur = await conn.execute(
+        "UPDATE tasks SET status = 'in_progress', acknowledged_at = %s WHERE id = %s AND status = 'open'",
+        (now, task_id),
+    )
+    return cur.rowcount == 1
+
+
+async def mark_patient_responded(conn: psycopg.AsyncConnection, task_id: int, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE tasks SET patient_responded_at = COALESCE(patient_responded_at, %s) WHERE id = %s", (now, task_id)
+    )
+
+
+async def close_task(conn: psycopg.AsyncConnection, task_id: int, *, outcome: str, now: datetime, status: str = "done") -> bool:
+    """Close an open or in-progress task with an outcome; False if already closed."""
+    cur = await conn.execute(
+        "UPDATE tasks SET status = %s, outcome = %s, closed_at = %s WHERE id = %s AND status IN ('open', 'in_progress')",
+        (status, outcome, now, task_id),
+    )
+    return cur.rowcount == 1
+
+
+async def set_outcome(conn: psycopg.AsyncConnection, task_id: int, outcome: str) -> None:
+    """Record the latest outcome without closing (e.g. not reached)."""
+    await conn.execute("UPDATE tasks SET outcome = %s WHERE id = %s", (outcome, task_id))
+
+
+async def reassign(conn: psycopg.AsyncConnection, task_id: int, assignee_id: int) -> None:
+    await conn.execute("UPDATE tasks SET assignee_id = %s WHERE id = %s", (assignee_id, task_id))
+
+
+async def task_events(conn: psycopg.AsyncConnection, task_id: int) -> list[dict[str, Any]]:
+    """A task's history, oldest first."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT id, at, actor, kind, detail FROM task_events WHERE task_id = %s ORDER BY at, id", (task_id,)
         )
         return await cur.fetchall()

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from api.auth import hash_password
 from devices.profiles import read_device_information
 from devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 from gateway.outbox import HubStore
@@ -29,6 +30,12 @@ from vitalgate.embedded import embedded_broker, start_embedded_postgres
 from vitalgate.mqtt import AsyncMqttClient
 from vitalgate.pipeline import AlertPipeline, PipelineEvent
 from vitalgate.settings import MqttConfig, Settings
+
+
+# Development-only credentials, printed by the demo; production refuses to run the demo's embedded services.
+DEMO_PASSWORD = "demo-password-123"
+DEMO_STAFF = (("demo-coordinator", "Demo Coordinator", "coordinator"), ("demo-nurse", "Demo Nurse", "nurse"), ("demo-doctor", "Demo Doctor", "doctor"))
+DEMO_PATIENT_LOGIN = "demo-patient"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +142,13 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[str]
     try:
         async with conn.transaction():
             team = await people.create_care_team(conn, f"Demo team {run_id}")
-            await people.create_user(conn, f"coord-{run_id}", "Demo Coordinator", "coordinator", care_team_id=team)
-            await people.create_user(conn, f"nurse-{run_id}", "Demo Nurse", "nurse", care_team_id=team)
+            password_hash = hash_password(DEMO_PASSWORD)
+            # Fixed demo logins, re-used across runs: each run's new team is added to them.
+            for username, display, role in DEMO_STAFF:
+                await people.upsert_user(conn, username, display, role, password_hash=password_hash, care_team_id=team)
+            patient_login = await people.upsert_user(
+                conn, DEMO_PATIENT_LOGIN, "Demo Patient C", "patient", password_hash=password_hash
+            )
             for index, patient in enumerate(DEMO_PATIENTS, start=1):
                 patient_id = await people.create_patient(
                     conn, patient.name, team, external_ref=f"demo-{run_id}-{index}", tags=list(patient.tags)
@@ -149,6 +161,7 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[str]
                 )
                 result.patient_ids.append(patient_id)
                 serials.append(serial)
+            await people.link_patient_user(conn, result.patient_ids[-1], patient_login)
     finally:
         await conn.close()
     return serials
@@ -222,8 +235,10 @@ async def _serve(settings: Settings, database_url: str, result: DemoResult, cons
 
     from api.app import create_app
 
-    config = uvicorn.Config(create_app(database_url), host=settings.api_host, port=settings.api_port, log_level="warning")
+    config = uvicorn.Config(create_app(database_url, settings=settings), host=settings.api_host, port=settings.api_port, log_level="warning")
     server = uvicorn.Server(config)
     base = f"http://{settings.api_host}:{settings.api_port}"
-    console.print(f"API on {base}  —  try {base}/tasks  or  {base}/patients/{result.patient_ids[-1]}/readings  (Ctrl-C stops)")
+    console.print(f"[bold]web[/]: {base}/ui/login   (password for every demo login: {DEMO_PASSWORD})")
+    console.print(f"  coordinator [cyan]demo-coordinator[/] -> {base}/ui/worklist ; doctor [cyan]demo-doctor[/] -> {base}/ui/patients/{result.patient_ids[-1]}")
+    console.print(f"  patient [cyan]demo-patient[/] -> {base}/ui/me ; API docs {base}/docs   (Ctrl-C stops)")
     await server.serve()

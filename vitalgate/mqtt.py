@@ -124,6 +124,11 @@ class AsyncMqttClient:
     def is_connected(self) -> bool:
         return self._client.is_connected()
 
+    @property
+    def disconnected(self) -> bool:
+        """True once the connection was lost or closed, until the next connect()."""
+        return self._disconnected.is_set()
+
     async def connect(self, timeout: float = 10.0) -> None:
         """Open the TCP/TLS connection and wait for CONNACK; raises MqttError on refusal."""
         self._loop = asyncio.get_running_loop()

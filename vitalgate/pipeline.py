@@ -9,8 +9,9 @@ from typing import Any
 
 import structlog
 
+from alerts.config import RuleSet
 from alerts.engine import evaluate_readings
-from followup.tasks import open_task_for_alert
+from followup.tasks import act_on_alerts
 from store.db import connect
 from store.readings import StoredReading
 
@@ -26,11 +27,18 @@ class PipelineEvent:
 
 
 class AlertPipeline:
-    """The on_committed hook of ingest: evaluate rules for the new readings and open tasks."""
+    """The on_committed hook of ingest: evaluate rules for the touched patients and open tasks."""
 
-    def __init__(self, database_url: str, observer: Callable[[PipelineEvent], None] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        observer: Callable[[PipelineEvent], None] | None = None,
+        *,
+        rules: RuleSet | None = None,
+    ) -> None:
         self._url = database_url
         self._observer = observer or (lambda event: None)
+        self._rules = rules
 
     async def __call__(self, stored: Sequence[StoredReading], now: datetime) -> None:
         for reading in stored:
@@ -38,16 +46,9 @@ class AlertPipeline:
         conn = await connect(self._url)
         try:
             async with conn.transaction():
-                raised = await evaluate_readings(conn, [r.id for r in stored], now=now)
-                for alert in raised:
-                    if not alert.opened:
-                        continue
-                    self._observer(PipelineEvent("alert", {"alert_id": alert.alert_id, "patient_id": alert.patient_id, "rule": alert.rule_id, "severity": alert.severity}))
-                    task = await open_task_for_alert(
-                        conn, alert_id=alert.alert_id, patient_id=alert.patient_id,
-                        severity=alert.severity, title=alert.title, now=now,
-                    )
-                    if task is not None:
-                        self._observer(PipelineEvent("task", {"task_id": task.task_id, "patient_id": task.patient_id, "severity": task.severity, "due_at": task.due_at.isoformat(), "assignee_id": task.assignee_id}))
+                raised = await evaluate_readings(conn, [r.id for r in stored], now=now, rules=self._rules)
+                await act_on_alerts(
+                    conn, raised, now=now, on_event=lambda stage, detail: self._observer(PipelineEvent(stage, detail))
+                )
         finally:
             await conn.close()

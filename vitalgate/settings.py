@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     session_hours: int = Field(default=8, ge=1, le=72)
     cookie_secure: bool | None = None  # None: Secure in production, not in development
+    # IANA time zone the web pages show times in (and the hours of the daily glucose profile).
+    display_timezone: str = "UTC"
     log_format: Literal["console", "json"] = "console"
     # Ingest batching: flush at this many readings or after this many milliseconds.
     ingest_batch_size: int = Field(default=1000, ge=1, le=50_000)

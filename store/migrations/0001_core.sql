@@ -62,29 +62,10 @@ CREATE TABLE gateways (
     last_seen_at  timestamptz
 );
 
--- Readings: one row per device record, id = UUIDv5(serial, sequence, device time).
-CREATE TABLE readings (
-    id              uuid PRIMARY KEY,
-    patient_id      bigint REFERENCES patients(id),
-    device_serial   text NOT NULL,
-    gateway_id      text NOT NULL,
-    kind            text NOT NULL CHECK (kind IN ('glucose', 'blood_pressure')),
-    measured_at     timestamptz NOT NULL,
-    device_time     timestamp NOT NULL,
-    received_at     timestamptz NOT NULL,
-    ingested_at     timestamptz NOT NULL DEFAULT now(),
-    sequence_number integer,
-    glucose_mg_dl   double precision,
-    systolic_mmhg   double precision,
-    diastolic_mmhg  double precision,
-    map_mmhg        double precision,
-    pulse_bpm       double precision,
-    status          text[] NOT NULL DEFAULT '{}',
-    context         jsonb NOT NULL DEFAULT '{}'
-);
-CREATE INDEX readings_patient_time_idx ON readings (patient_id, measured_at DESC);
-CREATE INDEX readings_unbound_idx ON readings (device_serial) WHERE patient_id IS NULL;
+-- Readings live in 0002_timeseries (TimescaleDB hypertable or native range partitions, chosen at
+-- upgrade time) with their idempotency key table reading_keys.
 
+-- Rejected input, kept verbatim for inspection (`vitalgate ingest dead-letters`).
 CREATE TABLE dead_letters (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     topic        text NOT NULL,
@@ -92,6 +73,7 @@ CREATE TABLE dead_letters (
     reason       text NOT NULL,
     received_at  timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX dead_letters_received_idx ON dead_letters (received_at DESC);
 
 CREATE TABLE alerts (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -12,11 +12,18 @@ CREATE INDEX IF NOT EXISTS audit_log_actor_idx ON audit_log (actor, at DESC);
 -- Who made a binding (a patient pairing their meter, or staff on their behalf).
 ALTER TABLE device_bindings ADD COLUMN IF NOT EXISTS bound_by text;
 
--- The short claim code a hub prints for a device: 8 digits from SHA-256 of a fixed prefix and
--- the serial (digits only, so an elderly patient can type it). Must equal api.claim.claim_code().
--- IMMUTABLE is true here: the database encoding of an existing database never changes.
+-- The claim code of a serial, exactly as contract.claim.claim_code() computes it: Crockford
+-- base32 of the first 40 bits of SHA-256("vitalgate-claim-v1|" + trimmed upper-case serial),
+-- as XXXX-XXXX. Indexed so pairing by code is one index probe. (Serials are ASCII in practice;
+-- the API re-checks every match in Python, so a non-ASCII difference can only miss, never mis-bind.)
 CREATE OR REPLACE FUNCTION vg_claim_code(serial text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT lpad(((('x' || substr(encode(sha256(convert_to('vitalgate-claim:' || serial, 'UTF8')), 'hex'), 1, 15))::bit(60)::bigint) % 100000000)::text, 8, '0')
+    WITH n AS (
+        SELECT ('x' || substr(encode(sha256(convert_to('vitalgate-claim-v1|' || upper(btrim(serial)), 'UTF8')), 'hex'), 1, 10))::bit(40)::bigint AS v
+    ), c AS (
+        SELECT string_agg(substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', ((n.v >> (5 * i)) & 31)::int + 1, 1), '' ORDER BY i DESC) AS s
+        FROM n, generate_series(0, 7) AS i
+    )
+    SELECT substr(s, 1, 4) || '-' || substr(s, 5, 4) FROM c
 $$;
 CREATE INDEX IF NOT EXISTS devices_claim_code_idx ON devices (vg_claim_code(serial));

@@ -1,0 +1,88 @@
+"""Columnar readings of many patients (numpy arrays sorted by patient, then time) and group helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+KIND_CODES = {"glucose": 0, "blood_pressure": 1}
+FIELDS = ("glucose_mg_dl", "systolic_mmhg", "diastolic_mmhg", "map_mmhg", "pulse_bpm")
+DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingFrame:
+    """Readings as aligned arrays; `t` is epoch seconds (UTC); NaN where a value is absent."""
+
+    patient: np.ndarray          # int64
+    t: np.ndarray                # float64
+    kind: np.ndarray             # int8, KIND_CODES
+    values: dict[str, np.ndarray]
+    meal: np.ndarray             # object: str or None
+    is_new: np.ndarray           # bool: in the batch being evaluated
+    ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))  # optional reading ids
+
+    def __len__(self) -> int:
+        return int(self.patient.shape[0])
+
+    @classmethod
+    def empty(cls) -> ReadingFrame:
+        return cls.from_columns([], [], [], {}, [], [])
+
+    @classmethod
+    def from_columns(cls, patient, t, kind, values, meal, is_new, ids=None) -> ReadingFrame:
+        """Build a frame from sequences and sort it by (patient, t)."""
+        p = np.asarray(patient, dtype=np.int64)
+        tt = np.asarray(t, dtype=np.float64)
+        order = np.lexsort((tt, p))
+        n = p.shape[0]
+        vals = {f: np.asarray(values.get(f, np.full(n, np.nan)), dtype=np.float64)[order] for f in FIELDS}
+        meal_arr = np.asarray(meal if len(meal) else [None] * n, dtype=object)
+        ids_arr = np.asarray(ids, dtype=object)[order] if ids is not None else np.full(n, None, dtype=object)
+        return cls(
+            p[order], tt[order], np.asarray(kind, dtype=np.int8)[order], vals, meal_arr[order],
+            np.asarray(is_new if len(is_new) else np.zeros(n, bool), dtype=bool)[order], ids_arr,
+        )
+
+    def select(self, mask: np.ndarray) -> ReadingFrame:
+        """Rows where mask is True (order kept)."""
+        return ReadingFrame(
+            self.patient[mask], self.t[mask], self.kind[mask], {f: v[mask] for f, v in self.values.items()},
+            self.meal[mask], self.is_new[mask], self.ids[mask] if len(self.ids) else self.ids,
+        )
+
+
+def dense_index(patients: np.ndarray, frame_patients: np.ndarray) -> np.ndarray:
+    """Position of each row's patient in the sorted `patients` array (rows must be members)."""
+    return np.searchsorted(patients, frame_patients)
+
+
+def rank_from_end(group: np.ndarray, groups: int) -> np.ndarray:
+    """For rows sorted by group: 0 for each group's last row, 1 for the one before, ..."""
+    if group.size == 0:
+        return np.empty(0, dtype=np.int64)
+    counts = np.bincount(group, minlength=groups)
+    ends = np.cumsum(counts)
+    return ends[group] - np.arange(group.size) - 1
+
+
+def split_by_group(positions: np.ndarray, group: np.ndarray) -> dict[int, np.ndarray]:
+    """Row positions (sorted by group) split into {group: positions}."""
+    if positions.size == 0:
+        return {}
+    g = group[positions]
+    cuts = np.flatnonzero(np.diff(g)) + 1
+    return {int(part[0]): pos for part, pos in zip(np.split(g, cuts), np.split(positions, cuts), strict=True)}
+
+
+def compare(values: np.ndarray, op: str, limit: float) -> np.ndarray:
+    """values <op> limit, NaN never true."""
+    with np.errstate(invalid="ignore"):
+        if op == "<":
+            return values < limit
+        if op == "<=":
+            return values <= limit
+        if op == ">":
+            return values > limit
+        return values >= limit

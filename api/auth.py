@@ -1,0 +1,109 @@
+"""Passwords (argon2id), signed tokens (JWT, HS256) and the signed-in principal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+ROLES = ("patient", "coordinator", "nurse", "doctor", "admin")
+STAFF_ROLES = frozenset({"coordinator", "nurse", "doctor"})
+Role = Literal["patient", "coordinator", "nurse", "doctor", "admin"]
+
+# argon2id with the library's defaults (RFC 9106 "second recommended option": t=3, m=64 MiB, p=4).
+_HASHER = PasswordHasher()
+# Verified when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("vitalgate-timing-equaliser")
+_ALGORITHM = "HS256"
+_ISSUER = "vitalgate"
+TokenType = Literal["access", "session"]
+
+
+class AuthError(Exception):
+    """Missing, expired or invalid credentials (HTTP 401)."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash with a random salt."""
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when the password matches; constant work whether or not the user exists."""
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: the user, their role, their care teams or their own patient record."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    team_ids: tuple[int, ...]
+    patient_id: int | None
+    session_id: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class TokenSigner:
+    """Issues and verifies the bearer tokens and the web session cookie value."""
+
+    def __init__(self, secret: str, *, access_minutes: int, session_hours: int) -> None:
+        if not secret:
+            # Development only (Settings refuses an empty secret in production): tokens do not
+            # survive a restart, which is the safe failure.
+            secret = secrets.token_urlsafe(48)
+        self._secret = secret
+        self._lifetimes = {"access": timedelta(minutes=access_minutes), "session": timedelta(hours=session_hours)}
+
+    def lifetime(self, kind: TokenType) -> timedelta:
+        return self._lifetimes[kind]
+
+    def issue(self, user_id: int, role: str, kind: TokenType, now: datetime | None = None) -> str:
+        """A signed token for one user, expiring after its kind's lifetime."""
+        now = now or datetime.now(timezone.utc)
+        claims = {
+            "sub": str(user_id), "role": role, "typ": kind, "iss": _ISSUER, "iat": now,
+            "exp": now + self._lifetimes[kind], "jti": secrets.token_urlsafe(12),
+        }
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+
+    def verify(self, token: str, kind: TokenType) -> tuple[int, str]:
+        """(user id, session id) of a valid token of this kind; AuthError otherwise."""
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=[_ALGORITHM], issuer=_ISSUER,
+                options={"require": ["sub", "exp", "iat", "typ", "jti"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("token expired: sign in again") from exc
+        except jwt.InvalidTokenError as exc:
+            raise AuthError("invalid token") from exc
+        if claims.get("typ") != kind:
+            raise AuthError("wrong token type")
+        try:
+            return int(claims["sub"]), str(claims["jti"])
+        except ValueError as exc:
+            raise AuthError("invalid token") from exc
+
+    def csrf_token(self, session_id: str) -> str:
+        """The form token bound to one web session (double submit, keyed with the secret)."""
+        return hmac.new(self._secret.encode(), f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def check_csrf(self, session_id: str, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(self.csrf_token(session_id), token)

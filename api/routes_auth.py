@@ -1,0 +1,55 @@
+"""Sign-in: OAuth2 password flow for bearer tokens; who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import verify_password
+from api.deps import Conn, CurrentUser, source_of, state
+from api.schemas import ErrorOut, MeOut, TokenOut
+from store import audit as audit_store, users as user_store
+
+router = APIRouter(tags=["auth"])
+
+
+async def authenticate(conn: Conn, request: Request, username: str, password: str) -> dict | None:
+    """The user row if the password matches (argon2 runs off the loop); failures are audited."""
+    user = await user_store.get_user_by_username(conn, username)
+    # argon2 takes ~50 ms of CPU on purpose: run it in the worker pool, not on the event loop.
+    ok = await run_in_threadpool(verify_password, user["password_hash"] if user else None, password)
+    if not ok or user is None or user["disabled"]:
+        await audit_store.record(
+            conn, actor=username[:64], actor_id=None, role="unknown", action="auth:failed", patient_id=None,
+            source=source_of(request),
+        )
+        await conn.commit()
+        return None
+    await user_store.touch_login(conn, int(user["id"]))
+    await conn.commit()
+    return user
+
+
+@router.post("/auth/token", response_model=TokenOut, responses={401: {"model": ErrorOut}})
+async def login_for_token(
+    request: Request, conn: Conn, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
+    """OAuth2 password flow: a short-lived bearer token (see `expires_in`)."""
+    user = await authenticate(conn, request, form.username, form.password)
+    if user is None:
+        raise HTTPException(status_code=401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"})
+    signer = state(request).signer
+    token = signer.issue(int(user["id"]), user["role"], "access")
+    return TokenOut(access_token=token, expires_in=int(signer.lifetime("access").total_seconds()))
+
+
+@router.get("/me", response_model=MeOut, responses={401: {"model": ErrorOut}})
+async def me(principal: CurrentUser) -> MeOut:
+    """The signed-in user, their care teams and (for patients) their patient record."""
+    return MeOut(
+        id=principal.user_id, username=principal.username, display_name=principal.display_name,
+        role=principal.role, care_team_ids=list(principal.team_ids), patient_id=principal.patient_id,  # type: ignore[arg-type]
+    )

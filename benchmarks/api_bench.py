@@ -1,0 +1,143 @@
+"""API/web benchmark: page and statistics latency for a patient with a year of readings.
+
+Run: VITALGATE_DATABASE_URL=postgresql://127.0.0.1:5432/test .venv/bin/python -m benchmarks.api_bench
+Creates a fresh database on that server, loads one year for two patients — finger-stick (4 glucose
++ 2 BP a day, ~2,200 readings) and CGM (a glucose every 5 minutes, ~105,000 readings) — and drops
+it at the end. Prints the median latency of each request and its ratio to GET /health measured in
+the same run (the cost of one authenticated round trip through the app and the pool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import numpy as np
+import psycopg
+from psycopg.types.json import Jsonb
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from api.app import create_app
+from api.auth import hash_password
+from store import people
+from store.db import connect, make_pool
+from store.migrate import upgrade
+from store.readings import STAGING_COLUMNS, write_readings
+from vitalgate.settings import Settings
+
+PASSWORD = "benchmark-password-123"
+REPEAT = 15
+
+
+def _rows(serial: str, kind: str, times: list[datetime], values: dict[str, np.ndarray]) -> list[tuple]:
+    out = []
+    for i, at in enumerate(times):
+        row = {c: None for c in STAGING_COLUMNS}
+        row.update(id=uuid.uuid5(uuid.NAMESPACE_URL, f"{serial}/{i}"), device_serial=serial,
+                   device_kind="glucose_meter" if kind == "glucose" else "bp_cuff", gateway_id="gw-bench", kind=kind,
+                   measured_at=at, device_time=at.replace(tzinfo=None), received_at=at, sequence_number=i,
+                   status=[], context=Jsonb({}))
+        row.update({k: float(v[i]) for k, v in values.items()})
+        out.append(tuple(row[c] for c in STAGING_COLUMNS))
+    return out
+
+
+async def _seed(url: str) -> dict[str, int]:
+    now = datetime.now(timezone.utc)
+    rng = np.random.default_rng(7)
+    conn = await connect(url)
+    ids = {}
+    async with conn.transaction():
+        team = await people.create_care_team(conn, "Bench team")
+        await people.create_user(conn, "bench-coord", "Bench Coordinator", "coordinator", password_hash=hash_password(PASSWORD), care_team_id=team)
+        for key, step in (("fingerstick", None), ("cgm", timedelta(minutes=5))):
+            pid = await people.create_patient(conn, f"Bench {key}", team)
+            ids[key] = pid
+            gm, bp = f"GM-bench-{key}", f"BP-bench-{key}"
+            await people.bind_device(conn, gm, "glucose_meter", pid, valid_from=now - timedelta(days=400))
+            await people.bind_device(conn, bp, "bp_cuff", pid, valid_from=now - timedelta(days=400))
+            if step is None:
+                times = [now - timedelta(days=d, hours=h) for d in range(365) for h in (2, 7, 12, 17)]
+            else:
+                times = [now - i * step for i in range(int(timedelta(days=365) / step))]
+            glucose = np.clip(rng.normal(150, 45, len(times)), 40, 400)
+            await write_readings(conn, _rows(gm, "glucose", times, {"glucose_mg_dl": glucose}))
+            bp_times = [now - timedelta(days=d, hours=h) for d in range(365) for h in (3, 15)]
+            sys_ = rng.normal(132, 12, len(bp_times))
+            await write_readings(conn, _rows(bp, "blood_pressure", bp_times, {
+                "systolic_mmhg": sys_, "diastolic_mmhg": sys_ * 0.62, "map_mmhg": sys_ * 0.75, "pulse_bpm": rng.normal(72, 8, len(bp_times))}))
+    await conn.execute("ANALYZE readings")
+    await conn.commit()
+    await conn.close()
+    return ids
+
+
+async def _time(client: httpx.AsyncClient, path: str, **kwargs: object) -> float:
+    samples = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        response = await client.get(path, **kwargs)  # type: ignore[arg-type]
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, (path, response.status_code, response.text[:200])
+    return statistics.median(samples)
+
+
+async def _run(url: str, console: Console) -> None:
+    ids = await _seed(url)
+    pool = make_pool(url, max_size=4)
+    await pool.open()
+    settings = Settings(environment="development", secret_key=SecretStr("bench-" + "x" * 40))
+    app = create_app(url, settings=settings, pool=pool)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+            token = (await client.post("/auth/token", data={"username": "bench-coord", "password": PASSWORD})).json()["access_token"]
+            bearer = {"Authorization": f"Bearer {token}"}
+            login = await client.post("/ui/login", data={"username": "bench-coord", "password": PASSWORD})
+            assert login.status_code == 303
+            baseline = await _time(client, "/me", headers=bearer)
+            table = Table(title=f"median of {REPEAT}; baseline GET /me = {baseline * 1000:.1f} ms")
+            for column in ("patient", "request", "ms", "x baseline"):
+                table.add_column(column)
+            year_ago = (datetime.now(timezone.utc) - timedelta(days=365)).isoformat()
+            for key, pid in ids.items():
+                for label, path, kwargs in (
+                    ("patient page (HTML)", f"/ui/patients/{pid}", {}),
+                    ("statistics", f"/patients/{pid}/statistics", {"headers": bearer}),
+                    ("series, 1 year, auto buckets", f"/patients/{pid}/series", {"headers": bearer, "params": {"kind": "glucose", "since": year_ago}}),
+                    ("daily profile", f"/patients/{pid}/daily-profile", {"headers": bearer}),
+                    ("FHIR, 500 readings", f"/fhir/Patient/{pid}/Observation", {"headers": bearer}),
+                ):
+                    took = await _time(client, path, **kwargs)
+                    table.add_row(key, label, f"{took * 1000:.1f}", f"{took / baseline:.1f}")
+            console.print(table)
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    admin_url = os.environ.get("VITALGATE_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+    dbname = f"vg_bench_api_{secrets.token_hex(3)}"
+    parts = urlsplit(admin_url)
+    url = urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    console = Console()
+    try:
+        upgrade(url)
+        asyncio.run(_run(url, console))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""Ingest throughput against the broker's own limit and a row-by-row baseline, measured in one run.
+
+    VITALGATE_DATABASE_URL=... VITALGATE_MQTT_URL=... .venv/bin/python -m benchmarks.ingest_bench [--readings N]
+
+Three phases carry the same gateway batches (500 readings a message) through the configured broker:
+1. raw: a subscriber that only counts readings (the physical limit of broker + publisher here);
+2. ingest: a real `vitalgate ingest run` process into a fresh database (its peak RSS is read
+   from /proc); throughput counts until every reading is committed;
+3. baseline: a naive consumer that INSERTs row by row (one statement per reading, one commit
+   per message) into another fresh database, on a subset of the readings (it is slow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from ingest import loadgen
+from store.migrate import upgrade
+from vitalgate.mqtt import AsyncMqttClient
+from vitalgate.settings import MqttConfig, Settings
+
+console = Console()
+# QoS 1 publishes in flight at once: enough to keep the broker busy without PUBACK round trips
+# dominating, below paho's inflight window of 100.
+PUBLISH_WINDOW = 64
+TARGET_RATE = 10_000
+TARGET_RATIO = 10
+
+
+@dataclass(slots=True)
+class Phase:
+    name: str
+    readings: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.readings / self.seconds
+
+
+def _with_db(url: str, dbname: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+def _retarget(payload: bytes, old: str, new: str) -> bytes:
+    """The same batch for another gateway id (same length keeps it a cheap bytes replace)."""
+    return payload.replace(f'"gateway_id":"{old}"'.encode(), f'"gateway_id":"{new}"'.encode(), 1)
+
+
+def create_database(admin_url: str, dbname: str, fleet: list[loadgen.Device]) -> str:
+    """A fresh migrated database with a care team, patients, and 90 % of the fleet bound to them."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    url = _with_db(admin_url, dbname)
+    upgrade(url)
+    since = datetime.now(timezone.utc) - timedelta(days=365)
+    with psycopg.connect(url) as conn:
+        team = conn.execute("INSERT INTO care_teams (name) VALUES ('bench') RETURNING id").fetchone()[0]  # type: ignore[index]
+        nurse = conn.execute("INSERT INTO users (username, display_name, role) VALUES ('bench-nurse', 'Nurse', 'nurse') RETURNING id").fetchone()[0]  # type: ignore[index]
+        conn.execute("INSERT INTO care_team_members VALUES (%s, %s)", (team, nurse))
+        conn.execute(
+            "INSERT INTO patients (display_name, care_team_id, external_ref)"
+            " SELECT 'Bench ' || g, %s, 'bench-' || g FROM generate_series(0, %s) g",
+            (team, len(fleet) // 2),
+        )
+        bound = [d for i, d in enumerate(fleet) if i % 10 != 9]  # every tenth device unbound
+        conn.execute(
+            "INSERT INTO devices (serial, kind) SELECT * FROM unnest(%s::text[], %s::text[])",
+            ([d.serial for d in bound], [d.kind for d in bound]),
+        )
+        conn.execute(
+            "INSERT INTO device_bindings (device_serial, patient_id, valid_from)"
+            " SELECT s, (SELECT id FROM patients WHERE external_ref = 'bench-' || (i / 2)), %s"
+            " FROM unnest(%s::text[], %s::int[]) AS u(s, i)",
+            (since, [d.serial for d in bound], [i for i, d in enumerate(fleet) if i % 10 != 9]),
+        )
+    return url
+
+
+async def publish_all(config: MqttConfig, gateway: str, messages: list[bytes]) -> None:
+    """QoS 1 publishes with a window of PUBLISH_WINDOW awaiting PUBACK."""
+    pub = AsyncMqttClient(config, f"bench-pub-{secrets.token_hex(3)}", clean_start=True)
+    await pub.connect()
+    topic = f"vitalgate/v1/{gateway}/readings"
+    window = asyncio.Semaphore(PUBLISH_WINDOW)
+
+    async def one(payload: bytes) -> None:
+        async with window:
+            await pub.publish(topic, payload, qos=1, timeout=120)
+
+    try:
+        await asyncio.gather(*(one(m) for m in messages))
+    finally:
+        await pub.disconnect()
+
+
+async def _spawn(args: list[str], env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    while True:
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        if not line:
+            raise RuntimeError(f"{args[:3]} exited before it was ready (rc={await proc.wait()})")
+        if ready.encode() in line:
+            break
+    asyncio.ensure_future(_drain(proc))
+    return proc
+
+
+async def _drain(proc: asyncio.subprocess.Process) -> None:
+    assert proc.stdout is not None
+    while await proc.stdout.readline():
+        pass
+
+
+async def _count_until(url: str, expected: int, proc: asyncio.subprocess.Process, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while True:
+            count = (await (await conn.execute("SELECT count(*) FROM reading_keys")).fetchone())[0]  # type: ignore[index]
+            if count >= expected:
+                return
+            if proc.returncode is not None:
+                raise RuntimeError(f"consumer exited early with {proc.returncode} at {count} readings")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} of {expected} readings stored after {timeout}s")
+            await asyncio.sleep(0.05)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 15)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def _forget_session(config: MqttConfig, client_id: str) -> None:
+    """Drop a persistent session so the broker stops queueing for it after the run."""
+    client = AsyncMqttClient(config, client_id, clean_start=True)
+    await client.connect()
+    await client.disconnect()
+
+
+async def run_bench(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if not settings.database_url or not settings.mqtt_url:
+        console.print("[red]set VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL[/] (the benchmark measures real services)")
+        return 2
+    config = settings.mqtt_config(settings.mqtt_url)
+    run = secrets.token_hex(3)
+    gateway = f"gw-bench-{run}"
+    fleet = loadgen.devices(f"BENCH{run}", args.devices)
+    t0 = time.perf_counter()
+    messages = loadgen.payloads(gateway, fleet, args.readings, per_message=args.per_message)
+    baseline_n = min(args.baseline_readings, args.readings)
+    console.print(
+        f"{args.readings:,} readings in {len(messages)} messages of {args.per_message} "
+        f"({sum(map(len, messages)) / len(messages) / 1024:.0f} kB each) from {len(fleet)} devices, "
+        f"generated in {time.perf_counter() - t0:.1f}s; broker {config.describe()}"
+    )
+    python = sys.executable
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "VITALGATE_LOG_FORMAT": "json"}
+    phases: list[Phase] = []
+    dbs: list[str] = []
+    peak_rss = float("nan")
+    try:
+        # 1. raw broker rate
+        gw = f"gw-bench-{run[:-1]}r"
+        counter = await _spawn(
+            [python, "-m", "benchmarks.ingest_bench", "--count-subscriber", "--topic", f"vitalgate/v1/{gw}/readings",
+             "--expect", str(args.readings)], env, "ready")
+        start = time.perf_counter()
+        await publish_all(config, gw, [_retarget(m, gateway, gw) for m in messages])
+        await asyncio.wait_for(counter.wait(), 600)
+        phases.append(Phase("raw broker (count-only subscriber)", args.readings, time.perf_counter() - start))
+
+        # 2. vitalgate ingest
+        dbname = f"vg_bench_{run}_ingest"
+        url = create_database(settings.database_url, dbname, fleet)
+        dbs.append(dbname)
+        gw = f"gw-bench-{run[:-1]}i"
+        client_id = f"bench-ingest-{run}"
+        vitalgate = str(Path(python).with_name("vitalgate"))
+        ingest = await _spawn(
+            [vitalgate, "ingest", "run", "--client-id", client_id, "--group", f"bench-{run}", "--gateway-id", gw],
+            {**env, "VITALGATE_DATABASE_URL": url}, "ingest.started")
+        try:
+            start = time.perf_counter()
+            await publish_all(config, gw, [_retarget(m, gateway, gw) for m in messages])
+            await _count_until(url, args.readings, ingest, 900)
+            phases.append(Phase("vitalgate ingest run", args.readings, time.perf_counter() - start))
+            peak_rss = _peak_rss_mb(ingest.pid)
+        finally:
+            await _stop(ingest)
+            await _forget_session(config, client_id)
+
+        # 3. naive row-by-row baseline
+        dbname = f"vg_bench_{run}_naive"
+        url = create_database(settings.database_url, dbname, fleet)
+        dbs.append(dbname)
+        gw = f"gw-bench-{run[:-1]}n"
+        per = args.per_message
+        subset = messages[: -(-baseline_n // per)]
+        subset_n = min(len(subset) * per, args.readings)
+        naive = await _spawn(
+            [python, "-m", "benchmarks.ingest_bench", "--naive-consumer", "--topic", f"vitalgate/v1/{gw}/readings",
+             "--database-url", url], env, "ready")
+        try:
+            start = time.perf_counter()
+            await publish_all(config, gw, [_retarget(m, gateway, gw) for m in subset])
+            await _count_until(url, subset_n, naive, 900)
+            note = f"first {subset_n:,} readings" if subset_n < args.readings else ""
+            phases.append(Phase("naive row-by-row INSERT", subset_n, time.perf_counter() - start, note))
+        finally:
+            await _stop(naive)
+    finally:
+        if not args.keep:
+            with psycopg.connect(settings.database_url, autocommit=True) as conn:
+                for dbname in dbs:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    _report(phases, peak_rss)
+    return 0
+
+
+def _report(phases: list[Phase], peak_rss: float) -> None:
+    raw, ingest, naive = phases
+    table = Table(title="ingest benchmark (same run, same broker, same messages)")
+    for column in ("path", "readings", "seconds", "readings/s"):
+        table.add_column(column, justify="right" if column != "path" else "left")
+    for p in phases:
+        table.add_row(p.name + (f" ({p.note})" if p.note else ""), f"{p.readings:,}", f"{p.seconds:.2f}", f"{p.rate:,.0f}")
+    console.print(table)
+    console.print(f"vitalgate ingest / row-by-row baseline: [bold]{ingest.rate / naive.rate:.1f}x[/] (target >= {TARGET_RATIO}x)")
+    console.print(f"vitalgate ingest / raw broker rate:     [bold]{ingest.rate / raw.rate:.2f}[/] of the broker's limit on this path")
+    console.print(f"vitalgate ingest sustained:             [bold]{ingest.rate:,.0f} readings/s[/] (target >= {TARGET_RATE:,})")
+    console.print(f"ingest process peak RSS:                [bold]{peak_rss:.0f} MB[/]")
+
+
+async def count_subscriber(config: MqttConfig, topic: str, expect: int) -> None:
+    """Count readings (one "measured_at" key each) without parsing; exit when all arrived."""
+    sub = AsyncMqttClient(config, f"bench-count-{secrets.token_hex(3)}", clean_start=True)
+    await sub.connect()
+    await sub.subscribe(topic, qos=1)
+    print("ready", flush=True)
+    seen = 0
+    while seen < expect:
+        message = await sub.messages.get()
+        seen += message.payload.count(b'"measured_at"')
+    print("done", seen, flush=True)
+    await sub.disconnect()
+
+
+# One statement per reading: what a first ingest usually looks like (validated, idempotent).
+_NAIVE_INSERT = """
+WITH k AS (INSERT INTO reading_keys (id, measured_at) VALUES (%(id)s, %(measured_at)s) ON CONFLICT DO NOTHING RETURNING id)
+INSERT INTO readings (id, patient_id, device_serial, gateway_id, kind, measured_at, device_time, received_at,
+                      sequence_number, glucose_mg_dl, systolic_mmhg, diastolic_mmhg, pulse_bpm)
+SELECT k.id, (SELECT b.patient_id FROM device_bindings b WHERE b.device_serial = %(serial)s
+               AND b.valid_from <= %(measured_at)s AND (b.valid_to IS NULL OR %(measured_at)s < b.valid_to) LIMIT 1),
+       %(serial)s, %(gateway)s, %(kind)s, %(measured_at)s, %(device_time)s, %(received_at)s, %(seq)s,
+       %(glucose)s, %(systolic)s, %(diastolic)s, %(pulse)s
+FROM k
+"""
+
+
+async def naive_consumer(config: MqttConfig, topic: str, url: str) -> None:
+    """Validate each message, INSERT each reading on its own, commit per message, then ack."""
+    from contract import ReadingBatch
+
+    sub = AsyncMqttClient(config, f"bench-naive-{secrets.token_hex(3)}", clean_start=True, manual_ack=True)
+    await sub.connect()
+    await sub.subscribe(topic, qos=1)
+    conn = await psycopg.AsyncConnection.connect(url)
+    print("ready", flush=True)
+    while True:
+        message = await sub.messages.get()
+        batch = ReadingBatch.model_validate_json(message.payload)
+        async with conn.transaction():
+            for r in batch.readings:
+                v = {k: q.value for k, q in r.values.items()}
+                await conn.execute(_NAIVE_INSERT, {
+                    "id": r.id, "measured_at": r.measured_at, "serial": r.device.serial, "gateway": batch.gateway_id,
+                    "kind": r.kind, "device_time": r.device_time, "received_at": r.received_at,
+                    "seq": r.sequence_number, "glucose": v.get("glucose"), "systolic": v.get("systolic"),
+                    "diastolic": v.get("diastolic"), "pulse": v.get("pulse"),
+                })
+        sub.ack(message)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readings", type=int, default=200_000, help="readings to publish (default 200,000)")
+    parser.add_argument("--baseline-readings", type=int, default=20_000, help="readings for the slow row-by-row baseline")
+    parser.add_argument("--per-message", type=int, default=loadgen.READINGS_PER_MESSAGE, help="readings per MQTT message")
+    parser.add_argument("--devices", type=int, default=2_000, help="devices in the simulated fleet")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    # Internal roles of the child processes.
+    parser.add_argument("--count-subscriber", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--naive-consumer", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--topic", help=argparse.SUPPRESS)
+    parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.count_subscriber or args.naive_consumer:
+        settings = Settings()
+        assert settings.mqtt_url
+        config = settings.mqtt_config(settings.mqtt_url)
+        if args.count_subscriber:
+            asyncio.run(count_subscriber(config, args.topic, args.expect))
+        else:
+            try:
+                asyncio.run(naive_consumer(config, args.topic, args.database_url))
+            except KeyboardInterrupt:
+                pass
+        return
+    from vitalgate.logs import configure_logging
+
+    configure_logging("console", level=30)  # warnings only: the table is the output
+    raise SystemExit(asyncio.run(run_bench(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Ask a meter for its newest record (RACP "report last") and share one subscription per characteristic.
+
+The probe tells the sync whether the cursor record is still the newest (nothing to download) and,
+after a download, whether the last record received is really the newest in memory: the only way
+to notice a sequence restart when the old cursor record is still stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Self
+
+from devices import racp
+from devices.errors import DecodeError
+from devices.errors_gatt import DeviceTimeout, ProcedureError
+from devices.gatt import GLUCOSE_MEASUREMENT, RACP, GattClient, NotifyCallback
+from devices.glucose import GlucoseMeasurement, decode_glucose_measurement
+
+
+class SharedSubscriptions:
+    """A GattClient wrapper: the first subscribe per characteristic goes to the device, later ones
+    only replace the callback, so a probe and repeated driver runs can share one connection (bleak
+    refuses a second start_notify on the same characteristic)."""
+
+    def __init__(self, client: GattClient) -> None:
+        self._client = client
+        self.address = client.address
+        self._callbacks: dict[int, NotifyCallback] = {}
+
+    @property
+    def is_connected(self) -> bool:
+        return self._client.is_connected
+
+    async def connect(self) -> None:
+        await self._client.connect()
+
+    async def disconnect(self) -> None:
+        self._callbacks.clear()
+        await self._client.disconnect()
+
+    async def pair(self) -> None:
+        await self._client.pair()
+
+    async def discover(self) -> frozenset[int]:
+        return await self._client.discover()
+
+    async def read(self, uuid: int) -> bytes:
+        return await self._client.read(uuid)
+
+    async def write(self, uuid: int, data: bytes) -> None:
+        await self._client.write(uuid, data)
+
+    async def subscribe(self, uuid: int, callback: NotifyCallback) -> None:
+        first = uuid not in self._callbacks
+        self._callbacks[uuid] = callback
+        if first:
+            await self._client.subscribe(uuid, lambda data, u=uuid: self._callbacks[u](data))
+
+    def release(self) -> None:
+        """Point every subscription at a no-op: adapters may keep callbacks (and the records a
+        driver collected through them) alive until the next connect."""
+        for uuid in self._callbacks:
+            self._callbacks[uuid] = _ignore
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.disconnect()
+
+
+def _ignore(_data: bytes) -> None:
+    """Notifications after a sync are not for anyone."""
+
+
+async def newest_record(client: SharedSubscriptions, *, timeout: float = 10.0) -> GlucoseMeasurement | None:
+    """The newest record in meter memory (None when empty); raises DeviceTimeout / ProcedureError."""
+    got: list[GlucoseMeasurement] = []
+    responses: asyncio.Queue[bytes] = asyncio.Queue(maxsize=16)
+
+    def on_measurement(data: bytes) -> None:
+        try:
+            got.append(decode_glucose_measurement(bytes(data)))
+        except DecodeError:
+            pass  # a garbled record: the sync itself will report and keep it
+
+    def on_racp(data: bytes) -> None:
+        if not responses.full():
+            responses.put_nowait(bytes(data))
+
+    await client.subscribe(GLUCOSE_MEASUREMENT, on_measurement)
+    await client.subscribe(RACP, on_racp)
+    await client.write(RACP, racp.report_last())
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                try:
+                    response = racp.parse_racp_response(await responses.get())
+                except DecodeError:
+                    continue
+                if isinstance(response, racp.ResponseCodeResponse):
+                    break
+    except TimeoutError:
+        raise DeviceTimeout(f"{client.address}: no answer to RACP 'report last record'", address=client.address) from None
+    if response.code == racp.ResponseCode.NO_RECORDS_FOUND:
+        return None
+    if response.code != racp.ResponseCode.SUCCESS:
+        raise ProcedureError(f"{client.address}: 'report last record' failed: {response.name}", address=client.address)
+    return got[-1] if got else None

@@ -1,0 +1,108 @@
+"""Chart and overview queries over readings; the same functions on the TimescaleDB and native paths."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+# Bucket origin: a Monday at midnight UTC, TimescaleDB time_bucket's default, so weekly buckets
+# fall on the same boundaries whichever path ran.
+BUCKET_ORIGIN = "2000-01-03 00:00:00+00"
+
+_SERIES = """
+SELECT {bucket} AS bucket, kind, count(*) AS n,
+       avg(glucose_mg_dl) AS glucose_mean, min(glucose_mg_dl) AS glucose_min, max(glucose_mg_dl) AS glucose_max,
+       avg(systolic_mmhg) AS systolic_mean, min(systolic_mmhg) AS systolic_min, max(systolic_mmhg) AS systolic_max,
+       avg(diastolic_mmhg) AS diastolic_mean, avg(pulse_bpm) AS pulse_mean
+FROM readings
+WHERE patient_id = %(patient)s AND measured_at >= %(start)s AND measured_at < %(end)s
+  AND (%(kind)s::text IS NULL OR kind = %(kind)s)
+GROUP BY 1, 2
+ORDER BY 1, 2
+"""
+_TIME_BUCKET = "time_bucket(%(bucket)s::interval, measured_at)"
+_DATE_BIN = f"date_bin(%(bucket)s::interval, measured_at, timestamptz '{BUCKET_ORIGIN}')"
+
+# readings_daily is a continuous aggregate (TimescaleDB) or a trigger-maintained table (native);
+# both hold sums so that means and the sample standard deviation are computed here alike.
+_DAILY = """
+SELECT day, kind, n,
+       glucose_sum / NULLIF(glucose_n, 0) AS glucose_mean,
+       sqrt(GREATEST(glucose_sumsq - glucose_sum * glucose_sum / glucose_n, 0) / NULLIF(glucose_n - 1, 0)) AS glucose_sd,
+       glucose_min, glucose_max,
+       systolic_sum / n AS systolic_mean, systolic_min, systolic_max,
+       diastolic_sum / n AS diastolic_mean, diastolic_min, diastolic_max,
+       pulse_sum / NULLIF(pulse_n, 0) AS pulse_mean
+FROM readings_daily
+WHERE patient_id = %(patient)s AND day >= date_bin(interval '1 day', %(start)s::timestamptz, timestamptz '{origin}')
+  AND day < %(end)s AND (%(kind)s::text IS NULL OR kind = %(kind)s)
+ORDER BY day, kind
+""".format(origin=BUCKET_ORIGIN)
+
+# One index probe per (patient, kind) on readings_patient_time_idx, however long the history.
+_LATEST = """
+SELECT p.patient_id, r.id, k.kind, r.measured_at, r.device_serial, r.glucose_mg_dl, r.systolic_mmhg,
+       r.diastolic_mmhg, r.map_mmhg, r.pulse_bpm, r.status, r.context
+FROM unnest(%(patients)s::bigint[]) AS p(patient_id)
+CROSS JOIN (VALUES ('glucose'), ('blood_pressure')) AS k(kind)
+CROSS JOIN LATERAL (
+    SELECT * FROM readings r
+    WHERE r.patient_id = p.patient_id AND r.kind = k.kind
+    ORDER BY r.measured_at DESC LIMIT 1
+) r
+ORDER BY p.patient_id, k.kind
+"""
+
+
+async def timeseries_backend(conn: psycopg.AsyncConnection) -> str:
+    """'timescaledb' or 'native': the path `vitalgate db upgrade` chose for this database."""
+    row = await (await conn.execute("SELECT timeseries FROM store_backend")).fetchone()
+    if row is None:
+        raise LookupError("store_backend is empty: run `vitalgate db upgrade`")
+    return str(row["timeseries"] if isinstance(row, dict) else row[0])
+
+
+async def patient_series(
+    conn: psycopg.AsyncConnection,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    bucket: timedelta,
+    *,
+    kind: str | None = None,
+) -> list[dict[str, Any]]:
+    """A patient's readings in [start, end) per time bucket and kind: count, mean/min/max in stored units."""
+    if bucket <= timedelta(0):
+        raise ValueError("bucket must be a positive duration")
+    expr = _TIME_BUCKET if await timeseries_backend(conn) == "timescaledb" else _DATE_BIN
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            _SERIES.format(bucket=expr),  # type: ignore[arg-type]
+            {"patient": patient_id, "start": start, "end": end, "bucket": bucket, "kind": kind},
+        )
+        return await cur.fetchall()
+
+
+async def daily_stats(
+    conn: psycopg.AsyncConnection,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    kind: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per UTC day and kind: count, glucose mean/sd/min/max (mg/dL), BP means/extremes (mmHg), pulse (/min)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_DAILY, {"patient": patient_id, "start": start, "end": end, "kind": kind})  # type: ignore[arg-type]
+        return await cur.fetchall()
+
+
+async def latest_readings(conn: psycopg.AsyncConnection, patient_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The newest reading of each kind for each of the given patients (patients without any are absent)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_LATEST, {"patients": list(patient_ids)})  # type: ignore[arg-type]
+        return await cur.fetchall()
