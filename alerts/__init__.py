@@ -1,1 +1,1 @@
-"""Clinical rules over stored readings: thresholds (and, later, trends and gaps) -> alert episodes."""
+"""Clinical rules over stored readings (threshold, consecutive, trend, forecast, missing data) -> alert episodes."""

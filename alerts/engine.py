@@ -98,8 +98,8 @@ async def _evaluate_chunk(
     cols = await alert_inputs.reading_columns(
         conn, ids, since=now - lookback(ruleset), until=now + timedelta(hours=1), new_reading_ids=new_ids
     )
-    frame = frame_from_columns(cols)
     patients = np.array(ids, dtype=np.int64)
+    frame = frame_from_columns(cols).with_universe(patients)
     ctx = PatientContext(patients, np.array([facts[p][1] if facts[p][1] is not None else np.nan for p in ids]))
     overrides = await rule_overrides.list_overrides(conn, ids)
     groups = rule_groups(ruleset, {p: facts[p][0] for p in ids}, overrides)
@@ -110,8 +110,14 @@ async def _evaluate_chunk(
     writes: list[alert_store.EpisodeWrite] = []
     to_resolve: list[str] = []
     meta: dict[tuple[int, str], Any] = {}
+    open_by_rule: dict[str, set[int]] = {}
+    for pid, rule_id in episodes:
+        open_by_rule.setdefault(rule_id, set()).add(pid)
     for rule, members in groups:
-        for finding in evaluate_rule(rule, frame, members, t_now, ctx):
+        # Only patients with an open episode need a "condition cleared" finding.
+        watched = open_by_rule.get(rule.id, set())
+        keep = np.fromiter((int(p) in watched for p in members), dtype=bool, count=members.size)
+        for finding in evaluate_rule(rule, frame, members, t_now, ctx, keep):
             key = (finding.patient_id, rule.id)
             episode = episodes.get(key)
             if finding.active and rule.kind in clear_only:

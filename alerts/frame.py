@@ -22,6 +22,7 @@ class ReadingFrame:
     meal: np.ndarray             # object: str or None
     is_new: np.ndarray           # bool: in the batch being evaluated
     ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))  # optional reading ids
+    universe: np.ndarray | None = None  # sorted patients the frame was loaded for (all rows belong to them)
 
     def __len__(self) -> int:
         return int(self.patient.shape[0])
@@ -46,11 +47,16 @@ class ReadingFrame:
         )
 
     def select(self, mask: np.ndarray) -> ReadingFrame:
-        """Rows where mask is True (order kept)."""
+        """Rows where mask is True (order kept; the result has no universe)."""
         return ReadingFrame(
             self.patient[mask], self.t[mask], self.kind[mask], {f: v[mask] for f, v in self.values.items()},
             self.meal[mask], self.is_new[mask], self.ids[mask] if len(self.ids) else self.ids,
         )
+
+    def with_universe(self, patients: np.ndarray) -> ReadingFrame:
+        """The same frame, declared to hold exactly the readings of these (sorted) patients."""
+        return ReadingFrame(self.patient, self.t, self.kind, self.values, self.meal, self.is_new, self.ids,
+                            np.asarray(patients, dtype=np.int64))
 
 
 def dense_index(patients: np.ndarray, frame_patients: np.ndarray) -> np.ndarray:

@@ -38,6 +38,8 @@ def _iso(ts: float) -> str:
 
 
 def _restrict(frame: ReadingFrame, patients: np.ndarray) -> tuple[ReadingFrame, np.ndarray]:
+    if frame.universe is not None and patients.size == frame.universe.size:
+        return frame, dense_index(patients, frame.patient)  # the rule applies to everyone: no copy
     sub = frame.select(np.isin(frame.patient, patients))
     return sub, dense_index(patients, sub.patient)
 
@@ -46,6 +48,12 @@ def _meal_mask(frame: ReadingFrame, meals: list[str] | None) -> np.ndarray:
     if meals is None:
         return np.ones(len(frame), dtype=bool)
     return np.isin(frame.meal, np.asarray(meals, dtype=object))
+
+
+def cleared(patients: np.ndarray, inactive: np.ndarray, keep: np.ndarray | None) -> list[Finding]:
+    """Inactive findings, only for patients whose clearing matters (an open episode); None = all."""
+    sel = inactive if keep is None else inactive & keep
+    return [Finding(int(p), False) for p in patients[sel]]
 
 
 def _reading_evidence(frame: ReadingFrame, rows: np.ndarray, fields: list[str], unit: str) -> list[dict[str, Any]]:
@@ -61,7 +69,9 @@ def _reading_evidence(frame: ReadingFrame, rows: np.ndarray, fields: list[str], 
     return out
 
 
-def evaluate_threshold(rule: ThresholdRule, frame: ReadingFrame, patients: np.ndarray, now: float) -> list[Finding]:
+def evaluate_threshold(
+    rule: ThresholdRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
     """Active while a reading met the conditions within window_hours, or in the new batch."""
     sub, idx = _restrict(frame, patients)
     masks = [compare(sub.values[c.field], c.op, c.value) for c in rule.conditions]
@@ -71,12 +81,11 @@ def evaluate_threshold(rule: ThresholdRule, frame: ReadingFrame, patients: np.nd
     groups = split_by_group(np.flatnonzero(hit), idx)
     fields = list(dict.fromkeys(c.field for c in rule.conditions))
     first = rule.conditions[0]
-    findings = []
-    for k, pid in enumerate(patients):
-        rows = groups.get(k)
-        if rows is None:
-            findings.append(Finding(int(pid), False))
-            continue
+    has = np.zeros(patients.size, dtype=bool)
+    has[list(groups)] = True
+    findings = cleared(patients, ~has, keep)
+    for k, rows in groups.items():
+        pid = patients[k]
         vals = sub.values[first.field][rows]
         worst = float(np.nanmin(vals) if first.op in ("<", "<=") else np.nanmax(vals))
         word = "lowest" if first.op in ("<", "<=") else "highest"
@@ -88,7 +97,9 @@ def evaluate_threshold(rule: ThresholdRule, frame: ReadingFrame, patients: np.nd
     return findings
 
 
-def evaluate_consecutive(rule: ConsecutiveRule, frame: ReadingFrame, patients: np.ndarray, now: float) -> list[Finding]:
+def evaluate_consecutive(
+    rule: ConsecutiveRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
     """Active while at least n of the patient's last m matching readings are beyond the limit."""
     sub, idx = _restrict(frame, patients)
     c = rule.condition
@@ -103,11 +114,10 @@ def evaluate_consecutive(rule: ConsecutiveRule, frame: ReadingFrame, patients: n
     beyond = compare(sub.values[c.field][rows], c.op, c.value)
     n_beyond = np.bincount(g[beyond], minlength=patients.size)
     groups = split_by_group(rows[beyond], idx)
-    findings = []
-    for k, pid in enumerate(patients):
-        if n_beyond[k] < rule.n:
-            findings.append(Finding(int(pid), False))
-            continue
+    active = n_beyond >= rule.n
+    findings = cleared(patients, ~active, keep)
+    for k in np.flatnonzero(active):
+        pid = patients[k]
         hit = groups[k]
         findings.append(Finding(
             int(pid), True, float(n_beyond[k]),
@@ -141,7 +151,9 @@ def ar2_forecast(prev: np.ndarray, last: np.ndarray, gap_s: np.ndarray, steps: i
     return out
 
 
-def evaluate_forecast(rule: ForecastRule, frame: ReadingFrame, patients: np.ndarray, now: float) -> list[Finding]:
+def evaluate_forecast(
+    rule: ForecastRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
     """Active when AR2 on the last two glucose readings predicts < below_mg_dl within the horizon.
 
     Only pairs at most max_gap_minutes apart are used: across longer gaps between finger sticks
@@ -164,7 +176,7 @@ def evaluate_forecast(rule: ForecastRule, frame: ReadingFrame, patients: np.ndar
     gap = np.where(ok, t_last - t_prev, np.inf)
     fresh = ok & (now - t_last <= rule.horizon_minutes * 60)
     usable = ok & (gap > 0) & (gap <= rule.max_gap_minutes * 60) & fresh
-    findings = [Finding(int(pid), False) for pid in patients[ok & ~usable]]
+    findings = cleared(patients, ok & ~usable, keep)
     k = np.flatnonzero(usable)
     if k.size:
         last, prev = g_all[last_rows[k]], g_all[prev_rows[k]]
@@ -181,7 +193,8 @@ def evaluate_forecast(rule: ForecastRule, frame: ReadingFrame, patients: np.ndar
 
 
 def evaluate_missing(
-    rule: MissingDataRule, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext
+    rule: MissingDataRule, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext,
+    keep: np.ndarray | None = None,
 ) -> list[Finding]:
     """Silence: no reading for silent_days. Coverage: < min_days reading days in window_days."""
     sub, idx = _restrict(frame, patients)
@@ -194,43 +207,46 @@ def evaluate_missing(
         last = np.full(patients.size, -np.inf)
         np.maximum.at(last, idx[sel], sub.t[sel])
         ref = np.fmax(last, np.nan_to_num(start, nan=-np.inf))
-        for k, pid in enumerate(patients):
-            if not np.isfinite(ref[k]):
-                continue  # never monitored: nothing to miss
-            silent_days = (now - ref[k]) / DAY
-            active = silent_days >= rule.silent_days
+        known = np.isfinite(ref)  # never monitored and never read: nothing to miss
+        silent = np.where(known, (now - ref) / DAY, 0.0)
+        active = known & (silent >= rule.silent_days)
+        findings = cleared(patients, known & ~active, keep)
+        for k in np.flatnonzero(active):
             seen = _iso(last[k]) if np.isfinite(last[k]) else None
-            findings.append(Finding(int(pid), bool(active), float(silent_days),
-                                    f"{rule.title}: silent for {silent_days:.1f} days",
-                                    {"silent_days": round(float(silent_days), 2), "last_reading_at": seen}))
+            findings.append(Finding(int(patients[k]), True, float(silent[k]),
+                                    f"{rule.title}: silent for {silent[k]:.1f} days",
+                                    {"silent_days": round(float(silent[k]), 2), "last_reading_at": seen}))
         return findings
     window_start = now - rule.window_days * DAY
     sel &= sub.t >= window_start
     day = np.floor((sub.t[sel] - window_start) / DAY).astype(np.int64)
     keys = np.unique(idx[sel] * (rule.window_days + 1) + day)
     days = np.bincount(keys // (rule.window_days + 1), minlength=patients.size)
-    for k, pid in enumerate(patients):
-        # Judge only patients monitored for the whole window, or a new patient is always short.
-        if not (np.isfinite(start[k]) and start[k] <= window_start):
-            continue
-        active = days[k] < rule.min_days
-        findings.append(Finding(int(pid), bool(active), float(days[k]),
+    # Judge only patients monitored for the whole window, or a new patient is always short.
+    judged = np.isfinite(start) & (np.nan_to_num(start, nan=np.inf) <= window_start)
+    active = judged & (days < rule.min_days)
+    findings = cleared(patients, judged & ~active, keep)
+    for k in np.flatnonzero(active):
+        findings.append(Finding(int(patients[k]), True, float(days[k]),
                                 f"{rule.title}: {days[k]} reading days in the last {rule.window_days}",
                                 {"reading_days": int(days[k]), "window_days": rule.window_days,
                                  "required_days": rule.min_days}))
     return findings
 
 
-def evaluate_rule(rule: Any, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext) -> list[Finding]:
-    """Dispatch on the rule kind."""
+def evaluate_rule(
+    rule: Any, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext,
+    keep: np.ndarray | None = None,
+) -> list[Finding]:
+    """Dispatch on the rule kind; `keep` (bool per patient) limits inactive findings to those that matter."""
     if isinstance(rule, ThresholdRule):
-        return evaluate_threshold(rule, frame, patients, now)
+        return evaluate_threshold(rule, frame, patients, now, keep)
     if isinstance(rule, ConsecutiveRule):
-        return evaluate_consecutive(rule, frame, patients, now)
+        return evaluate_consecutive(rule, frame, patients, now, keep)
     if isinstance(rule, TrendRule):
-        return evaluate_trend(rule, frame, patients, now)
+        return evaluate_trend(rule, frame, patients, now, keep)
     if isinstance(rule, ForecastRule):
-        return evaluate_forecast(rule, frame, patients, now)
+        return evaluate_forecast(rule, frame, patients, now, keep)
     if isinstance(rule, MissingDataRule):
-        return evaluate_missing(rule, frame, patients, now, ctx)
+        return evaluate_missing(rule, frame, patients, now, ctx, keep)
     raise TypeError(f"unknown rule type {type(rule).__name__}")

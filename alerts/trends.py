@@ -39,7 +39,9 @@ def _slope_per_week(sums: np.ndarray, counts: np.ndarray, patients: int, days: i
         return np.where(denom > 0, (n * sxy - sx * sy) / denom * 7.0, np.nan)
 
 
-def evaluate_trend(rule: TrendRule, frame: ReadingFrame, patients: np.ndarray, now: float) -> list[Finding]:
+def evaluate_trend(
+    rule: TrendRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
     """Compute the rule's statistic per patient over [now - window_days, now] and compare it."""
     start = now - rule.window_days * DAY
     vals_all = frame.values[rule.field]
@@ -49,8 +51,8 @@ def evaluate_trend(rule: TrendRule, frame: ReadingFrame, patients: np.ndarray, n
     v = vals_all[sel]
     if rule.exclude_first_day:
         # Home-BP protocols discard day 1 of a measurement week (first-day readings run high).
-        keep = day > 0
-        idx, day, v = idx[keep], day[keep], v[keep]
+        after_day1 = day > 0
+        idx, day, v = idx[after_day1], day[after_day1], v[after_day1]
     P, W = patients.size, rule.window_days
     n = np.bincount(idx, minlength=P)
     sums, counts = _daily(idx, day, v, P, W)
@@ -72,8 +74,9 @@ def evaluate_trend(rule: TrendRule, frame: ReadingFrame, patients: np.ndarray, n
             stat = 100.0 * np.bincount(idx[below], minlength=P) / n
     enough = (n >= rule.min_readings) & (reading_days >= rule.min_days) & ~np.isnan(stat)
     active = compare(stat, rule.op, rule.value) & enough
+    wanted = enough if keep is None else enough & (active | keep)
     findings = []
-    for k in np.flatnonzero(enough):
+    for k in np.flatnonzero(wanted):
         s = float(stat[k])
         findings.append(Finding(
             int(patients[k]), bool(active[k]), s,

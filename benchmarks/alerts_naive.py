@@ -17,10 +17,6 @@ DAY = 86_400.0
 _OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
 
-def _kind(rule_measurement: str) -> str:
-    return rule_measurement
-
-
 def naive_patient(ruleset: RuleSet, rows: list[dict[str, Any]], tags: list[str], start: float | None, now: float) -> dict[str, bool]:
     """{rule id: active} for one patient; rows sorted by time, dicts with kind, t and value columns."""
     out: dict[str, bool] = {}

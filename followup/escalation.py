@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,12 +58,13 @@ async def fire_due(
     *,
     channels: dict[str, Channel] | None = None,
     task_id: int | None = None,
+    patient_ids: Sequence[int] | None = None,
     limit: int = 500,
 ) -> list[Fired]:
     """Deliver every due step once; caller owns the transaction (delivery + fired_at commit together)."""
     channels = channels or recording_channels()
     fired: list[Fired] = []
-    for row in await tp_store.claim_due(conn, now, limit=limit, task_id=task_id):
+    for row in await tp_store.claim_due(conn, now, limit=limit, task_id=task_id, patient_ids=patient_ids):
         reason = _skip_reason(row)
         if reason:
             await tp_store.cancel(conn, row["id"], now, reason)

@@ -69,13 +69,15 @@ async def tick(
                 result.tasks = await act_on_alerts(conn, result.alerts, now=now, on_event=on_event, followup=followup)
         while True:
             async with conn.transaction():
-                fired = await fire_due(conn, now, channels=channels, limit=FIRE_BATCH)
+                fired = await fire_due(conn, now, channels=channels, limit=FIRE_BATCH, patient_ids=patient_ids)
             result.fired += fired
             if len(fired) < FIRE_BATCH:
                 break
     finally:
         await conn.close()
-    log.info("followup.tick", at=now.isoformat(), **result.counts())
+    counts = result.counts()
+    # A quiet tick (the common case, every minute) logs at debug level only.
+    (log.info if any(counts.values()) else log.debug)("followup.tick", at=now.isoformat(), **counts)
     return result
 
 

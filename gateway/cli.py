@@ -136,17 +136,18 @@ def forget(address: Annotated[str, typer.Argument(help="Address of a paired devi
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print the status document as JSON.")] = False) -> None:
     """Backlog, readings dropped, last successful publish, devices and cursors (from the hub's SQLite)."""
-    from gateway.status import build_status
+    from gateway.status import build_status, seems_online
 
     settings = load_settings()
     config = _config(False)
     with _store(settings, config) as store:
-        doc = build_status(store, settings.gateway_id, online=False)
+        doc = build_status(store, settings.gateway_id, online=seems_online(store))
         cursors = {d.address: d for d in store.devices()}
     if as_json:
         typer.echo(doc.model_dump_json(indent=2))
         return
-    console.print(f"gateway [bold]{doc.gateway_id}[/]  hub file {config.hub_path(settings.resolved_data_dir())}")
+    state = "[green]online[/] (published to the broker recently)" if doc.online else "[yellow]not publishing[/] (hub stopped or broker unreachable)"
+    console.print(f"gateway [bold]{doc.gateway_id}[/]  {state}  hub file {config.hub_path(settings.resolved_data_dir())}")
     console.print(f"backlog: {doc.backlog} readings   last publish: {doc.last_publish_at or 'never'}")
     if doc.dropped:
         console.print(f"[bold red]DATA LOSS: {doc.dropped} readings were dropped because the outbox was full[/]")

@@ -14,8 +14,11 @@ class HubConfig(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VITALGATE_GATEWAY_", extra="ignore")
 
-    # bleak: the OS Bluetooth stack (production). virtual: demo devices on an in-process radio.
-    radio: Literal["bleak", "virtual"] = "bleak"
+    # bleak: the OS Bluetooth stack (production). hci: bumble on a raw HCI transport (a USB
+    # dongle without BlueZ, or tcp-client:host:port). virtual: demo devices on an in-process radio.
+    radio: Literal["bleak", "hci", "virtual"] = "bleak"
+    # bumble transport name for radio=hci, e.g. usb:0, serial:/dev/ttyUSB0,1000000, tcp-client:127.0.0.1:9000
+    hci_transport: str = "usb:0"
     # None: <data dir>/hub.sqlite.
     hub_db: Path | None = None
     # ~100 k readings is months of data for a household (a few readings a day per device) and

@@ -8,6 +8,7 @@ to notice a sequence restart when the old cursor record is still stored.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -73,12 +74,20 @@ class SharedSubscriptions:
         await self.disconnect()
 
 
+@dataclass(frozen=True, slots=True)
+class Newest:
+    """Answer to "report last record": empty memory, or the newest record (None if it did not decode)."""
+
+    empty: bool
+    measurement: GlucoseMeasurement | None = None
+
+
 def _ignore(_data: bytes) -> None:
     """Notifications after a sync are not for anyone."""
 
 
-async def newest_record(client: SharedSubscriptions, *, timeout: float = 10.0) -> GlucoseMeasurement | None:
-    """The newest record in meter memory (None when empty); raises DeviceTimeout / ProcedureError."""
+async def newest_record(client: SharedSubscriptions, *, timeout: float = 10.0) -> Newest:
+    """The newest record in meter memory; raises DeviceTimeout / ProcedureError."""
     got: list[GlucoseMeasurement] = []
     responses: asyncio.Queue[bytes] = asyncio.Queue(maxsize=16)
 
@@ -107,7 +116,7 @@ async def newest_record(client: SharedSubscriptions, *, timeout: float = 10.0) -
     except TimeoutError:
         raise DeviceTimeout(f"{client.address}: no answer to RACP 'report last record'", address=client.address) from None
     if response.code == racp.ResponseCode.NO_RECORDS_FOUND:
-        return None
+        return Newest(empty=True)
     if response.code != racp.ResponseCode.SUCCESS:
         raise ProcedureError(f"{client.address}: 'report last record' failed: {response.name}", address=client.address)
-    return got[-1] if got else None
+    return Newest(empty=False, measurement=got[-1] if got else None)

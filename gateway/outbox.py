@@ -256,6 +256,18 @@ class HubStore:
         value = self._state("last_publish_at")
         return datetime.fromisoformat(value) if value else None
 
+    def note_status(self, *, online: bool, now: datetime) -> None:
+        """Remember what the publisher last told the broker (read by `gateway status` in another process)."""
+        self._set_state("status", f"{'online' if online else 'offline'}|{now.isoformat()}")
+
+    def last_status(self) -> tuple[bool, datetime] | None:
+        """(online, when) of the last status the hub published, or None."""
+        value = self._state("status")
+        if not value:
+            return None
+        state, _, at = value.partition("|")
+        return state == "online", datetime.fromisoformat(at)
+
     def _state(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM hub_state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None

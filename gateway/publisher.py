@@ -80,6 +80,8 @@ class Publisher:
     async def _publish_status(self, client: AsyncMqttClient, *, online: bool = True) -> None:
         status = build_status(self._store, self._gateway_id, online=online)
         await client.publish(status_topic(self._gateway_id), status.model_dump_json().encode(), qos=1, retain=True)
+        assert status.updated_at is not None
+        self._store.note_status(online=online, now=status.updated_at)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, drain, wait for more; reconnect with backoff after any broker failure, until `stop`."""

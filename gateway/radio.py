@@ -90,6 +90,12 @@ async def open_radio(config: HubConfig) -> AsyncIterator[HubRadio]:
     if config.radio == "bleak":
         yield BleakRadio(connect_attempts=config.connect_attempts, connect_timeout_s=config.connect_timeout_s)
         return
+    if config.radio == "hci":
+        from gateway.radio_hci import open_hci_radio
+
+        async with open_hci_radio(config.hci_transport, connect_timeout_s=config.connect_timeout_s) as radio:
+            yield radio
+        return
     from devices.virtual import VirtualRadio
     from gateway.fleet import add_demo_fleet
 

@@ -15,6 +15,19 @@ def _aware(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+# A hub that published "online" within this long is taken as running (3 heartbeats).
+ONLINE_WITHIN_S = 90.0
+
+
+def seems_online(store: HubStore, now: datetime | None = None) -> bool:
+    """Local view for `gateway status`: did a running hub publish "online" recently?"""
+    last = store.last_status()
+    if last is None:
+        return False
+    online, at = last
+    return online and ((now or datetime.now(timezone.utc)) - at).total_seconds() < ONLINE_WITHIN_S
+
+
 def build_status(store: HubStore, gateway_id: str, *, online: bool, now: datetime | None = None) -> GatewayStatus:
     """Backlog, loss counter, last publish and per-device sync state (no patient data: the hub has none)."""
     devices = [

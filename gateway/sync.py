@@ -92,8 +92,9 @@ async def sync_glucose_meter(
             result = await sync_glucose(shared, after_sequence=device.cursor_seq, timeout=timeout)
             records, restarted = list(result.records), result.sequence_reset
         else:
-            newest = await newest_record(shared, timeout=timeout)
-            if newest is None or (newest.sequence_number, newest.base_time) == (device.cursor_seq, device.cursor_time):
+            probe = await newest_record(shared, timeout=timeout)
+            newest = probe.measurement  # None if it did not decode: then only the anchor checks apply
+            if probe.empty or (newest and (newest.sequence_number, newest.base_time) == (device.cursor_seq, device.cursor_time)):
                 return _commit_glucose(store, device, [], None, [], now, local_tz)
             # Ask from the cursor's own number so the cursor record comes back as the anchor.
             after = device.cursor_seq - 1 if device.cursor_seq else None  # type: ignore[operator]

@@ -24,6 +24,10 @@ log = structlog.get_logger(__name__)
 
 SHARED_GROUP = "ingest"
 
+# Database connections writing batches concurrently: PostgreSQL does most of the work per reading
+# (merge, indexes, rollup), so two server processes keep both cores of a small host busy.
+DEFAULT_WRITERS = 2
+
 # Readings committed but waiting for the after-commit hook before ingest itself waits: a burst of
 # this size is absorbed at full speed while alert evaluation catches up.
 MAX_AFTER_COMMIT_PENDING = 50_000
@@ -60,6 +64,7 @@ class IngestConsumer:
         *,
         batch_size: int = 1000,
         batch_ms: int = 200,
+        writers: int = DEFAULT_WRITERS,
         on_committed: OnCommitted | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
@@ -68,6 +73,7 @@ class IngestConsumer:
         self._batch_size = batch_size
         self._batch_s = batch_ms / 1000
         self._on_committed = on_committed
+        self._writers = writers
         self._clock = clock
         self.stats = IngestStats()
         self._after: AfterCommitWorker | None = None
@@ -75,30 +81,55 @@ class IngestConsumer:
     async def run(self) -> None:
         """Consume until cancelled.
 
-        Two stages overlap: while PostgreSQL merges batch N (another process, another core), this
-        loop collects and validates batch N+1. Never more than one batch waits for the database,
-        and acknowledgements still follow each commit in order.
+        Stages overlap: while PostgreSQL merges earlier batches on `writers` connections (server
+        processes on other cores), this loop collects and validates the next one. Acknowledgements
+        and the after-commit hook still follow the commits in batch order.
         """
-        conn = await connect(self._url)
-        writing: asyncio.Task[None] | None = None
+        conns = [await connect(self._url) for _ in range(self._writers)]
+        free: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
+        for conn in conns:
+            free.put_nowait(conn)
+        in_flight: set[asyncio.Task[None]] = set()
+        last: asyncio.Task[None] | None = None
         after: asyncio.Task[None] | None = None
         if self._on_committed is not None:
             self._after = AfterCommitWorker(self._on_committed, max_pending=MAX_AFTER_COMMIT_PENDING, errors=self.stats.errors)
             after = asyncio.create_task(self._after.run(), name="ingest-after-commit")
         try:
             while True:
-                batch = await self._collect(writing)
+                batch = await self._collect(last)
                 now = self._clock()
-                parts = [_split(message, now) for message in batch]
-                if writing is not None:
-                    await writing
-                writing = asyncio.create_task(self._commit(conn, batch, parts, now))
+                parts = []
+                for message in batch:
+                    parts.append(_split(message, now))
+                    # A 500-reading message takes milliseconds to validate: let the writers send
+                    # their next statements in between, so PostgreSQL works while we parse.
+                    await asyncio.sleep(0)
+                conn = await self._free_writer(free, last)
+                last = asyncio.create_task(self._commit(conn, batch, parts, now, previous=last))
+                in_flight.add(last)
+                last.add_done_callback(_release(in_flight, free, conn))
         finally:
-            for task in (writing, after):
+            for task in [*in_flight, after]:
                 if task is not None and not task.done():
                     task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
-            await conn.close()
+            await asyncio.gather(*in_flight, *([after] if after else []), return_exceptions=True)
+            for conn in conns:
+                await conn.close()
+
+    @staticmethod
+    async def _free_writer(
+        free: asyncio.Queue[psycopg.AsyncConnection], last: asyncio.Task[None] | None
+    ) -> psycopg.AsyncConnection:
+        """A connection with no batch on it; waits while all are busy (back-pressure), re-raises a failure."""
+        if not free.empty() or last is None:
+            return await free.get()
+        get = asyncio.ensure_future(free.get())
+        await asyncio.wait({get, last}, return_when=asyncio.FIRST_COMPLETED)
+        if last.done() and not last.cancelled() and last.exception() is not None:
+            get.cancel()
+            last.result()
+        return await get
 
     async def _collect(self, writing: asyncio.Task[None] | None) -> list[Message]:
         """Wait for a first message, then take more until the batch is full or its time is up."""
@@ -107,7 +138,7 @@ class IngestConsumer:
             # Idle: still surface a failed commit now rather than at the next message.
             get = asyncio.ensure_future(queue.get())
             await asyncio.wait({get, writing}, return_when=asyncio.FIRST_COMPLETED)
-            if writing.done() and writing.exception() is not None:
+            if writing.done() and not writing.cancelled() and writing.exception() is not None:
                 get.cancel()
                 writing.result()
             first = await get
@@ -133,7 +164,11 @@ class IngestConsumer:
             readings_guess += max(1, message.payload.count(b'"measured_at"'))
         return batch
 
-    async def _commit(self, conn: psycopg.AsyncConnection, batch: list[Message], parts: list[_Parts], now: datetime) -> None:
+    async def _commit(
+        self, conn: psycopg.AsyncConnection, batch: list[Message], parts: list[_Parts], now: datetime,
+        *, previous: asyncio.Task[None] | None,
+    ) -> None:
+        """Write one batch in its own transaction, then (after the previous batch) ack and report it."""
         rows = [row for part in parts for row in part.rows]
         rejects = [reject for part in parts for reject in part.rejects]
         refused = 0
@@ -146,6 +181,8 @@ class IngestConsumer:
             # field): isolate the culprits row by row instead of blocking the stream forever.
             log.warning("ingest.batch_refused_isolating", error=str(exc)[:200], messages=len(batch))
             stored, rejects, refused = await self._commit_row_by_row(conn, parts)
+        if previous is not None:
+            await previous  # acks leave in the order the messages came (and a failure stops the chain)
         # Only now, with the rows durable, may the broker forget the messages.
         for message in batch:
             self._mqtt.ack(message)
@@ -185,6 +222,18 @@ class IngestConsumer:
                         rejects.append((part.topic, reading.model_dump_json().encode(), reason))
             await reading_store.record_dead_letters(conn, rejects)
         return stored, rejects, refused
+
+
+def _release(
+    in_flight: set[asyncio.Task[None]], free: asyncio.Queue[psycopg.AsyncConnection], conn: psycopg.AsyncConnection
+) -> Callable[[asyncio.Task[None]], None]:
+    """Done-callback: the batch left the writer, its connection takes the next one."""
+
+    def done(task: asyncio.Task[None]) -> None:
+        in_flight.discard(task)
+        free.put_nowait(conn)
+
+    return done
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ import signal
 import psycopg
 import structlog
 
-from ingest.consumer import SHARED_GROUP, IngestConsumer, IngestStats, subscription_topic
+from ingest.consumer import DEFAULT_WRITERS, SHARED_GROUP, IngestConsumer, IngestStats, subscription_topic
 from vitalgate.mqtt import AsyncMqttClient, MqttError
 from vitalgate.pipeline import AlertPipeline
 from vitalgate.settings import Settings
@@ -39,6 +39,7 @@ async def run_ingest_service(
     group: str = SHARED_GROUP,
     gateway_id: str = "+",
     evaluate_alerts: bool = True,
+    writers: int = DEFAULT_WRITERS,
 ) -> IngestStats:
     """Consume until SIGTERM/SIGINT; unacknowledged messages are redelivered after a restart."""
     assert settings.mqtt_url is not None
@@ -64,7 +65,7 @@ async def run_ingest_service(
             backoff = 0.0
             consumer = IngestConsumer(
                 mqtt, database_url, batch_size=settings.ingest_batch_size, batch_ms=settings.ingest_batch_ms,
-                on_committed=AlertPipeline(database_url) if evaluate_alerts else None,
+                writers=writers, on_committed=AlertPipeline(database_url) if evaluate_alerts else None,
             )
             consumers.append(consumer)
             run = asyncio.create_task(consumer.run())

@@ -109,9 +109,11 @@ async def write_readings(conn: psycopg.AsyncConnection, rows: list[tuple[Any, ..
             copy.set_types(STAGING_TYPES)
             for row in rows:
                 await copy.write_row(row)
-        await cur.execute(_ENSURE_PARTITIONS)
-        await cur.execute(_UPSERT_DEVICES)
-        await cur.execute(_MERGE)
+        # One round trip for the three statements (no parameters: simple query protocol), so a
+        # busy event loop in the caller cannot leave the server idle between them.
+        await cur.execute(f"{_ENSURE_PARTITIONS};{_UPSERT_DEVICES};{_MERGE}")
+        cur.nextset()
+        cur.nextset()
         inserted = await cur.fetchall()
     return [StoredReading(*row) for row in inserted]
 

@@ -51,6 +51,7 @@ JOIN tasks t ON t.id = tp.task_id
 LEFT JOIN sop_instances s ON s.id = tp.sop_instance_id
 WHERE tp.fired_at IS NULL AND tp.cancelled_at IS NULL AND tp.due_at <= %(now)s
   AND (%(task)s::bigint IS NULL OR tp.task_id = %(task)s)
+  AND (%(patients)s::bigint[] IS NULL OR t.patient_id = ANY(%(patients)s))
 ORDER BY tp.due_at, tp.id
 LIMIT %(limit)s
 FOR UPDATE OF tp SKIP LOCKED
@@ -58,11 +59,13 @@ FOR UPDATE OF tp SKIP LOCKED
 
 
 async def claim_due(
-    conn: psycopg.AsyncConnection, now: datetime, *, limit: int = 500, task_id: int | None = None
+    conn: psycopg.AsyncConnection, now: datetime, *, limit: int = 500, task_id: int | None = None,
+    patient_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Due, unfired, uncancelled touchpoints, locked for the caller's transaction."""
+    """Due, unfired, uncancelled touchpoints (optionally of some patients), locked for the caller's transaction."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_CLAIM, {"now": now, "limit": limit, "task": task_id})
+        await cur.execute(_CLAIM, {"now": now, "limit": limit, "task": task_id,
+                                   "patients": list(patient_ids) if patient_ids is not None else None})
         return await cur.fetchall()
 
 

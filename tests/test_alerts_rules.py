@@ -187,3 +187,12 @@ def test_patient_override_beats_segment_override_and_can_disable():
     assert sev == {6: "urgent", 7: "routine", 8: "high", 9: "high"}
     hyper = sorted(int(p) for r, ps in groups if r.id == "glucose-level2-hyper" for p in ps)
     assert hyper == [6, 7, 9]
+
+
+def test_inactive_findings_only_for_watched_patients():
+    rows = [(1, NOW - 60, "glucose", {"glucose_mg_dl": 48.0}, None), (2, NOW - 60, "glucose", {"glucose_mg_dl": 120.0}, None),
+            (3, NOW - 60, "glucose", {"glucose_mg_dl": 110.0}, None)]
+    pats = np.array([1, 2, 3])
+    ctx = PatientContext(pats, np.full(3, NOW - 60 * DAY))
+    out = evaluate_rule(RULES.by_id("glucose-level2-hypo"), frame(rows), pats, NOW, ctx, np.array([False, False, True]))
+    assert sorted((f.patient_id, f.active) for f in out) == [(1, True), (3, False)]

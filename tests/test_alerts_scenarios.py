@@ -154,3 +154,14 @@ async def test_consecutive_fasting_highs_and_segment_override(database_url, uniq
         await _ingest(database_url, pipeline, serial, [glucose(at, value, meal="fasting"), glucose(at + timedelta(hours=2), 200.0, meal="postprandial")], at + timedelta(hours=3))
         rules = [t["rule_id"] for t in await _tasks(database_url, patient)]
         assert rules == ([] if day < 3 else ["glucose-fasting-high-3"]), (day, rules)
+
+
+async def test_a_late_synced_low_still_opens_a_task_and_names_the_reading(database_url, unique):
+    start, patient, serial = await _setup(database_url, unique, "glucose_meter")
+    measured = start + timedelta(days=5, hours=3)
+    synced = measured + timedelta(days=3)  # the meter was out of range of its hub for three days
+    stored = await _ingest(database_url, AlertPipeline(database_url), serial, [glucose(measured, 50.0)], synced)
+    tasks = await _tasks(database_url, patient)
+    assert [(t["severity"], t["rule_id"]) for t in tasks] == [("urgent", "glucose-level2-hypo")]
+    evidence = (await fetch(database_url, "SELECT evidence FROM alerts WHERE patient_id = %s", patient))[0]["evidence"]
+    assert evidence["readings"][0]["reading_id"] == str(stored[0].id)

@@ -127,3 +127,23 @@ async def test_referral_and_patient_response(database_url, unique):
     clock2.advance(timedelta(hours=8))
     await tick(database_url, clock2.now(), patient_ids=[patient2], evaluate=False)
     assert [d["detail"]["channel"] for d in await _deliveries(database_url, task2["id"])] == ["message"]
+
+
+async def test_showcase_for_the_demo_opens_tasks_of_three_rule_kinds(database_url, unique):
+    from datetime import datetime, timezone
+
+    from followup.showcase import seed_showcase
+
+    now = datetime.now(timezone.utc)
+    conn = await connect(database_url)
+    async with conn.transaction():
+        team = await seed_team(conn, unique)
+        show = await seed_showcase(conn, team["team"], unique, now)
+    await conn.close()
+    events = []
+    result = await tick(database_url, now, patient_ids=show.patient_ids, on_event=lambda stage, d: events.append((stage, d)))
+    rules = sorted(d["rule"] for s, d in events if s == "task")
+    assert rules == ["bp-systolic-rising", "glucose-fasting-high-3", "no-reading-3-days"]
+    assert len(result.fired) >= 3  # each new task's first touchpoint (app message) went out in the same tick
+    again = await tick(database_url, now, patient_ids=show.patient_ids)
+    assert again.tasks == []

@@ -117,6 +117,8 @@ class Counter:
         self.config, self.topic, self.client_id = config, readings_topic(gateway_id), client_id
         self.ids: set[str] = set()
         self.deliveries = 0
+        self.batch_sizes: list[int] = []
+        self.first_seen: list[tuple[str, int | None]] = []  # (serial, sequence number) in arrival order
         self._client: AsyncMqttClient | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -139,7 +141,11 @@ class Counter:
     async def _pump(self, client: AsyncMqttClient) -> None:
         while True:
             message = await client.messages.get()
-            for reading in json.loads(message.payload)["readings"]:
+            readings = json.loads(message.payload)["readings"]
+            self.batch_sizes.append(len(readings))
+            for reading in readings:
+                if reading["id"] not in self.ids:
+                    self.first_seen.append((reading["device"]["serial"], reading["sequence_number"]))
                 self.ids.add(reading["id"])
                 self.deliveries += 1
 

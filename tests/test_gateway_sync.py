@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from devices.virtual import StoredBpReading, StoredGlucoseRecord, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
+from devices.virtual import StoredBpReading, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
 from gateway.config import HubConfig
 from gateway.hub import run_hub
 from gateway.outbox import HubStore
@@ -189,3 +189,20 @@ async def test_an_absent_device_is_recorded_and_does_not_stop_the_others(tmp_pat
     gone = store.device("C0:DE:00:00:0F:FF")
     assert gone.last_error.startswith("DeviceNotFound") and gone.cursor_seq is None
     assert store.device(present).last_error is None
+
+
+async def test_a_garbled_record_is_kept_as_rejected_and_does_not_block_the_sync(tmp_path) -> None:
+    store = HubStore(tmp_path / "hub.sqlite")
+    meter = _meter(5)
+    async with VirtualRadio() as vr:
+        radio = VirtualHubRadio(vr)
+        address = await vr.add(meter)
+        await _pair_and_sync(radio, store, address)
+        meter.add_record(120.0)
+        bad = meter.add_record(121.0)
+        meter.malformed_sequences.add(bad.sequence_number)  # the newest record arrives truncated
+        outcome = await _pair_and_sync(radio, store, address)
+    assert (outcome.queued, outcome.rejected) == (1, 1)
+    assert store.device(address).cursor_seq == 6
+    (row,) = store.rejected()
+    assert row[0] == address and "measurement" in row[1] and row[2]  # reason and raw bytes kept

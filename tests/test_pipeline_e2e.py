@@ -25,13 +25,16 @@ async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_u
     out = io.StringIO()
     result = await run_demo(settings, once=True, data_dir=tmp_path, console=Console(file=out, width=200))
 
-    assert result.readings_stored == 8, out.getvalue()
+    # 3 patients: 8 glucose records on their meters and 5 BP readings on their cuffs.
+    assert result.readings_stored == 13, out.getvalue()
     low_patient = result.patient_ids[2]
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "SELECT glucose_mg_dl, kind FROM readings WHERE patient_id = %s ORDER BY sequence_number", (low_patient,)
+            "SELECT kind, glucose_mg_dl, systolic_mmhg, diastolic_mmhg FROM readings WHERE patient_id = %s"
+            " ORDER BY kind DESC, measured_at",
+            (low_patient,),
         ).fetchall()
-        assert rows == [(95.0, "glucose"), (48.0, "glucose")]
+        assert rows == [("glucose", 95.0, None, None), ("glucose", 48.0, None, None), ("blood_pressure", None, 118.0, 76.0)]
         alerts = conn.execute(
             "SELECT rule_id, severity, status FROM alerts WHERE patient_id = ANY(%s)", (result.patient_ids,)
         ).fetchall()

@@ -108,8 +108,8 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
             "SELECT time_interval FROM timescaledb_information.dimensions WHERE hypertable_name = 'readings'"
         ).fetchone()
         jobs = dict(conn.execute(
-            "SELECT proc_name, config::text FROM timescaledb_information.jobs WHERE hypertable_name IN ('readings', '_materialized_hypertable_' || '')"
-            " OR proc_name IN ('policy_compression', 'policy_refresh_continuous_aggregate')"
+            "SELECT proc_name, config::text FROM timescaledb_information.jobs"
+            " WHERE proc_name IN ('policy_compression', 'policy_refresh_continuous_aggregate')"
         ).fetchall())
         cagg = conn.execute(
             "SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'readings_daily'"

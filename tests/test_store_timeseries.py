@@ -95,7 +95,7 @@ async def test_readings_follow_the_binding_valid_when_measured(database_url, uni
     assert stored == {before.id: alice, after.id: bob, orphan.id: None}
     conn = await connect(database_url)
     try:
-        listed = {d["serial"]: d for d in await unbound_devices(conn)}
+        listed = {d["serial"]: d for d in await unbound_devices(conn, limit=100_000)}
     finally:
         await conn.close()
     assert stray.serial in listed and meter.serial not in listed

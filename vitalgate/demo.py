@@ -17,11 +17,14 @@ from rich.console import Console
 from rich.table import Table
 
 from api.auth import hash_password
-from devices.profiles import read_device_information
 from devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
+from devices.virtual.bp_cuff import StoredBpReading, VirtualBpCuff
+from gateway.config import HubConfig
+from gateway.hub import run_hub
 from gateway.outbox import HubStore
-from gateway.publisher import drain_outbox
-from gateway.sync import sync_glucose_meter
+from gateway.pairing import pair_device
+from gateway.publisher import Publisher
+from gateway.radio import VirtualHubRadio
 from ingest.consumer import IngestConsumer, subscription_topic
 from store import people, tasks as task_store
 from store.db import connect
@@ -42,15 +45,41 @@ DEMO_PATIENT_LOGIN = "demo-patient"
 class DemoPatient:
     name: str
     tags: tuple[str, ...]
-    glucose_mg_dl: tuple[float, ...]  # stored on the meter, oldest first
+    glucose_mg_dl: tuple[float, ...]  # stored on the meter, oldest first, one every 4 hours
+    blood_pressure: tuple[tuple[float, float, float], ...]  # (systolic, diastolic, pulse) on the cuff
+
+
+@dataclass(frozen=True, slots=True)
+class DemoDevices:
+    meter: str
+    cuff: str
 
 
 DEMO_PATIENTS = (
-    DemoPatient("Demo Patient A", ("diabetes:t2", "program:home-glucose"), (112.0, 131.0, 98.0)),
-    DemoPatient("Demo Patient B", ("diabetes:t2", "risk:medium"), (164.0, 142.0, 150.0)),
+    DemoPatient("Demo Patient A", ("diabetes:t2", "program:home-glucose"), (112.0, 131.0, 98.0), ((124, 79, 68), (121, 77, 71))),
+    DemoPatient("Demo Patient B", ("diabetes:t2", "hypertension", "risk:medium"), (164.0, 142.0, 150.0), ((138, 88, 75), (142, 91, 77))),
     # 48 mg/dL is ADA level 2 hypoglycemia: this patient's meter drives the urgent path.
-    DemoPatient("Demo Patient C", ("diabetes:t1", "risk:high"), (95.0, 48.0)),
+    DemoPatient("Demo Patient C", ("diabetes:t1", "risk:high"), (95.0, 48.0), ((118, 76, 82),)),
 )
+
+
+def _meter_records(patient: DemoPatient, now: datetime) -> list[StoredGlucoseRecord]:
+    count = len(patient.glucose_mg_dl)
+    return [
+        StoredGlucoseRecord(sequence_number=seq, base_time=now - timedelta(hours=4 * (count - seq)), mg_dl=value)
+        for seq, value in enumerate(patient.glucose_mg_dl, start=1)
+    ]
+
+
+def _cuff_readings(patient: DemoPatient, now: datetime) -> list[StoredBpReading]:
+    count = len(patient.blood_pressure)
+    return [
+        StoredBpReading(
+            timestamp=now - timedelta(hours=12 * (count - index) + 1), systolic_mmhg=sys_, diastolic_mmhg=dia,
+            map_mmhg=round(dia + (sys_ - dia) / 3), pulse_bpm=pulse,
+        )
+        for index, (sys_, dia, pulse) in enumerate(patient.blood_pressure, start=1)
+    ]
 
 
 @dataclass(slots=True)
@@ -90,7 +119,7 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         await asyncio.to_thread(upgrade, database_url)
         console.print(f"database ready: {_redact(database_url)}")
 
-        serials = await _seed(database_url, run_id, result)
+        devices = await _seed(database_url, run_id, result)
         console.print(f"seeded care team [cyan]Demo team {run_id}[/] with {len(DEMO_PATIENTS)} patients")
 
         def show(event: PipelineEvent) -> None:
@@ -116,7 +145,7 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         )
         ingest_task = asyncio.create_task(consumer.run(), name="ingest")
 
-        expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, serials, console)
+        expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, devices, console)
         deadline = asyncio.get_running_loop().time() + 30
         while consumer.stats.readings_stored + consumer.stats.duplicates < expected:
             if ingest_task.done():
@@ -135,10 +164,10 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
     return result
 
 
-async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[str]:
-    """A care team with a coordinator and a nurse, three patients, one meter bound to each."""
+async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[DemoDevices]:
+    """A care team with staff logins, three patients, a meter and a cuff bound to each."""
     conn = await connect(database_url)
-    serials = []
+    devices = []
     try:
         async with conn.transaction():
             team = await people.create_care_team(conn, f"Demo team {run_id}")
@@ -153,56 +182,45 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[str]
                 patient_id = await people.create_patient(
                     conn, patient.name, team, external_ref=f"demo-{run_id}-{index}", tags=list(patient.tags)
                 )
-                serial = f"VGM-{run_id}-{index}"
-                # Bound since yesterday: the meter's stored readings are from the last hours.
-                await people.bind_device(
-                    conn, serial, "glucose_meter", patient_id,
-                    valid_from=datetime.now(timezone.utc) - timedelta(days=1),
-                )
+                pair = DemoDevices(meter=f"VGM-{run_id}-{index}", cuff=f"VBP-{run_id}-{index}")
+                # Bound since a week ago: the devices' stored readings are from the last days.
+                since = datetime.now(timezone.utc) - timedelta(days=7)
+                await people.bind_device(conn, pair.meter, "glucose_meter", patient_id, valid_from=since)
+                await people.bind_device(conn, pair.cuff, "bp_cuff", patient_id, valid_from=since)
                 result.patient_ids.append(patient_id)
-                serials.append(serial)
+                devices.append(pair)
             await people.link_patient_user(conn, result.patient_ids[-1], patient_login)
     finally:
         await conn.close()
-    return serials
+    return devices
 
 
 async def _gateway_round(
-    gateway_id: str, mqtt_config: MqttConfig, data_dir: Path, run_id: str, serials: list[str], console: Console
+    gateway_id: str, mqtt_config: MqttConfig, data_dir: Path, run_id: str, devices: list[DemoDevices], console: Console
 ) -> int:
-    """Pair every virtual meter, sync it into the hub outbox, publish the outbox; returns readings queued."""
-    hub = HubStore(data_dir / f"hub-demo-{run_id}.sqlite")
-    queued = 0
+    """Pair every virtual meter and cuff, run one hub pass (sync -> outbox -> MQTT); returns readings queued."""
+    config = HubConfig(radio="virtual")
+    hub = HubStore(data_dir / f"hub-demo-{run_id}.sqlite", max_rows=config.outbox_max_rows)
     try:
-        async with VirtualRadio() as radio:
+        async with VirtualRadio() as virtual:
+            radio = VirtualHubRadio(virtual)
             now = datetime.now().replace(microsecond=0)
-            for index, (patient, serial) in enumerate(zip(DEMO_PATIENTS, serials, strict=True), start=1):
-                records = [
-                    StoredGlucoseRecord(sequence_number=seq, base_time=now - timedelta(hours=len(patient.glucose_mg_dl) - seq), mg_dl=value)
-                    for seq, value in enumerate(patient.glucose_mg_dl, start=1)
-                ]
-                meter = VirtualGlucoseMeter(name=f"VG Meter {index}", serial=serial, records=records)
-                address = await radio.add(meter)
-                client = radio.client(address)
-                async with client:
-                    await client.pair()
-                    info = await read_device_information(client)
-                    hub.register(
-                        address=address, serial=info.serial or address, kind="glucose_meter", name=meter.name,
-                        model=info.model, manufacturer=info.manufacturer, firmware=info.firmware, now=datetime.now(timezone.utc),
+            for index, (patient, serials) in enumerate(zip(DEMO_PATIENTS, devices, strict=True), start=1):
+                meter = VirtualGlucoseMeter(
+                    name=f"VG Meter {index}", serial=serials.meter, records=_meter_records(patient, now)
+                )
+                cuff = VirtualBpCuff(name=f"VG Cuff {index}", serial=serials.cuff, readings=_cuff_readings(patient, now))
+                for device in (meter, cuff):
+                    paired = await pair_device(radio, hub, await virtual.add(device), name=device.name)
+                    console.print(
+                        f"gateway: paired {paired.device.kind} {paired.device.serial} at {paired.device.address}"
+                        f" (claim code {paired.claim_code})"
                     )
-                    device = hub.device(address)
-                    assert device is not None
-                    outcome = await sync_glucose_meter(client, hub, device)
-                queued += outcome.queued
-                console.print(f"gateway: meter {serial} ({address}) paired, {outcome.fetched} records via RACP, {outcome.queued} queued")
-        mqtt = AsyncMqttClient(mqtt_config, gateway_id, clean_start=True)
-        await mqtt.connect()
-        try:
-            sent = await drain_outbox(mqtt, hub, gateway_id)
-        finally:
-            await mqtt.disconnect()
-        console.print(f"gateway: published {sent} readings to MQTT (QoS 1, PUBACK received)")
+            run = await run_hub(hub, radio, config, publisher=Publisher(hub, mqtt_config, gateway_id, config), once=True)
+        queued = sum(outcome.queued for outcome in run.outcomes)
+        for address, failure in run.failures.items():
+            console.print(f"[red]gateway: {address} failed[/]: {failure}")
+        console.print(f"gateway: synced {len(hub.devices())} devices, published {queued} readings over MQTT (QoS 1, PUBACK received)")
     finally:
         hub.close()
     return queued

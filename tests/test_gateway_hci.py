@@ -1,0 +1,49 @@
+"""The hci radio: a hub in this process drives virtual devices served by another process over HCI/TCP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from test_gateway_harness import port_open, wait_for
+
+from gateway.config import HubConfig
+from gateway.hub import run_hub
+from gateway.outbox import HubStore
+from gateway.pairing import pair_device
+from gateway.radio import open_radio
+from vitalgate.embedded import free_port
+
+
+@pytest.fixture
+async def fleet_transport():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.fleet_hci", "--port", str(port), "--meters", "2", "--cuffs", "1", "--records", "40"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        await wait_for(lambda: port_open(port), 20, "fleet process")
+        yield f"tcp-client:127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_scan_pair_and_sync_over_hci(fleet_transport, tmp_path) -> None:
+    config = HubConfig(radio="hci", hci_transport=fleet_transport, max_concurrent_syncs=3)
+    store = HubStore(tmp_path / "hub.sqlite")
+    async with open_radio(config) as radio:
+        seen = await radio.scan(0.5)
+        assert [(a.name, a.address) for a in seen] == [
+            ("VG Meter 1", "C0:DE:00:00:00:01"), ("VG Meter 2", "C0:DE:00:00:00:02"), ("VG Cuff 1", "C0:DE:00:00:00:03"),
+        ]
+        for adv in seen:
+            await pair_device(radio, store, adv.address)
+        first = await run_hub(store, radio, config, publisher=None, once=True)
+        again = await run_hub(store, radio, config, publisher=None, once=True)
+    assert not first.failures and sorted(o.queued for o in first.outcomes) == [40, 40, 40]
+    assert [o.queued for o in again.outcomes] == [0, 0, 0]
+    assert store.backlog() == 120
+    assert {d.serial for d in store.devices()} == {"VGM-DEMO-001", "VGM-DEMO-002", "VGC-DEMO-001"}
