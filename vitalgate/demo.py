@@ -19,6 +19,8 @@ from rich.table import Table
 from api.auth import hash_password
 from devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 from devices.virtual.bp_cuff import StoredBpReading, VirtualBpCuff
+from followup.scheduler import tick as scheduler_tick
+from followup.showcase import Showcase, seed_showcase
 from gateway.config import HubConfig
 from gateway.hub import run_hub
 from gateway.outbox import HubStore
@@ -87,6 +89,7 @@ class DemoResult:
     run_id: str
     database_url: str
     mqtt_url: str
+    care_team_id: int = 0
     patient_ids: list[int] = field(default_factory=list)
     readings_stored: int = 0
     alerts: list[dict[str, object]] = field(default_factory=list)
@@ -129,7 +132,10 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
             elif event.stage == "alert":
                 console.print(f"  [red]ALERT[/] {d['severity']}  patient #{d['patient_id']}  rule {d['rule']}")
             elif event.stage == "task":
-                console.print(f"  [yellow]task opened[/]  #{d['task_id']} for patient #{d['patient_id']} ({d['severity']}), due {d['due_at'][11:16]} UTC, assignee #{d['assignee_id']}")
+                rule = f" rule {d['rule']}" if d.get("rule") else ""
+                console.print(f"  [yellow]task opened[/]  #{d['task_id']} for patient #{d['patient_id']} ({d['severity']}){rule}, due {d['due_at'][5:10]} {d['due_at'][11:16]} UTC, assignee #{d['assignee_id']}")
+            elif event.stage == "touchpoint":
+                console.print(f"  [blue]touchpoint[/]  {d['channel']} '{d['step']}' sent for task #{d['task_id']}")
 
         # Ingest first, so it is subscribed before the gateway publishes.
         ingest_mqtt = AsyncMqttClient(mqtt_config, f"vitalgate-ingest-demo-{run_id}", clean_start=True, manual_ack=True)
@@ -145,6 +151,11 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         )
         ingest_task = asyncio.create_task(consumer.run(), name="ingest")
 
+        showcase = await _seed_history(database_url, run_id, result)
+        console.print(
+            f"seeded 16 days of stored history for {len(showcase.patient_ids)} more patients"
+            " (rising home BP, 4 silent days, high fasting glucose) and a visit-reminder SOP chain"
+        )
         expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, devices, console)
         deadline = asyncio.get_running_loop().time() + 30
         while consumer.stats.readings_stored + consumer.stats.duplicates < expected:
@@ -158,6 +169,13 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         with contextlib.suppress(asyncio.CancelledError):
             await ingest_task
         result.readings_stored = consumer.stats.readings_stored
+        console.print("scheduler: one follow-up tick (time-based rules, due touchpoints)")
+        tick_result = await scheduler_tick(
+            database_url, datetime.now(timezone.utc), patient_ids=result.patient_ids,
+            on_event=lambda stage, detail: show(PipelineEvent(stage, detail)),
+        )
+        for fired in tick_result.fired:
+            show(PipelineEvent("touchpoint", {"channel": fired.channel, "step": fired.step_name, "task_id": fired.task_id}))
         await _summarise(database_url, result, console)
         if not once:
             await _serve(settings, database_url, result, console)
@@ -171,6 +189,7 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[Demo
     try:
         async with conn.transaction():
             team = await people.create_care_team(conn, f"Demo team {run_id}")
+            result.care_team_id = team
             password_hash = hash_password(DEMO_PASSWORD)
             # Fixed demo logins, re-used across runs: each run's new team is added to them.
             for username, display, role in DEMO_STAFF:
@@ -193,6 +212,18 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[Demo
     finally:
         await conn.close()
     return devices
+
+
+async def _seed_history(database_url: str, run_id: str, result: DemoResult) -> Showcase:
+    """Patients whose stored history trips a trend, a missing-data and a consecutive rule."""
+    conn = await connect(database_url)
+    try:
+        async with conn.transaction():
+            showcase = await seed_showcase(conn, result.care_team_id, run_id, datetime.now(timezone.utc))
+    finally:
+        await conn.close()
+    result.patient_ids.extend(showcase.patient_ids)
+    return showcase
 
 
 async def _gateway_round(
@@ -241,7 +272,7 @@ async def _summarise(database_url: str, result: DemoResult, console: Console) ->
     for column in ("task", "patient", "severity", "title", "due (UTC)", "assignee"):
         table.add_column(column)
     for t in result.tasks:
-        table.add_row(str(t["id"]), str(t["patient_ref"]), str(t["severity"]), str(t["title"]), t["due_at"].strftime("%H:%M"), str(t["assignee"]))
+        table.add_row(str(t["id"]), str(t["patient_ref"]), str(t["severity"]), str(t["title"]), t["due_at"].strftime("%m-%d %H:%M"), str(t["assignee"]))
     console.print(table)
     console.print(
         f"[bold]summary[/]: {result.readings_stored} readings stored, {len(result.alerts)} alerts, {len(result.tasks)} open tasks"
@@ -257,6 +288,6 @@ async def _serve(settings: Settings, database_url: str, result: DemoResult, cons
     server = uvicorn.Server(config)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"[bold]web[/]: {base}/ui/login   (password for every demo login: {DEMO_PASSWORD})")
-    console.print(f"  coordinator [cyan]demo-coordinator[/] -> {base}/ui/worklist ; doctor [cyan]demo-doctor[/] -> {base}/ui/patients/{result.patient_ids[-1]}")
+    console.print(f"  coordinator [cyan]demo-coordinator[/] -> {base}/ui/worklist ; doctor [cyan]demo-doctor[/] -> {base}/ui/patients/{result.patient_ids[2]}")
     console.print(f"  patient [cyan]demo-patient[/] -> {base}/ui/me ; API docs {base}/docs   (Ctrl-C stops)")
     await server.serve()
