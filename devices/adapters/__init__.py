@@ -1,6 +1,26 @@
-"""GattClient implementations: bumble (virtual LocalLink / raw HCI) and bleak (OS Bluetooth stack)."""
+"""GattClient implementations: bumble (virtual LocalLink / raw HCI) and bleak (OS Bluetooth stack).
 
-from devices.adapters.bleak_client import BleakGattClient, bleak_scan, classify_bleak_error
-from devices.adapters.bumble_client import BumbleGattClient
+Imported lazily: a hub on real hardware uses bleak only and should not pay for bumble (~29 MB RSS),
+and the virtual devices do not need bleak.
+"""
 
-__all__ = ["BleakGattClient", "BumbleGattClient", "bleak_scan", "classify_bleak_error"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "BleakGattClient": "devices.adapters.bleak_client",
+    "bleak_scan": "devices.adapters.bleak_client",
+    "classify_bleak_error": "devices.adapters.bleak_client",
+    "BumbleGattClient": "devices.adapters.bumble_client",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)
