@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import secrets
 import sys
@@ -203,8 +202,8 @@ class Run:
 async def raw_phase(r: Run, total: int) -> Phase:
     gw, messages = r.retargeted("r")
     counter = await _spawn(
-        [sys.executable, "-m", "benchmarks.ingest_bench", "--count-subscriber", "--topic", f"vitalgate/v1/{gw}/readings",
-         "--expect", str(total)], r.env, "ready")
+        [sys.executable, "-m", "benchmarks.ingest_roles", "count", f"vitalgate/v1/{gw}/readings", str(total)],
+        r.env, "ready")
     start = time.perf_counter()
     await publish_all(r.config, gw, messages)
     await asyncio.wait_for(counter.wait(), 600)
@@ -235,8 +234,8 @@ async def ingest_phase(r: Run, total: int, *, alerts: bool) -> tuple[Phase, floa
 async def naive_phase(r: Run, subset_n: int, per: int, *, commit_each_row: bool) -> Phase:
     url = r.database("naive_row" if commit_each_row else "naive_msg")
     gw, messages = r.retargeted("n" if commit_each_row else "m", r.messages[: -(-subset_n // per)])
-    command = [sys.executable, "-m", "benchmarks.ingest_bench", "--naive-consumer", "--topic",
-               f"vitalgate/v1/{gw}/readings", "--database-url", url] + (["--commit-each-row"] if commit_each_row else [])
+    command = [sys.executable, "-m", "benchmarks.ingest_roles", "naive-row" if commit_each_row else "naive-message",
+               f"vitalgate/v1/{gw}/readings", url]
     naive = await _spawn(command, r.env, "ready")
     try:
         start = time.perf_counter()
@@ -302,57 +301,6 @@ def _report(raw: Phase, ingest: Phase, rss: float, with_alerts: Phase | None, rs
         console.print(f"with alert rules in the ingest process:                          [bold]{with_alerts.rate:,.0f} readings/s[/], peak RSS {rss_alerts:.0f} MB")
 
 
-async def count_subscriber(config: MqttConfig, topic: str, expect: int) -> None:
-    """Count readings (one "measured_at" key each) without parsing; exit when all arrived."""
-    sub = AsyncMqttClient(config, f"bench-count-{secrets.token_hex(3)}", clean_start=True)
-    await sub.connect()
-    await sub.subscribe(topic, qos=1)
-    print("ready", flush=True)
-    seen = 0
-    while seen < expect:
-        message = await sub.messages.get()
-        seen += message.payload.count(b'"measured_at"')
-    print("done", seen, flush=True)
-    await sub.disconnect()
-
-
-# One statement per reading: what a first ingest usually looks like (validated, idempotent).
-_NAIVE_INSERT = """
-WITH k AS (INSERT INTO reading_keys (id, measured_at) VALUES (%(id)s, %(measured_at)s) ON CONFLICT DO NOTHING RETURNING id)
-INSERT INTO readings (id, patient_id, device_serial, gateway_id, kind, measured_at, device_time, received_at,
-                      sequence_number, glucose_mg_dl, systolic_mmhg, diastolic_mmhg, pulse_bpm)
-SELECT k.id, (SELECT b.patient_id FROM device_bindings b WHERE b.device_serial = %(serial)s
-               AND b.valid_from <= %(measured_at)s AND (b.valid_to IS NULL OR %(measured_at)s < b.valid_to) LIMIT 1),
-       %(serial)s, %(gateway)s, %(kind)s, %(measured_at)s, %(device_time)s, %(received_at)s, %(seq)s,
-       %(glucose)s, %(systolic)s, %(diastolic)s, %(pulse)s
-FROM k
-"""
-
-
-async def naive_consumer(config: MqttConfig, topic: str, url: str, commit_each_row: bool) -> None:
-    """Validate each message, INSERT each reading on its own (committing each, or once per message), then ack."""
-    from contract import ReadingBatch
-
-    sub = AsyncMqttClient(config, f"bench-naive-{secrets.token_hex(3)}", clean_start=True, manual_ack=True)
-    await sub.connect()
-    await sub.subscribe(topic, qos=1)
-    conn = await psycopg.AsyncConnection.connect(url, autocommit=commit_each_row)
-    print("ready", flush=True)
-    while True:
-        message = await sub.messages.get()
-        batch = ReadingBatch.model_validate_json(message.payload)
-        async with contextlib.nullcontext() if commit_each_row else conn.transaction():
-            for r in batch.readings:
-                v = {k: q.value for k, q in r.values.items()}
-                await conn.execute(_NAIVE_INSERT, {
-                    "id": r.id, "measured_at": r.measured_at, "serial": r.device.serial, "gateway": batch.gateway_id,
-                    "kind": r.kind, "device_time": r.device_time, "received_at": r.received_at,
-                    "seq": r.sequence_number, "glucose": v.get("glucose"), "systolic": v.get("systolic"),
-                    "diastolic": v.get("diastolic"), "pulse": v.get("pulse"),
-                })
-        sub.ack(message)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readings", type=int, default=200_000, help="readings to publish (default 200,000)")
@@ -362,26 +310,7 @@ def main() -> None:
     parser.add_argument("--per-message", type=int, default=loadgen.READINGS_PER_MESSAGE, help="readings per MQTT message")
     parser.add_argument("--devices", type=int, default=2_000, help="devices in the simulated fleet")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
-    # Internal roles of the child processes.
-    parser.add_argument("--count-subscriber", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--naive-consumer", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--topic", help=argparse.SUPPRESS)
-    parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
-    parser.add_argument("--commit-each-row", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.count_subscriber or args.naive_consumer:
-        settings = Settings()
-        assert settings.mqtt_url
-        config = settings.mqtt_config(settings.mqtt_url)
-        if args.count_subscriber:
-            asyncio.run(count_subscriber(config, args.topic, args.expect))
-        else:
-            try:
-                asyncio.run(naive_consumer(config, args.topic, args.database_url, args.commit_each_row))
-            except KeyboardInterrupt:
-                pass
-        return
     from vitalgate.logs import configure_logging
 
     configure_logging("console", level=30)  # warnings only: the table is the output

@@ -91,6 +91,11 @@ async def _forget(mqtt_config, client_id: str) -> None:
 async def test_kill_9_mid_stream_then_restart_ends_with_exactly_50000_rows(
     database_url, mqtt_url, mqtt_protocol, mqtt_config, unique, tmp_path
 ):
+    if mqtt_protocol != "5":
+        pytest.skip(
+            "needs an MQTT 5 broker such as Mosquitto: with the embedded amqtt (MQTT 3.1.1) a restarted consumer "
+            "was not sent the unacknowledged messages of its persistent session (observed with amqtt 0.12)"
+        )
     total = 50_000
     gateway, client_id = f"gw-crash-{unique}", f"ingest-crash-{unique}"
     args = ("--client-id", client_id, "--group", f"crash-{unique}", "--gateway-id", gateway)

@@ -51,14 +51,16 @@ def demo(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending schema migrations (idempotent, safe to run twice)."""
-    from store.migrate import upgrade
+    from store.migrate import describe_timeseries, upgrade
 
-    applied = upgrade(database_url(load_settings()))
+    url = database_url(load_settings())
+    applied = upgrade(url)
     if applied:
         for migration in applied:
             console.print(f"applied {migration.version:04d}_{migration.name}")
     else:
         console.print("schema is up to date")
+    console.print(describe_timeseries(url))
 
 
 if __name__ == "__main__":

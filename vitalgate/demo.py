@@ -30,7 +30,7 @@ from gateway.radio import VirtualHubRadio
 from ingest.consumer import IngestConsumer, subscription_topic
 from store import people, tasks as task_store
 from store.db import connect
-from store.migrate import upgrade
+from store.migrate import describe_timeseries, upgrade
 from vitalgate.embedded import embedded_broker, start_embedded_postgres
 from vitalgate.mqtt import AsyncMqttClient
 from vitalgate.pipeline import AlertPipeline, PipelineEvent
@@ -120,7 +120,8 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
             console.print(f"[bold]embedded MQTT broker[/] (amqtt) at {mqtt_url}")
         result = DemoResult(run_id, _redact(database_url), mqtt_config.describe())
         await asyncio.to_thread(upgrade, database_url)
-        console.print(f"database ready: {_redact(database_url)}")
+        timeseries = await asyncio.to_thread(describe_timeseries, database_url)
+        console.print(f"database ready: {_redact(database_url)}; {timeseries}")
 
         devices = await _seed(database_url, run_id, result)
         console.print(f"seeded care team [cyan]Demo team {run_id}[/] with {len(DEMO_PATIENTS)} patients")
