@@ -9,54 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 from devices import racp
 from devices.errors import DecodeError
 from devices.errors_gatt import DeviceTimeout, ProcedureError
 from devices.gatt import GLUCOSE_MEASUREMENT, RACP, GattClient, NotifyCallback
 from devices.glucose import GlucoseMeasurement, decode_glucose_measurement
+from gateway.client_proxy import GattClientProxy
 
 
-class SharedSubscriptions:
+class SharedSubscriptions(GattClientProxy):
     """A GattClient wrapper: the first subscribe per characteristic goes to the device, later ones
     only replace the callback, so a probe and repeated driver runs can share one connection (bleak
     refuses a second start_notify on the same characteristic)."""
 
     def __init__(self, client: GattClient) -> None:
-        self._client = client
-        self.address = client.address
+        super().__init__(client)
         self._callbacks: dict[int, NotifyCallback] = {}
-
-    @property
-    def is_connected(self) -> bool:
-        return self._client.is_connected
-
-    async def connect(self) -> None:
-        await self._client.connect()
-
-    async def disconnect(self) -> None:
-        self._callbacks.clear()
-        await self._client.disconnect()
-
-    async def pair(self) -> None:
-        await self._client.pair()
-
-    async def discover(self) -> frozenset[int]:
-        return await self._client.discover()
-
-    async def read(self, uuid: int) -> bytes:
-        return await self._client.read(uuid)
-
-    async def write(self, uuid: int, data: bytes) -> None:
-        await self._client.write(uuid, data)
-
-    async def subscribe(self, uuid: int, callback: NotifyCallback) -> None:
-        first = uuid not in self._callbacks
-        self._callbacks[uuid] = callback
-        if first:
-            await self._client.subscribe(uuid, lambda data, u=uuid: self._callbacks[u](data))
 
     def release(self) -> None:
         """Point every subscription at a no-op: adapters may keep callbacks (and the records a
@@ -64,14 +33,15 @@ class SharedSubscriptions:
         for uuid in self._callbacks:
             self._callbacks[uuid] = _ignore
 
-    async def __aenter__(self) -> Self:
-        await self.connect()
-        return self
+    async def disconnect(self) -> None:
+        self._callbacks.clear()
+        await self._client.disconnect()
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.disconnect()
+    async def subscribe(self, uuid: int, callback: NotifyCallback) -> None:
+        first = uuid not in self._callbacks
+        self._callbacks[uuid] = callback
+        if first:
+            await self._client.subscribe(uuid, lambda data, u=uuid: self._callbacks[u](data))
 
 
 @dataclass(frozen=True, slots=True)

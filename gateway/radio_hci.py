@@ -10,56 +10,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from devices.gatt import Advertisement, GattClient, NotifyCallback
+from devices.gatt import Advertisement, GattClient
+from gateway.client_proxy import GattClientProxy
 
 # The hub's own address on controllers that have no public one (random static: two MSBs set).
 HUB_ADDRESS = "D0:9A:7E:00:0F:01"
 
 
-class _SerialConnect:
+class _SerialConnect(GattClientProxy):
     """Delegating GattClient whose connect() waits its turn on the shared central."""
 
     def __init__(self, client: GattClient, lock: asyncio.Lock) -> None:
-        self._client, self._lock = client, lock
-        self.address = client.address
-
-    @property
-    def is_connected(self) -> bool:
-        return self._client.is_connected
+        super().__init__(client)
+        self._lock = lock
 
     async def connect(self) -> None:
         async with self._lock:
             await self._client.connect()
-
-    async def disconnect(self) -> None:
-        await self._client.disconnect()
-
-    async def pair(self) -> None:
-        await self._client.pair()
-
-    async def discover(self) -> frozenset[int]:
-        return await self._client.discover()
-
-    async def read(self, uuid: int) -> bytes:
-        return await self._client.read(uuid)
-
-    async def write(self, uuid: int, data: bytes) -> None:
-        await self._client.write(uuid, data)
-
-    async def subscribe(self, uuid: int, callback: NotifyCallback) -> None:
-        await self._client.subscribe(uuid, callback)
-
-    async def __aenter__(self) -> Self:
-        await self.connect()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.disconnect()
 
 
 class HciRadio:

@@ -40,11 +40,16 @@ async def create_user(
     ).fetchone()
     user_id = int(_first(row))
     if care_team_id is not None:
-        await conn.execute(
-            "INSERT INTO care_team_members (care_team_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (care_team_id, user_id),
-        )
+        await add_team_member(conn, care_team_id, user_id)
     return user_id
+
+
+async def add_team_member(conn: psycopg.AsyncConnection, care_team_id: int, user_id: int) -> None:
+    """Put a staff user in a care team (idempotent)."""
+    await conn.execute(
+        "INSERT INTO care_team_members (care_team_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (care_team_id, user_id),
+    )
 
 
 async def upsert_user(
@@ -67,10 +72,7 @@ async def upsert_user(
     ).fetchone()
     user_id = int(_first(row))
     if care_team_id is not None:
-        await conn.execute(
-            "INSERT INTO care_team_members (care_team_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (care_team_id, user_id),
-        )
+        await add_team_member(conn, care_team_id, user_id)
     return user_id
 
 
