@@ -11,6 +11,8 @@ from fastapi import HTTPException
 from api.auth import Principal
 from api.claim import check_claim_code, normalise_claim_code
 from api.schemas import BindRequest
+from alerts.engine import evaluate_readings
+from followup.tasks import act_on_alerts
 from store import bindings
 
 # Staff may back-date a binding (a meter used before anyone paired it) but not far into the future.
@@ -42,6 +44,12 @@ async def pair(conn: psycopg.AsyncConnection, principal: Principal, patient: dic
     row = await bindings.bind(
         conn, serial=serial, kind=kind, patient_id=int(patient["id"]), valid_from=valid_from, bound_by=principal.username
     )
+    if row["filed_reading_ids"]:
+        # Readings filed to the patient only now never went through the ingest hook with a
+        # patient: evaluate them as if just ingested, or a filed 48 mg/dL would raise nothing.
+        now = datetime.now(timezone.utc)
+        raised = await evaluate_readings(conn, row["filed_reading_ids"], now=now)
+        await act_on_alerts(conn, raised, now=now)
     return {"binding_id": row["id"], "serial": serial, "patient_id": row["patient_id"], "valid_from": row["valid_from"],
             "readings_filed": row["readings_filed"]}
 

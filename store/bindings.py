@@ -40,9 +40,11 @@ async def bind(
     # binding says whose they are, file them (only those measured inside the new binding).
     cur = await conn.execute(
         "UPDATE readings r SET patient_id = %s FROM device_bindings b"
-        " WHERE b.id = %s AND r.device_serial = b.device_serial AND r.patient_id IS NULL AND r.measured_at >= b.valid_from",
+        " WHERE b.id = %s AND r.device_serial = b.device_serial AND r.patient_id IS NULL AND r.measured_at >= b.valid_from"
+        " RETURNING r.id",
         (patient_id, binding_id),
     )
+    filed = [r["id"] if isinstance(r, dict) else r[0] for r in await cur.fetchall()]
     async with conn.cursor(row_factory=dict_row) as c:
         await c.execute(
             "SELECT id, device_serial, patient_id, valid_from, valid_to, bound_by FROM device_bindings WHERE id = %s",
@@ -50,7 +52,7 @@ async def bind(
         )
         row = await c.fetchone()
     assert row is not None
-    return {**row, "readings_filed": cur.rowcount}
+    return {**row, "readings_filed": len(filed), "filed_reading_ids": filed}
 
 
 async def patient_devices(conn: psycopg.AsyncConnection, patient_id: int, *, include_closed: bool = True) -> list[dict[str, Any]]:

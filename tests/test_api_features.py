@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
 import sys
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -137,7 +139,9 @@ async def test_back_dated_staff_binding_files_unassigned_readings(database_url: 
     conn = await connect(database_url)
     async with conn.transaction():
         now = datetime.now(timezone.utc)
-        await write_readings(conn, [reading_row(serial, "glucose", now - timedelta(days=d), d, glucose_mg_dl=100.0) for d in (1, 2, 3)])
+        # The newest unassigned reading is a level-2 low: filing it must raise the alert and task.
+        values = {1: 48.0, 2: 100.0, 3: 100.0}
+        await write_readings(conn, [reading_row(serial, "glucose", now - timedelta(days=d), d, glucose_mg_dl=values[d]) for d in (1, 2, 3)])
     await conn.close()
     async with api_client(database_url) as client:
         staff = await token(client, world.users["coord_a"])
@@ -146,6 +150,16 @@ async def test_back_dated_staff_binding_files_unassigned_readings(database_url: 
         assert response.status_code == 201 and response.json()["readings_filed"] == 2
         readings = (await client.get(f"/patients/{world.patients['p2']}/readings", headers=staff)).json()["readings"]
         assert sum(r["device_serial"] == serial for r in readings) == 2
+    conn = await connect(database_url)
+    low_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{serial}/1"))  # reading_row's id of the 48 mg/dL reading
+    cur = await conn.execute(
+        "SELECT a.rule_id, t.severity FROM alerts a JOIN tasks t ON t.alert_id = a.id"
+        " WHERE a.patient_id = %s AND a.evidence->'readings' @> %s::jsonb",
+        (world.patients["p2"], json.dumps([{"reading_id": low_id}])),
+    )
+    raised = await cur.fetchall()
+    await conn.close()
+    assert [(r["rule_id"], r["severity"]) for r in raised] == [("glucose-level2-hypo", "urgent")]
 
 
 async def test_worklist_order_and_actions(database_url: str, world: World) -> None:
