@@ -57,7 +57,10 @@ async def run_ingest_service(
     totals = IngestStats()
     while not stop.is_set():
         # Persistent session (clean_start=False): the broker keeps our unacked messages while we are away.
-        mqtt = AsyncMqttClient(config, client_id, clean_start=False, manual_ack=True)
+        mqtt = AsyncMqttClient(
+            config, client_id, clean_start=False, manual_ack=True,
+            max_unacked_bytes=settings.ingest_max_unacked_mb * 1024 * 1024,
+        )
         try:
             await mqtt.connect()
             await mqtt.subscribe(topic, qos=1)

@@ -71,6 +71,7 @@ class AsyncMqttClient:
         will: Will | None = None,
         manual_ack: bool = False,
         receive_maximum: int = DEFAULT_RECEIVE_MAXIMUM,
+        max_unacked_bytes: int | None = None,
         session_expiry_s: int | None = None,
     ) -> None:
         self._config = config
@@ -81,6 +82,11 @@ class AsyncMqttClient:
         # messages for a week so a restarted consumer or hub resumes where it stopped.
         self._session_expiry_s = session_expiry_s if session_expiry_s is not None else (0 if clean_start else PERSISTENT_SESSION_EXPIRY_S)
         self._receive_maximum = receive_maximum
+        # Receive Maximum counts messages, but memory is bytes: a consumer of 200 kB batches would
+        # otherwise hold up to receive_maximum x 200 kB. With manual acks we also stop reading the
+        # socket while this many payload bytes are unacknowledged (TCP then slows the broker).
+        self._max_unacked_bytes = max_unacked_bytes if manual_ack else None
+        self._unacked_bytes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
@@ -222,7 +228,8 @@ class AsyncMqttClient:
         """Acknowledge a received QoS>0 message (manual-ack mode)."""
         if message.qos > 0:
             self._client.ack(message.mid, message.qos)
-        if self._reading_paused and self.messages.qsize() < self._receive_maximum // 2:
+        self._unacked_bytes -= len(message.payload)
+        if self._reading_paused and not self._over_limit(half=True):
             self._resume_reading()
 
     # -- paho callbacks (run inside loop_read/loop_write on our loop) ----------------------------
@@ -262,8 +269,10 @@ class AsyncMqttClient:
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         self.messages.put_nowait(Message(msg.topic, bytes(msg.payload), msg.qos, msg.mid, bool(msg.retain)))
-        # Backpressure for brokers without Receive Maximum: stop reading until the consumer catches up.
-        if self.messages.qsize() >= self._receive_maximum and not self._reading_paused:
+        self._unacked_bytes += len(msg.payload)
+        # Backpressure for brokers without Receive Maximum, and by bytes: stop reading until the
+        # consumer catches up.
+        if not self._reading_paused and self._over_limit(half=False):
             self._pause_reading()
 
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
@@ -310,11 +319,18 @@ class AsyncMqttClient:
             self._disconnected.set()
             self._fail_pending(MqttError(f"connection lost: {paho.error_string(rc)}"))
 
+    def _over_limit(self, *, half: bool) -> bool:
+        """Too much received and not yet handled (resume only below half, to avoid flapping)."""
+        divisor = 2 if half else 1
+        if self.messages.qsize() >= self._receive_maximum // divisor:
+            return True
+        return self._max_unacked_bytes is not None and self._unacked_bytes >= self._max_unacked_bytes // divisor
+
     def _pause_reading(self) -> None:
         if self._sock is not None and self._loop is not None:
             self._loop.remove_reader(self._sock)
             self._reading_paused = True
-            log.warning("mqtt.backpressure_paused", queued=self.messages.qsize())
+            log.debug("mqtt.backpressure_paused", queued=self.messages.qsize(), unacked_bytes=self._unacked_bytes)
 
     def _resume_reading(self) -> None:
         if self._sock is not None and self._loop is not None:

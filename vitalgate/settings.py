@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Ingest batching: flush at this many readings or after this many milliseconds.
     ingest_batch_size: int = Field(default=1000, ge=1, le=50_000)
     ingest_batch_ms: int = Field(default=200, ge=1, le=60_000)
+    # Payload bytes an ingest process holds unacknowledged before it stops reading from the broker:
+    # ~150 gateway batches of 500 readings, several database batches in flight, bounded memory.
+    ingest_max_unacked_mb: int = Field(default=32, ge=1, le=4096)
 
     @classmethod
     def settings_customise_sources(
