@@ -155,15 +155,21 @@ async def evaluate_readings(
     *,
     now: datetime,
     rules: RuleSet | None = None,
+    patient_ids: Sequence[int | None] | None = None,
 ) -> list[RaisedAlert]:
     """Evaluate the patients a just-stored batch touched, with the batch marked as new readings.
 
+    `patient_ids`: the patients of those readings when the caller knows them (the ingest merge
+    returns them; None entries, unbound readings, are skipped), saving a look-up by reading id.
     New readings can end a data gap but never start one, so missing-data rules only resolve here;
     the scheduler opens them.
     """
     if not reading_ids:
         return []
-    patients = await alert_inputs.patients_of_readings(conn, reading_ids)
+    if patient_ids is None:
+        patients = await alert_inputs.patients_of_readings(conn, reading_ids)
+    else:
+        patients = [p for p in patient_ids if p is not None]
     return await evaluate_patients(conn, patients, now=now, rules=rules, new_reading_ids=reading_ids,
                                    clear_only=frozenset({"missing_data"}))
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,8 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors, routes_admin, routes_auth, routes_devices, routes_fhir, routes_patients, routes_tasks, web
 from api.auth import TokenSigner
 from api.deps import ApiState, Conn
+from api.security_headers import SecurityHeaders
+from api.throttle import ThrottlePolicy
 from store.db import make_pool
 from vitalgate.settings import Settings
 
@@ -29,8 +32,14 @@ Values carry UCUM units: glucose `mg/dL`, pressures `mm[Hg]`, pulse `/min`.
 """
 
 
-def create_app(database_url: str, *, settings: Settings | None = None, pool: AsyncConnectionPool | None = None) -> FastAPI:
-    """Build the app around one connection pool (settings default to the environment's)."""
+def create_app(
+    database_url: str, *, settings: Settings | None = None, pool: AsyncConnectionPool | None = None,
+    throttle: ThrottlePolicy | None = None, clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """Build the app around one connection pool (settings default to the environment's).
+
+    `throttle` overrides the failed sign-in policy and `clock` the throttle's time (tests).
+    """
     settings = settings or Settings()
     ZoneInfo(settings.display_timezone)  # an unknown zone fails here, at start-up, not on every page
     pool = pool or make_pool(database_url)
@@ -50,9 +59,11 @@ def create_app(database_url: str, *, settings: Settings | None = None, pool: Asy
 
     app = FastAPI(title="VitalGate", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.vitalgate = ApiState(
-        pool=pool, signer=signer, cookie_secure=cookie_secure, display_timezone=settings.display_timezone
+        pool=pool, signer=signer, cookie_secure=cookie_secure, display_timezone=settings.display_timezone,
+        throttle=throttle or ThrottlePolicy(), **({"clock": clock} if clock else {}),
     )
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/health", tags=["ops"])
     async def health(conn: Conn) -> dict[str, str]:

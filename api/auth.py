@@ -60,6 +60,15 @@ class Principal:
         return self.role in STAFF_ROLES
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified token says: whose it is, its id, when it was issued (whole seconds)."""
+
+    user_id: int
+    session_id: str
+    issued_at: datetime
+
+
 class TokenSigner:
     """Issues and verifies the bearer tokens and the web session cookie value."""
 
@@ -85,6 +94,11 @@ class TokenSigner:
 
     def verify(self, token: str, kind: TokenType) -> tuple[int, str]:
         """(user id, session id) of a valid token of this kind; AuthError otherwise."""
+        claims = self.verify_claims(token, kind)
+        return claims.user_id, claims.session_id
+
+    def verify_claims(self, token: str, kind: TokenType) -> "TokenClaims":
+        """User id, session id and issue time of a valid token of this kind; AuthError otherwise."""
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=[_ALGORITHM], issuer=_ISSUER,
@@ -97,8 +111,8 @@ class TokenSigner:
         if claims.get("typ") != kind:
             raise AuthError("wrong token type")
         try:
-            return int(claims["sub"]), str(claims["jti"])
-        except ValueError as exc:
+            return TokenClaims(int(claims["sub"]), str(claims["jti"]), datetime.fromtimestamp(int(claims["iat"]), timezone.utc))
+        except (ValueError, TypeError, OverflowError) as exc:
             raise AuthError("invalid token") from exc
 
     def csrf_token(self, session_id: str) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import psycopg
@@ -11,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
 from api.auth import AuthError, Principal, TokenSigner
+from api.throttle import ThrottlePolicy
 from store import audit as audit_store, people, users as user_store
 
 SESSION_COOKIE = "vg_session"
@@ -25,6 +27,9 @@ class ApiState:
     signer: TokenSigner
     cookie_secure: bool
     display_timezone: str = "UTC"
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    # The sign-in throttle's clock; tests inject one to step past a lockout without sleeping.
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
 
 def state(request: Request) -> ApiState:
@@ -43,10 +48,15 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def load_principal(conn: psycopg.AsyncConnection, user_id: int, session_id: str) -> Principal | None:
-    """The principal for a verified token, or None if the user is gone or disabled."""
+async def load_principal(
+    conn: psycopg.AsyncConnection, user_id: int, session_id: str, issued_at: datetime | None = None
+) -> Principal | None:
+    """The principal for a verified token, or None if the user is gone, disabled or signed out since."""
     user = await user_store.get_user(conn, user_id)
     if user is None or user["disabled"]:
+        return None
+    revoked = user.get("sessions_revoked_at")
+    if issued_at is not None and revoked is not None and issued_at < revoked:
         return None
     teams = await user_store.team_ids(conn, user_id) if user["role"] != "patient" else []
     patient_id = await user_store.patient_id_of_user(conn, user_id) if user["role"] == "patient" else None
@@ -62,21 +72,21 @@ async def principal_from_request(request: Request, conn: psycopg.AsyncConnection
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise AuthError("use 'Authorization: Bearer <token>'")
-            user_id, session_id = signer.verify(token.strip(), "access")
+            claims = signer.verify_claims(token.strip(), "access")
         elif cookie := request.cookies.get(SESSION_COOKIE):
-            user_id, session_id = signer.verify(cookie, "session")
+            claims = signer.verify_claims(cookie, "session")
             # Cookies ride along on cross-site requests; changes need the per-session token too.
             if request.method not in ("GET", "HEAD", "OPTIONS") and not signer.check_csrf(
-                session_id, request.headers.get(CSRF_HEADER)
+                claims.session_id, request.headers.get(CSRF_HEADER)
             ):
                 raise HTTPException(status_code=403, detail="missing or wrong X-CSRF-Token for a cookie session")
         else:
             return None
     except AuthError as exc:
         raise _unauthorized(str(exc)) from exc
-    principal = await load_principal(conn, user_id, session_id)
+    principal = await load_principal(conn, claims.user_id, claims.session_id, claims.issued_at)
     if principal is None:
-        raise _unauthorized("account unknown or disabled")
+        raise _unauthorized("account unknown or disabled, or signed out: sign in again")
     return principal
 
 

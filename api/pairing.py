@@ -48,7 +48,7 @@ async def pair(conn: psycopg.AsyncConnection, principal: Principal, patient: dic
         # Readings filed to the patient only now never went through the ingest hook with a
         # patient: evaluate them as if just ingested, or a filed 48 mg/dL would raise nothing.
         now = datetime.now(timezone.utc)
-        raised = await evaluate_readings(conn, row["filed_reading_ids"], now=now)
+        raised = await evaluate_readings(conn, row["filed_reading_ids"], now=now, patient_ids=[row["patient_id"]])
         await act_on_alerts(conn, raised, now=now)
     return {"binding_id": row["id"], "serial": serial, "patient_id": row["patient_id"], "valid_from": row["valid_from"],
             "readings_filed": row["readings_filed"]}

@@ -14,7 +14,7 @@ from api.schemas import (
     UNITS, AlertOut, DailyProfileOut, ErrorOut, Kind, PatientOut, ProfileHour, ReadingOut, ReadingsPage,
     LatestReadingOut, SeriesOut, SeriesPoint, StatisticsOut, TaskEventOut,
 )
-from store import adherence, alerts as alert_store, patient_stats, people, readings as reading_store, task_actions, timeseries
+from store import adherence, alerts as alert_store, patient_stats, people, readings as reading_store, tasks as task_store, timeseries
 
 router = APIRouter(tags=["patients"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
@@ -174,7 +174,7 @@ async def get_alerts(patient_id: PatientId, request: Request, conn: Conn, princi
 async def get_task_history(patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser) -> list[TaskEventOut]:
     """Every event of the patient's follow-up tasks, oldest first."""
     await visible_patient(conn, principal, patient_id)
-    tasks = await task_actions.patient_tasks(conn, patient_id)
-    events = await task_actions.task_events(conn, [t["id"] for t in tasks])
+    tasks = await task_store.patient_tasks(conn, patient_id)
+    events = await task_store.task_events(conn, [t["id"] for t in tasks])
     await audit(conn, principal, request, "read:task_history", patient_id)
     return [TaskEventOut(**e) for e in events]

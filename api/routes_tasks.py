@@ -13,7 +13,7 @@ from api.auth import Principal
 from api.deps import Conn, StaffUser, audit, audit_list
 from api.schemas import ErrorOut, OutcomeRequest, TaskOut, TaskStatus
 from followup import actions
-from store import task_actions
+from store import tasks as task_store
 
 router = APIRouter(tags=["worklist"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
 TaskId = Annotated[int, Path(ge=1, le=2**63 - 1, description="task id")]
@@ -31,7 +31,7 @@ async def get_tasks(
         if care_team_id not in teams:
             raise HTTPException(status_code=404, detail=f"care team {care_team_id} not found")
         teams = [care_team_id]
-    rows = await task_actions.worklist(
+    rows = await task_store.list_tasks(
         conn, care_team_ids=teams, status=list(status) if status else ["open", "in_progress"], now=datetime.now(timezone.utc)
     )
     await audit_list(conn, principal, request, "read:worklist", [r["patient_id"] for r in rows])
@@ -43,7 +43,7 @@ async def _act(
     change: Callable[[datetime], Awaitable[Any]], detail: dict[str, Any],
 ) -> TaskOut:
     """Scope check (404 outside the user's teams), the change, its audit row, then the task as it is now."""
-    task = await task_actions.team_of_task(conn, task_id)
+    task = await task_store.get_task(conn, task_id)
     if task is None or task["care_team_id"] not in principal.team_ids:
         raise HTTPException(status_code=404, detail=f"task {task_id} not found")
     now = datetime.now(timezone.utc)
@@ -57,7 +57,7 @@ async def _act(
         what = "not open" if action.endswith("acknowledge") else "without a pending escalation step"
         raise HTTPException(status_code=409, detail=f"task {task_id} is {what}")
     await audit(conn, principal, request, action, int(task["patient_id"]), {"task_id": task_id, **detail})
-    rows = await task_actions.worklist(
+    rows = await task_store.list_tasks(
         conn, care_team_ids=[task["care_team_id"]], status=["open", "in_progress", "done", "cancelled"], now=now, task_id=task_id
     )
     return TaskOut(**rows[0])

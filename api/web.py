@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import web_patient
 from api.deps import SESSION_COOKIE, Conn, audit_list, state
 from api.routes_auth import authenticate
+from api.throttle import Throttled
 from api.schemas import OutcomeRequest
 from api.web_common import check_form_csrf, login_redirect, render, web_principal
 from api.routes_devices import unbound_out
-from store import people, readings as reading_store, task_actions
+from store import people, readings as reading_store, tasks as task_store
+from store import users as user_store
 
 router = APIRouter(include_in_schema=False)
 router.include_router(web_patient.router)
@@ -48,7 +50,13 @@ async def login(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password and set the session cookie (HttpOnly, SameSite=Lax, Secure in production)."""
-    user = await authenticate(conn, request, username, password)
+    try:
+        user = await authenticate(conn, request, username, password)
+    except Throttled as exc:
+        page = render(request, "login.html", None, status_code=429, next=_safe_next(next) or "",
+                      error=str(exc.detail)[0].upper() + str(exc.detail)[1:] + ".", username=username)
+        page.headers.update(exc.headers or {})
+        return page
     if user is None:
         return render(request, "login.html", None, status_code=401, next=_safe_next(next) or "",
                       error="Wrong username or password.", username=username)
@@ -63,9 +71,15 @@ async def login(
 
 
 @router.post("/ui/logout")
-async def logout() -> Response:
+async def logout(request: Request, conn: Conn) -> Response:
+    """Sign out: the user's sessions and tokens end on the server too, not just this cookie."""
+    principal = await web_principal(request, conn)
+    if principal is not None:
+        await user_store.revoke_sessions(conn, principal.user_id)
+        await conn.commit()
     response = RedirectResponse("/ui/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    # The expiring cookie carries the same flags as the one it replaces.
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=state(request).cookie_secure, httponly=True, samesite="lax")
     return response
 
 
@@ -79,8 +93,8 @@ async def worklist(request: Request, conn: Conn) -> Response:
         return RedirectResponse(_home_of(principal.role), status_code=303)
     now = datetime.now(timezone.utc)
     teams = list(principal.team_ids)
-    tasks = await task_actions.worklist(conn, care_team_ids=teams, status=["open", "in_progress"], now=now)
-    closed = await task_actions.worklist(conn, care_team_ids=teams, status=["done", "cancelled"], now=now, limit=500)
+    tasks = await task_store.list_tasks(conn, care_team_ids=teams, status=["open", "in_progress"], now=now)
+    closed = await task_store.list_tasks(conn, care_team_ids=teams, status=["done", "cancelled"], now=now, limit=500)
     closed = sorted(closed, key=lambda t: t["closed_at"] or now, reverse=True)[:10]
     unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
     await audit_list(conn, principal, request, "read:worklist_page", [t["patient_id"] for t in tasks + closed])

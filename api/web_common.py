@@ -64,10 +64,10 @@ async def web_principal(request: Request, conn: psycopg.AsyncConnection) -> Prin
     if not cookie:
         return None
     try:
-        user_id, session_id = state(request).signer.verify(cookie, "session")
+        claims = state(request).signer.verify_claims(cookie, "session")
     except AuthError:
         return None
-    return await load_principal(conn, user_id, session_id)
+    return await load_principal(conn, claims.user_id, claims.session_id, claims.issued_at)
 
 
 def check_form_csrf(request: Request, principal: Principal, token: str | None) -> None:

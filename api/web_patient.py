@@ -16,7 +16,7 @@ from api.deps import Conn, audit, state, visible_patient
 from api.routes_patients import profile_for, series_rows, statistics_for
 from api.schemas import BindRequest
 from api.web_common import check_form_csrf, login_redirect, render, web_principal
-from store import alerts as alert_store, bindings, readings as reading_store, task_actions
+from store import alerts as alert_store, bindings, readings as reading_store, tasks as task_store
 
 router = APIRouter(include_in_schema=False)
 # The chart page shows 30 days of readings and a 14-day daily profile (the AGP convention).
@@ -51,8 +51,8 @@ async def _patient_page(request: Request, conn: psycopg.AsyncConnection, princip
     patient = await visible_patient(conn, principal, patient_id)
     tz = state(request).display_timezone
     stats = await statistics_for(conn, patient_id, PROFILE_DAYS)
-    tasks = await task_actions.patient_tasks(conn, patient_id, limit=20)
-    events = await task_actions.task_events(conn, [t["id"] for t in tasks])
+    tasks = await task_store.patient_tasks(conn, patient_id, limit=20)
+    events = await task_store.task_events(conn, [t["id"] for t in tasks])
     await audit(conn, principal, request, "read:patient_page", patient_id)
     return render(
         request, "patient.html", principal, status_code=status_code, patient=patient, stats=stats,

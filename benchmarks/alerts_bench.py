@@ -214,7 +214,8 @@ async def main(patients: int, days: int, sample: int) -> None:
                 stored = await write_readings(conn, rows)
             t0 = time.perf_counter()
             async with conn.transaction():
-                inc = await evaluate_readings(conn, [r.id for r in stored], now=at)
+                # As ingest calls it: the merge already returned each reading's patient.
+                inc = await evaluate_readings(conn, [r.id for r in stored], now=at, patient_ids=[r.patient_id for r in stored])
             inc_s = time.perf_counter() - t0
             console.print(f"[bold]incremental batch[/] of {len(stored)} readings ({len(set(batch_patients.tolist()))} patients): "
                           f"{inc_s * 1e3:.0f} ms ({inc_s / len(stored) * 1e3:.3f} ms/reading), "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
@@ -75,14 +76,43 @@ def scan(
         console.print("no glucose meter or blood-pressure cuff is advertising: wake the device (take a reading) and retry")
 
 
+def stdin_is_tty() -> bool:
+    """Only an interactive terminal gets a passkey prompt (services and pipes never block on one)."""
+    return sys.stdin.isatty()
+
+
+async def ask_passkey() -> int:
+    """Prompt for the passkey the device displays; read stdin from the event loop (no thread)."""
+    console.print("[bold]The device shows a 6-digit passkey: type it and press Enter:[/] ", end="")
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+    fd = sys.stdin.fileno()
+
+    def readable() -> None:
+        if not line.done():
+            line.set_result(sys.stdin.readline())
+
+    loop.add_reader(fd, readable)
+    try:
+        text = (await line).strip()
+    finally:
+        loop.remove_reader(fd)
+    # Out of range means "no valid passkey": pairing then fails with advice instead of guessing.
+    return int(text) if text.isdigit() and len(text) == 6 else -1
+
+
 @app.command()
 def pair(
     address: Annotated[str, typer.Argument(help="Device address from `vitalgate gateway scan`.")],
     virtual: Virtual = False,
     name: Annotated[str | None, typer.Option(help="A label for this hub's list (not a patient name).")] = None,
+    passkey: Annotated[
+        int | None,
+        typer.Option(min=0, max=999999, help="The 6-digit passkey the device displays (asked interactively if omitted)."),
+    ] = None,
 ) -> None:
     """Bond with a device, read Device Information and add it to this hub's registry."""
-    from gateway.pairing import NotSupported, pair_device
+    from gateway.pairing import NotSupported, pair_device, supports_passkey
     from gateway.radio import open_radio
 
     settings = load_settings()
@@ -91,7 +121,9 @@ def pair(
     async def go() -> object:
         with _store(settings, config) as store:
             async with open_radio(config) as radio:
-                return await pair_device(radio, store, address, name=name)
+                # Without --passkey, a terminal user is asked only if the device displays one.
+                source = passkey if passkey is not None else (ask_passkey if stdin_is_tty() and supports_passkey(radio) else None)
+                return await pair_device(radio, store, address, name=name, passkey=source)
 
     try:
         paired = asyncio.run(go())

@@ -3,8 +3,8 @@
 Each TCP client gets its own controller on the fleet's LocalLink, i.e. a virtual Bluetooth
 dongle: a hub with `VITALGATE_GATEWAY_RADIO=hci VITALGATE_GATEWAY_HCI_TRANSPORT=tcp-client:127.0.0.1:N`
 then talks to the virtual devices exactly as to a USB controller, from its own process. Packets
-from the hub are fed one per loop turn, as a UART delivers them (bursts in one TCP read would
-otherwise reach the virtual peripherals faster than any real radio could).
+are fed to the controller as they are read: several may arrive in one TCP read (e.g. an indication
+confirmation plus the next RACP write), which the virtual devices handle as real ones must.
 """
 
 from __future__ import annotations
@@ -58,8 +58,6 @@ async def serve_fleet(port: int, *, meters: int, cuffs: int, records: int, ready
             try:
                 async for packet in h4_packets(reader):
                     controller.on_packet(packet)
-                    for _ in range(3):  # let the peripherals finish what this packet started
-                        await asyncio.sleep(0)
             except (asyncio.IncompleteReadError, ConnectionError, ValueError):
                 pass  # the hub went away (or spoke garbage): drop its dongle
             finally:

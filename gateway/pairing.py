@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import structlog
 
 from contract import claim_code
+from devices.errors_gatt import PairingError
+from devices.gatt import GattClient
 from devices.profiles.dis import read_device_information
 from gateway.outbox import HubStore, RegisteredDevice
-from gateway.radio import HubRadio, device_kind, radio_unavailable
+from gateway.radio import HubRadio, Passkey, device_kind, radio_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -26,9 +29,31 @@ class Paired:
     serial_from_address: bool
 
 
-async def pair_device(radio: HubRadio, store: HubStore, address: str, *, name: str | None = None) -> Paired:
-    """Bond with `address`, read DIS and register it; raises DeviceError subclasses or NotSupported."""
-    client = radio.client(address)
+def supports_passkey(radio: HubRadio) -> bool:
+    """True if `radio.client()` takes a passkey (bumble radios enter it; bleak explains BlueZ's agent)."""
+    return "passkey" in inspect.signature(radio.client).parameters
+
+
+def _client(radio: HubRadio, address: str, passkey: Passkey | None) -> GattClient:
+    if passkey is None:
+        return radio.client(address)
+    if not supports_passkey(radio):
+        raise PairingError(
+            f"{address}: the {radio.name} radio cannot enter a passkey",
+            advice="Pair this device with the virtual or bleak radio, or without --passkey if it does not show one.",
+            address=address,
+        )
+    return radio.client(address, passkey=passkey)  # type: ignore[call-arg]
+
+
+async def pair_device(
+    radio: HubRadio, store: HubStore, address: str, *, name: str | None = None, passkey: Passkey | None = None
+) -> Paired:
+    """Bond with `address`, read DIS and register it; raises DeviceError subclasses or NotSupported.
+
+    `passkey`: the digits the device displays, or an async prompt asked only if the device wants one.
+    """
+    client = _client(radio, address, passkey)
     try:
         async with client:
             await client.pair()

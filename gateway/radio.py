@@ -5,7 +5,7 @@ bleak (the OS Bluetooth stack, real devices) and virtual (a bumble VirtualRadio 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from devices.errors_gatt import DeviceConnectionError
@@ -16,6 +16,9 @@ from gateway.config import HubConfig
 SUPPORTED_SERVICES = (GLUCOSE_SERVICE, BLOOD_PRESSURE_SERVICE)
 KIND_BY_SERVICE = {GLUCOSE_SERVICE: "glucose_meter", BLOOD_PRESSURE_SERVICE: "bp_cuff"}
 SERVICE_NAMES = {GLUCOSE_SERVICE: "glucose (0x1808)", BLOOD_PRESSURE_SERVICE: "blood pressure (0x1810)"}
+
+# What the user types when a device displays a passkey: the digits, or an async prompt for them.
+Passkey = Callable[[], Awaitable[int]] | int
 
 
 _NO_STACK_ADVICE = (
@@ -39,7 +42,10 @@ class HubRadio(Protocol):
         ...
 
     def client(self, address: str) -> GattClient:
-        """A (not yet connected) GATT client for `address`; may be reused across syncs."""
+        """A (not yet connected) GATT client for `address`; may be reused across syncs.
+
+        Radios that can pair with passkey entry also accept `passkey: Passkey | None = None`.
+        """
         ...
 
 
@@ -59,10 +65,11 @@ class BleakRadio:
         except OSError as exc:  # e.g. no /run/dbus/system_bus_socket
             raise radio_unavailable("scanner", exc) from exc
 
-    def client(self, address: str) -> GattClient:
+    def client(self, address: str, *, passkey: Passkey | None = None) -> GattClient:
         from devices.adapters.bleak_client import BleakGattClient
 
-        return BleakGattClient(address, max_attempts=self._attempts, timeout=self._timeout)
+        # BlueZ asks its own agent for passkeys; the client explains that when pairing fails.
+        return BleakGattClient(address, max_attempts=self._attempts, timeout=self._timeout, passkey=passkey)
 
 
 class VirtualHubRadio:
@@ -78,10 +85,13 @@ class VirtualHubRadio:
     async def scan(self, timeout: float) -> list[Advertisement]:
         return await self.radio.scan(timeout, SUPPORTED_SERVICES)  # type: ignore[attr-defined]
 
-    def client(self, address: str) -> GattClient:
+    def client(self, address: str, *, passkey: Passkey | None = None) -> GattClient:
         if address not in self._clients:
             self._clients[address] = self.radio.client(address, timeout=self._timeout)  # type: ignore[attr-defined]
-        return self._clients[address]
+        client = self._clients[address]
+        if passkey is not None:
+            client.passkey = passkey  # type: ignore[attr-defined]  # a BumbleGattClient
+        return client
 
 
 @contextlib.asynccontextmanager

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devices.gatt import Advertisement, GattClient
 from gateway.client_proxy import GattClientProxy
+
+if TYPE_CHECKING:
+    from gateway.radio import Passkey
 
 # The hub's own address on controllers that have no public one (random static: two MSBs set).
 HUB_ADDRESS = "D0:9A:7E:00:0F:01"
@@ -25,6 +28,7 @@ class _SerialConnect(GattClientProxy):
     def __init__(self, client: GattClient, lock: asyncio.Lock) -> None:
         super().__init__(client)
         self._lock = lock
+        self.inner = client
 
     async def connect(self) -> None:
         async with self._lock:
@@ -66,12 +70,15 @@ class HciRadio:
             self._device.remove_listener(self._device.EVENT_ADVERTISEMENT, on_advertisement)
         return sorted(seen.values(), key=lambda a: a.address)
 
-    def client(self, address: str) -> GattClient:
+    def client(self, address: str, *, passkey: Passkey | None = None) -> GattClient:
         from devices.adapters.bumble_client import BumbleGattClient
 
         if address not in self._clients:
             self._clients[address] = _SerialConnect(BumbleGattClient(self._device, address, timeout=self._timeout), self._lock)
-        return self._clients[address]
+        client = self._clients[address]
+        if passkey is not None:
+            client.inner.passkey = passkey  # type: ignore[attr-defined]  # a BumbleGattClient
+        return client
 
 
 @contextlib.asynccontextmanager

@@ -60,12 +60,21 @@ async def reading_columns(
     return {n: (values[n] or []) for n in names}
 
 
+# Through reading_keys (primary key on id), whose measured_at says where each row lives: readings
+# itself has no index on id (dropped in 0005: ingest passes the patients it stored instead), so
+# the readings side is found by time (partition pruning, BRIN / chunk time index) and joined.
+_PATIENTS_OF_READINGS = """
+WITH k AS MATERIALIZED (SELECT id, measured_at FROM reading_keys WHERE id = ANY(%s::uuid[]))
+SELECT DISTINCT r.patient_id
+FROM readings r JOIN k ON k.id = r.id AND k.measured_at = r.measured_at
+WHERE r.patient_id IS NOT NULL
+  AND r.measured_at >= (SELECT min(measured_at) FROM k) AND r.measured_at <= (SELECT max(measured_at) FROM k)
+"""
+
+
 async def patients_of_readings(conn: psycopg.AsyncConnection, reading_ids: Sequence[UUID]) -> list[int]:
-    """Distinct patients the given readings belong to."""
-    cur = await conn.execute(
-        "SELECT DISTINCT patient_id FROM readings WHERE id = ANY(%s) AND patient_id IS NOT NULL",
-        (list(reading_ids),),
-    )
+    """Distinct patients the given readings belong to (for callers that only have reading ids)."""
+    cur = await conn.execute(_PATIENTS_OF_READINGS, (list(reading_ids),))
     return [int(_first(r)) for r in await cur.fetchall()]
 
 

@@ -1,4 +1,4 @@
-"""Device look-ups for pairing: by serial or claim code, a patient's devices, unbound devices."""
+"""Device look-ups for pairing: by serial or claim code, binding, a patient's devices (unbound ones: store.readings)."""
 
 from __future__ import annotations
 

@@ -123,9 +123,13 @@ def upgrade(url: str, *, timeseries: Timeseries = "auto") -> list[Migration]:
                         variant = backend.timeseries
                         log.info("db.timeseries_path", path=variant, reason=backend.reason)
                         conn.execute(migration.variants[variant])
+                    # prepare=False: an upgrade runs each statement a handful of times; a server-side
+                    # prepared statement buys nothing and collides on poolers/proxies that share one
+                    # session between clients (PgBouncer transaction mode, pglite-socket).
                     conn.execute(
                         "INSERT INTO schema_migrations (version, name, variant) VALUES (%s, %s, %s)",
                         (migration.version, migration.name, variant),
+                        prepare=False,
                     )
                 name = f"{migration.name}.{variant}" if variant else migration.name
                 applied.append(replace(migration, name=name, variant=variant))

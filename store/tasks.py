@@ -1,11 +1,13 @@
-"""Follow-up tasks and their events."""
+"""Follow-up tasks and their events: creation, state changes, the worklist and task histories."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -52,17 +54,27 @@ async def create_task_for_alert(
     now: datetime,
 ) -> int | None:
     """Open the task for an alert; None if that alert already has one (idempotent)."""
-    row = await (
-        await conn.execute(
-            "INSERT INTO tasks (alert_id, patient_id, care_team_id, assignee_id, severity, title, due_at, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (alert_id) DO NOTHING RETURNING id",
-            (alert_id, patient_id, care_team_id, assignee_id, severity, title, due_at, now),
-        )
-    ).fetchone()
+    return await _open_task(
+        conn, {"alert_id": alert_id, "patient_id": patient_id, "care_team_id": care_team_id, "assignee_id": assignee_id,
+               "severity": severity, "title": title, "due_at": due_at, "created_at": now},
+        now=now, detail={"assignee_id": assignee_id, "due_at": due_at.isoformat()},
+    )
+
+
+async def _open_task(
+    conn: psycopg.AsyncConnection, values: dict[str, Any], *, now: datetime, detail: dict[str, Any]
+) -> int | None:
+    """Insert a task and its 'created' event; None if its alert already has a task."""
+    columns = list(values)
+    # ON CONFLICT (alert_id) never fires for tasks without an alert (NULL is never equal).
+    query = sql.SQL("INSERT INTO tasks ({}) VALUES ({}) ON CONFLICT (alert_id) DO NOTHING RETURNING id").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns))
+    )
+    row = await (await conn.execute(query, [values[c] for c in columns])).fetchone()
     if row is None:
         return None
     task_id = int(row["id"] if isinstance(row, dict) else row[0])
-    await add_task_event(conn, task_id, now, "system", "created", {"assignee_id": assignee_id, "due_at": due_at.isoformat()})
+    await add_task_event(conn, task_id, now, "system", "created", detail)
     return task_id
 
 
@@ -81,25 +93,47 @@ async def list_tasks(
     *,
     care_team_ids: list[int] | None = None,
     status: list[str] | None = None,
+    now: datetime | None = None,
     limit: int = 500,
+    task_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Worklist order: severity first (urgent before high before routine), then due time."""
+    """Worklist order: urgent before high before routine, then due time; `overdue` as of `now` (default: the server's)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             """
-            SELECT t.id, t.alert_id, t.patient_id, p.external_ref AS patient_ref, p.tags AS patient_tags,
-                   t.care_team_id, t.assignee_id, u.display_name AS assignee, t.severity, t.status, t.title,
-                   t.due_at, t.created_at, t.closed_at, t.outcome, t.kind, t.escalation_chain,
-                   t.escalation_step, t.acknowledged_at, t.patient_responded_at
+            SELECT t.id, t.alert_id, t.patient_id, p.external_ref AS patient_ref, p.display_name AS patient_name,
+                   p.tags AS patient_tags, t.care_team_id, t.assignee_id, u.display_name AS assignee, t.severity,
+                   t.status, t.title, t.due_at,
+                   (t.closed_at IS NULL AND t.due_at < COALESCE(%(now)s::timestamptz, now())) AS overdue,
+                   t.kind, t.escalation_chain, t.escalation_step, COALESCE(t.escalation_step + 1, 0) AS escalation_level,
+                   (SELECT tp.channel FROM touchpoints tp WHERE tp.task_id = t.id AND tp.fired_at IS NULL
+                      AND tp.cancelled_at IS NULL ORDER BY tp.step_index LIMIT 1) AS next_touchpoint,
+                   t.acknowledged_at, t.patient_responded_at, t.created_at, t.closed_at, t.outcome
             FROM tasks t
             JOIN patients p ON p.id = t.patient_id
             LEFT JOIN users u ON u.id = t.assignee_id
             WHERE (%(teams)s::bigint[] IS NULL OR t.care_team_id = ANY(%(teams)s))
               AND (%(status)s::text[] IS NULL OR t.status = ANY(%(status)s))
+              AND (%(task)s::bigint IS NULL OR t.id = %(task)s)
             ORDER BY CASE t.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, t.due_at, t.id
             LIMIT %(limit)s
             """,
-            {"teams": care_team_ids, "status": status, "limit": limit},
+            {"teams": care_team_ids, "status": status, "now": now, "limit": limit, "task": task_id},
+        )
+        return await cur.fetchall()
+
+
+async def patient_tasks(conn: psycopg.AsyncConnection, patient_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """A patient's tasks, newest first."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            """
+            SELECT t.id, t.alert_id, t.severity, t.status, t.title, t.due_at, t.created_at, t.closed_at, t.outcome,
+                   u.display_name AS assignee
+            FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
+            WHERE t.patient_id = %s ORDER BY t.created_at DESC LIMIT %s
+            """,
+            (patient_id, limit),
         )
         return await cur.fetchall()
 
@@ -118,15 +152,12 @@ async def create_task(
     escalation_chain: str | None = None,
 ) -> int:
     """Open a task not tied to an alert (e.g. an SOP chain's)."""
-    row = await (
-        await conn.execute(
-            "INSERT INTO tasks (patient_id, care_team_id, assignee_id, severity, title, due_at, created_at, kind,"
-            " escalation_chain) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (patient_id, care_team_id, assignee_id, severity, title, due_at, now, kind, escalation_chain),
-        )
-    ).fetchone()
-    task_id = int(row["id"] if isinstance(row, dict) else row[0])
-    await add_task_event(conn, task_id, now, "system", "created", {"assignee_id": assignee_id, "due_at": due_at.isoformat(), "kind": kind})
+    task_id = await _open_task(
+        conn, {"patient_id": patient_id, "care_team_id": care_team_id, "assignee_id": assignee_id, "severity": severity,
+               "title": title, "due_at": due_at, "created_at": now, "kind": kind, "escalation_chain": escalation_chain},
+        now=now, detail={"assignee_id": assignee_id, "due_at": due_at.isoformat(), "kind": kind},
+    )
+    assert task_id is not None  # no alert_id, so no conflict
     return task_id
 
 
@@ -185,10 +216,11 @@ async def reassign(conn: psycopg.AsyncConnection, task_id: int, assignee_id: int
     await conn.execute("UPDATE tasks SET assignee_id = %s WHERE id = %s", (assignee_id, task_id))
 
 
-async def task_events(conn: psycopg.AsyncConnection, task_id: int) -> list[dict[str, Any]]:
-    """A task's history, oldest first."""
+async def task_events(conn: psycopg.AsyncConnection, task_ids: int | Sequence[int]) -> list[dict[str, Any]]:
+    """History of one task or several, oldest first."""
+    ids = [task_ids] if isinstance(task_ids, int) else list(task_ids)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT id, at, actor, kind, detail FROM task_events WHERE task_id = %s ORDER BY at, id", (task_id,)
+            "SELECT id, task_id, at, actor, kind, detail FROM task_events WHERE task_id = ANY(%s) ORDER BY at, id", (ids,)
         )
         return await cur.fetchall()

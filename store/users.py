@@ -11,10 +11,12 @@ from store.people import create_user  # re-exported: one way to create users
 
 __all__ = [
     "create_user", "get_user", "get_user_by_username", "list_users", "set_password", "team_ids",
-    "add_member", "list_teams", "patient_id_of_user", "touch_login",
+    "add_member", "list_teams", "patient_id_of_user", "touch_login", "revoke_sessions",
 ]
 
-_USER_COLUMNS = "u.id, u.username, u.display_name, u.role, u.password_hash, u.on_duty, u.disabled, u.created_at"
+_USER_COLUMNS = (
+    "u.id, u.username, u.display_name, u.role, u.password_hash, u.on_duty, u.disabled, u.created_at, u.sessions_revoked_at"
+)
 
 
 async def get_user_by_username(conn: psycopg.AsyncConnection, username: str) -> dict[str, Any] | None:
@@ -47,8 +49,17 @@ async def list_users(conn: psycopg.AsyncConnection, limit: int = 500) -> list[di
 
 
 async def set_password(conn: psycopg.AsyncConnection, user_id: int, password_hash: str) -> None:
-    """Replace a user's password hash."""
-    await conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", (password_hash, user_id))
+    """Replace a user's password hash; tokens issued before it stop working (a leaked password's sessions end)."""
+    await conn.execute(
+        "UPDATE users SET password_hash = %s, sessions_revoked_at = date_trunc('second', now()) WHERE id = %s",
+        (password_hash, user_id),
+    )
+
+
+async def revoke_sessions(conn: psycopg.AsyncConnection, user_id: int) -> None:
+    """End every token and session cookie of this user issued before now (sign-out)."""
+    # Whole seconds, like the tokens' `iat`: a sign-in right after sign-out still works.
+    await conn.execute("UPDATE users SET sessions_revoked_at = date_trunc('second', now()) WHERE id = %s", (user_id,))
 
 
 async def touch_login(conn: psycopg.AsyncConnection, user_id: int) -> None:

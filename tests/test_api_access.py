@@ -115,3 +115,17 @@ async def test_every_patient_read_leaves_an_audit_row(database_url: str, world: 
         assert exports and all(r["action"] == "export:fhir" for r in exports)
         later = (await client.get("/audit", params={"since": "2199-01-01T00:00:00Z"}, headers=admin)).json()
         assert later == []
+
+
+async def test_refused_requests_leave_no_read_row(database_url: str, world: World) -> None:
+    """A 404 outside the care team is not a read of that patient: the audit trail shows none."""
+    async with api_client(database_url) as client:
+        ops = await _patient_endpoints(client)
+        headers = await token(client, world.users["coord_b"])
+        admin = await token(client, world.users["admin"])
+        for method, template in ops:
+            path = template.replace("{patient_id}", str(world.patients["p2"]))
+            response = await client.request(method, path, headers=headers, json=_body(method, template), params=_params(template))
+            assert response.status_code == 404, (method, path, response.status_code)
+        rows = (await client.get("/audit", params={"actor": world.users["coord_b"], "patient_id": world.patients["p2"]}, headers=admin)).json()
+        assert rows == []

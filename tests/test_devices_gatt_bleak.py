@@ -198,6 +198,21 @@ async def test_pair_failure_is_pairing_error_and_missing_char_is_device_error(fa
             await client.read(0x2A35)
 
 
+async def test_passkey_device_pairing_failure_points_to_bluetoothctl(fake: dict[str, Any]) -> None:
+    fake["client"] = FakeMeterClient(pair_error=BleakDBusError("org.bluez.Error.AuthenticationRejected", []))
+    async with BleakGattClient(ADDR, passkey=123456) as client:
+        with pytest.raises(PairingError) as info:
+            await client.pair()
+    assert "bluetoothctl" in info.value.advice and "pair ADDRESS" in info.value.advice
+
+
+async def test_bond_made_by_bluetoothctl_is_used_with_a_passkey_given(fake: dict[str, Any]) -> None:
+    async with BleakGattClient(ADDR, passkey=123456) as client:
+        await client.pair()  # BlueZ already has the bond: bleak's pair() returns at once
+        assert fake["client"].paired
+        assert len((await sync_glucose(client)).records) == 3
+
+
 async def test_operations_after_disconnect_raise_connection_error(fake: dict[str, Any]) -> None:
     client = BleakGattClient(ADDR)
     await client.connect()

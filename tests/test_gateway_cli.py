@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
+import asyncio
 import io
+import json
+import os
+import sys
 
 import pytest
 import structlog
@@ -14,7 +16,8 @@ from contract import claim_code
 from vitalgate import cli_support
 from vitalgate.cli import app
 
-METER, CUFF = "C0:DE:00:00:00:01", "C0:DE:00:00:00:02"
+METER, CUFF, PASSKEY_METER = "C0:DE:00:00:00:01", "C0:DE:00:00:00:02", "C0:DE:00:00:00:03"
+PASSKEY = 123456
 
 
 @pytest.fixture
@@ -76,3 +79,63 @@ def test_env_selects_the_virtual_radio_and_status_reports(cli, monkeypatch) -> N
 
 def test_schema_check_passes_on_the_committed_files(cli) -> None:
     assert "current" in cli("schema", "--check")
+
+
+@pytest.fixture
+def passkey_meter(monkeypatch):
+    """The demo fleet plus a meter that displays PASSKEY and refuses Just Works (like an Accu-Chek Guide)."""
+    import gateway.fleet
+    from devices.virtual import VirtualGlucoseMeter
+
+    demo = gateway.fleet.add_demo_fleet
+
+    async def with_passkey_meter(radio, **kwargs):
+        addresses = await demo(radio, **kwargs)
+        meter = VirtualGlucoseMeter(name="VG Passkey Meter", serial="VGM-PASSKEY-1", passkey=PASSKEY)
+        return [*addresses, await radio.add(meter)]
+
+    monkeypatch.setattr(gateway.fleet, "add_demo_fleet", with_passkey_meter)
+
+
+def test_pair_with_passkey_option(cli, passkey_meter) -> None:
+    out = cli("pair", "--virtual", PASSKEY_METER, "--passkey", str(PASSKEY))
+    assert "serial VGM-PASSKEY-1" in out and claim_code("VGM-PASSKEY-1") in out
+    assert PASSKEY_METER in cli("devices")
+
+
+def test_pair_with_wrong_passkey_fails_with_advice(cli, passkey_meter) -> None:
+    out = cli("pair", "--virtual", PASSKEY_METER, "--passkey", "654321", code=1)
+    assert "pairing failed" in out and "did not match" in out
+    assert PASSKEY_METER not in cli("devices")
+
+
+def test_passkey_meter_without_passkey_off_a_terminal_fails_with_advice(cli, passkey_meter) -> None:
+    out = cli("pair", "--virtual", PASSKEY_METER, code=1)  # CliRunner's stdin is no TTY: no prompt
+    assert "AUTHENTICATION_REQUIREMENTS" in out and "--passkey" in out
+
+
+def test_terminal_user_is_asked_only_when_the_device_displays_a_passkey(cli, passkey_meter, monkeypatch) -> None:
+    asked: list[str] = []
+
+    async def typed() -> int:
+        asked.append("asked")
+        return PASSKEY
+
+    monkeypatch.setattr("gateway.cli.stdin_is_tty", lambda: True)
+    monkeypatch.setattr("gateway.cli.ask_passkey", typed)
+    assert "serial VGM-DEMO-001" in cli("pair", "--virtual", METER)  # Just Works meter: no question
+    assert asked == []
+    assert "serial VGM-PASSKEY-1" in cli("pair", "--virtual", PASSKEY_METER)
+    assert asked == ["asked"]
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("123456\n", 123456), ("012345\n", 12345), ("12ab56\n", -1), ("1234\n", -1)])
+def test_passkey_prompt_reads_a_line_from_stdin(monkeypatch, typed: str, expected: int) -> None:
+    from gateway.cli import ask_passkey
+
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, typed.encode())
+    with os.fdopen(read_fd) as fake_stdin:
+        monkeypatch.setattr(sys, "stdin", fake_stdin)
+        assert asyncio.run(ask_passkey()) == expected
+    os.close(write_fd)

@@ -11,7 +11,8 @@ from test_gateway_harness import port_open, wait_for
 from gateway.config import HubConfig
 from gateway.hub import run_hub
 from gateway.outbox import HubStore
-from gateway.pairing import pair_device
+from gateway.pairing import pair_device, supports_passkey
+from gateway.radio_hci import HciRadio
 from gateway.radio import open_radio
 from vitalgate.embedded import free_port
 
@@ -47,3 +48,12 @@ async def test_scan_pair_and_sync_over_hci(fleet_transport, tmp_path) -> None:
     assert [o.queued for o in again.outcomes] == [0, 0, 0]
     assert store.backlog() == 120
     assert {d.serial for d in store.devices()} == {"VGM-DEMO-001", "VGM-DEMO-002", "VGC-DEMO-001"}
+
+
+async def test_hci_radio_passes_the_passkey_to_its_bumble_client(tmp_path) -> None:
+    radio = HciRadio(device=None)
+    client = radio.client("C0:DE:00:00:00:01", passkey=123456)
+    assert supports_passkey(radio)
+    assert client.inner.passkey == 123456
+    # The client is reused per address; a later call without a passkey keeps the one entered.
+    assert radio.client("C0:DE:00:00:00:01") is client and client.inner.passkey == 123456

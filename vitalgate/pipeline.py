@@ -46,7 +46,10 @@ class AlertPipeline:
         conn = await connect(self._url)
         try:
             async with conn.transaction():
-                raised = await evaluate_readings(conn, [r.id for r in stored], now=now, rules=self._rules)
+                # The merge returned each reading's patient: no look-up by id (readings has no id index).
+                raised = await evaluate_readings(
+                    conn, [r.id for r in stored], now=now, rules=self._rules, patient_ids=[r.patient_id for r in stored]
+                )
                 await act_on_alerts(
                     conn, raised, now=now, on_event=lambda stage, detail: self._observer(PipelineEvent(stage, detail))
                 )

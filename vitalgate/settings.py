@@ -54,6 +54,16 @@ class MqttConfig(BaseModel):
         return f"{scheme}://{self.host}:{self.port} (MQTT {self.protocol})"
 
 
+# Words of copied example or default secrets; a token_urlsafe(48) secret contains them ~never.
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "example", "default", "password")
+
+
+def _looks_like_placeholder(secret: str) -> bool:
+    """A long but guessable secret: a placeholder word, or too few distinct characters ('x' * 40)."""
+    lowered = secret.lower()
+    return len(set(secret)) < 6 or any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
 class Settings(BaseSettings):
     """All VitalGate settings; environment variables are VITALGATE_<NAME>."""
 
@@ -103,10 +113,13 @@ class Settings(BaseSettings):
     def _refuse_insecure_production(self) -> "Settings":
         if self.environment == "production":
             secret = self.secret_key.get_secret_value()
-            if len(secret) < 32 or secret.startswith("dev-"):
+            if len(secret) < 32 or secret.startswith("dev-") or _looks_like_placeholder(secret):
                 raise ValueError(
                     "VITALGATE_SECRET_KEY must be a random secret of at least 32 characters in production"
+                    " (e.g. python3 -c 'import secrets;print(secrets.token_urlsafe(48))')"
                 )
+            if self.cookie_secure is False:
+                raise ValueError("production sends the session cookie over HTTPS only: remove VITALGATE_COOKIE_SECURE=false")
             if self.database_url is None or self.mqtt_url is None:
                 raise ValueError("production needs VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL (no embedded services)")
         return self

@@ -14,6 +14,7 @@ _EXPORTS = {
     "bleak_scan": "devices.adapters.bleak_client",
     "classify_bleak_error": "devices.adapters.bleak_client",
     "BumbleGattClient": "devices.adapters.bumble_client",
+    "PasskeySource": "devices.adapters.bumble_passkey",
 }
 
 __all__ = sorted(_EXPORTS)

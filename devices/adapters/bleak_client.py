@@ -48,6 +48,13 @@ _SECURITY_DBUS = (
     "org.bluez.Error.AuthenticationTimeout",
     "org.bluez.Error.NotPermitted",
 )
+# bleak registers no BlueZ agent, so nothing can type a passkey the device displays.
+_BLUEZ_PASSKEY_ADVICE = (
+    "Pairing through BlueZ failed. If the device shows a 6-digit passkey, bleak cannot enter it: pair once "
+    "with `bluetoothctl` (`agent KeyboardOnly`, `default-agent`, `scan on`, `pair ADDRESS`, type the passkey, "
+    "`trust ADDRESS`), then run `vitalgate gateway pair ADDRESS` again; it uses that bond. Otherwise put the "
+    "device in pairing mode and retry (remove its old bond with `bluetoothctl remove ADDRESS` first)."
+)
 _NO_ADAPTER_ADVICE = "The gateway's Bluetooth adapter is off or missing: check `bluetoothctl show` / rfkill and restart bluetoothd."
 _SLOTS_ADVICE = "The gateway adapter has no free connection slots: disconnect other devices or add a Bluetooth proxy."
 
@@ -91,7 +98,10 @@ class BleakGattClient:
         timeout: float = 20.0,
         scan_timeout: float = 10.0,
         max_attempts: int = 3,
+        passkey: object | None = None,
     ) -> None:
+        # Accepted for interface parity with BumbleGattClient; BlueZ asks its own agent (see pair()).
+        self.passkey = passkey
         self._ble_device = device if isinstance(device, BLEDevice) else None
         self.address = device.address if isinstance(device, BLEDevice) else device
         self._timeout = timeout
@@ -151,7 +161,11 @@ class BleakGattClient:
         await self.disconnect()
 
     async def pair(self) -> None:
-        """Pair/bond through the OS stack (already-bonded devices just re-encrypt)."""
+        """Pair/bond through the OS stack (a bond made earlier, e.g. by bluetoothctl, is reused).
+
+        Passkey devices: BlueZ asks its registered agent for the digits and bleak registers none,
+        so the first pairing of such a device is done with bluetoothctl (PairingError says how).
+        """
         client = self._require()
         try:
             await asyncio.wait_for(client.pair(), self._timeout)
@@ -160,9 +174,13 @@ class BleakGattClient:
             log.info("%s: explicit pairing not supported by this backend", self.address)
         except (BleakError, TimeoutError) as exc:
             error = classify_bleak_error(exc, self.address, "pair", connected=self.is_connected)
-            if isinstance(error, (DeviceConnectionError, DeviceNotFound, PairingError)):
+            if isinstance(error, (DeviceConnectionError, DeviceNotFound)):
                 raise error from exc
-            raise PairingError(f"{self.address}: pairing failed: {exc or type(exc).__name__}", address=self.address) from exc
+            raise PairingError(
+                f"{self.address}: pairing failed: {exc or type(exc).__name__}",
+                advice=_BLUEZ_PASSKEY_ADVICE,
+                address=self.address,
+            ) from exc
 
     async def discover(self) -> frozenset[int]:
         """16-bit UUIDs of services+characteristics (bleak discovers on connect)."""

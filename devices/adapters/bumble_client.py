@@ -20,9 +20,10 @@ from devices.errors_gatt import (
     DeviceTimeout,
     PairingError,
 )
+from devices.adapters.bumble_passkey import PasskeySource, pairing_failure_advice, use_passkey
 from devices.gatt import NotifyCallback
 
-__all__ = ["BumbleGattClient"]
+__all__ = ["BumbleGattClient", "PasskeySource"]
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -47,8 +48,11 @@ class BumbleGattClient:
         address: str,
         *,
         timeout: float = 10.0,
+        passkey: PasskeySource | None = None,
     ) -> None:
         self.address = address
+        # What to type when the device displays a passkey (int, or an async prompt); None = Just Works.
+        self.passkey = passkey
         self._device = device
         self._timeout = timeout
         self._connection: Connection | None = None
@@ -126,21 +130,29 @@ class BumbleGattClient:
 
     # -- security --------------------------------------------------------------
     async def pair(self) -> None:
-        """Re-encrypt with a stored bond if we have one, else pair (Just Works) and bond."""
+        """Re-encrypt with a stored bond if we have one, else pair (passkey entry or Just Works) and bond."""
         conn = self._require_connection()
         if conn.is_encrypted:
             return
         keystore = self._device.keystore
         has_bond = keystore is not None and await keystore.get(str(conn.peer_address)) is not None
+        use_passkey(self._device, conn, self.passkey)
+        # A person may be reading digits off a display: give SMP its own 30 s (Core Vol 3 Part H 3.4).
+        timeout = self._timeout if self.passkey is None or has_bond else max(self._timeout, 30.0)
         try:
             if has_bond:
-                await asyncio.wait_for(conn.encrypt(), self._timeout)
+                await asyncio.wait_for(conn.encrypt(), timeout)
             else:
-                await asyncio.wait_for(conn.pair(), self._timeout)
+                await asyncio.wait_for(conn.pair(), timeout)
         except TimeoutError as exc:
             raise PairingError(f"{self.address}: pairing timed out", address=self.address) from exc
-        except (core.BaseBumbleError, hci.HCI_Error, core.ProtocolError) as exc:
+        except core.ProtocolError as exc:
+            advice = pairing_failure_advice(exc.error_code) if exc.error_namespace == "smp" else None
+            raise PairingError(f"{self.address}: pairing failed: {exc}", advice=advice, address=self.address) from exc
+        except (core.BaseBumbleError, hci.HCI_Error) as exc:
             raise PairingError(f"{self.address}: pairing failed: {exc}", address=self.address) from exc
+        finally:
+            use_passkey(self._device, conn, None)
 
     # -- GATT ------------------------------------------------------------------
     async def discover(self) -> frozenset[int]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bumble import att
 from bumble.device import Connection, Device
@@ -22,6 +23,7 @@ from devices.gatt import (
     RACP,
 )
 from devices.glucose import encode_glucose_context, encode_glucose_measurement
+from devices.virtual._pairing import install_passkey_display
 from devices.virtual._server import (
     ConnectionTasks,
     VirtualClock,
@@ -72,18 +74,26 @@ class VirtualGlucoseMeter:
         clock_skew: timedelta = timedelta(0),
         require_bonding: bool = True,
         omit_optional: bool = False,
+        passkey: int | None = None,
     ) -> None:
         self.name = name
         self.serial, self.model, self.manufacturer, self.firmware = serial, model, manufacturer, firmware
         self.unit = unit
         self.clock = VirtualClock(clock_skew)
-        self.require_bonding = require_bonding
+        # passkey: the meter "displays" it and accepts only authenticated (MITM) passkey pairing,
+        # like an Accu-Chek Guide; it implies bonding.
+        if passkey is not None and not 0 <= passkey <= 999_999:
+            raise ValueError(f"a passkey has 6 decimal digits (0..999999), got {passkey}")
+        self.passkey = passkey
+        self.require_bonding = require_bonding or passkey is not None
         # omit_optional: no context characteristic, no CTS, no serial/firmware in DIS,
         # measurements without time offset / type-location (cheap meters do this).
         self.omit_optional = omit_optional
         self._records: list[StoredGlucoseRecord] = list(records)
         self._next_seq = max((r.sequence_number for r in self._records), default=0) + 1
         self._tasks = ConnectionTasks()
+        # connection handle -> True once the running procedure sent its final RACP indication
+        self._responding: dict[int, bool] = {}
         self._device: Device | None = None
         # Test hooks: raw RACP writes seen, sequence numbers sent as garbage, per-record delay.
         self.requests: list[bytes] = []
@@ -128,6 +138,8 @@ class VirtualGlucoseMeter:
     def attach(self, device: Device) -> None:
         """Install DIS, GLS (and CTS unless omit_optional) on `device`."""
         self._device = device
+        if self.passkey is not None:
+            install_passkey_display(device, self.passkey)
         secure = self.require_bonding
         self._meas = characteristic(device, GLUCOSE_MEASUREMENT, P.NOTIFY, secure=secure)
         self._ctx = characteristic(device, GLUCOSE_MEASUREMENT_CONTEXT, P.NOTIFY, secure=secure)
@@ -158,15 +170,38 @@ class VirtualGlucoseMeter:
             raise att.ATT_Error(att.ErrorCode.CCCD_IMPROPERLY_CONFIGURED)
         if value[:1] == bytes([Op.ABORT_OPERATION]):
             self._tasks.cancel(connection)
-            self._tasks.start(connection, lambda: self._respond(connection, Op.ABORT_OPERATION, Code.SUCCESS))
+            self._start(connection, lambda: self._respond(connection, Op.ABORT_OPERATION, Code.SUCCESS))
             return
-        if self._tasks.running(connection):
+        if self._procedure_running(connection):
             raise att.ATT_Error(att.ErrorCode.PROCEDURE_ALREADY_IN_PROGRESS)
-        self._tasks.start(connection, lambda: self._handle(connection, bytes(value)))
+        self._start(connection, lambda: self._handle(connection, bytes(value)))
+
+    def _start(self, connection: Connection, coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._responding[connection.handle] = False
+        self._tasks.start(connection, coro_fn)
+
+    def _procedure_running(self, connection: Connection) -> bool:
+        """GLS: one RACP procedure at a time; it ends when its response indication is confirmed."""
+        if not self._tasks.running(connection):
+            return False
+        if not self._responding.get(connection.handle):
+            return True
+        # The client may confirm the final indication and write the next request in one
+        # radio event (one UART/TCP read): the confirmation has resolved bumble's pending
+        # future, but our task has not resumed yet. The ATT transaction, and with it the
+        # procedure, is over at the confirmation (Core Vol 3 Part F 3.4.7.2-3), so accept.
+        assert self._device is not None
+        pending = self._device.gatt_server.pending_confirmations.get(connection)
+        return pending is None or not pending.done()
+
+    async def _indicate_final(self, connection: Connection, value: bytes) -> None:
+        """Send the procedure's last RACP indication (response code / number of records)."""
+        assert self._device is not None
+        self._responding[connection.handle] = True
+        await self._device.indicate_subscriber(connection, self._racp, value)
 
     async def _respond(self, connection: Connection, opcode: int, code: int) -> None:
-        assert self._device is not None
-        await self._device.indicate_subscriber(connection, self._racp, racp.encode_response_code(opcode, code))
+        await self._indicate_final(connection, racp.encode_response_code(opcode, code))
 
     async def _handle(self, connection: Connection, value: bytes) -> None:
         try:
@@ -182,7 +217,7 @@ class VirtualGlucoseMeter:
         assert self._device is not None
         selected = self._select(request)
         if request.opcode == Op.REPORT_NUMBER_OF_STORED_RECORDS:
-            await self._device.indicate_subscriber(connection, self._racp, racp.encode_number_of_records(len(selected)))
+            await self._indicate_final(connection, racp.encode_number_of_records(len(selected)))
             return
         if not selected:
             await self._respond(connection, request.opcode, Code.NO_RECORDS_FOUND)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import struct
 from types import TracebackType
+from collections.abc import Callable
 from typing import Protocol, Self
 
 from bumble import core, hci
@@ -14,9 +15,9 @@ from bumble.device import Advertisement as BumbleAdvertisement
 from bumble.device import Device
 from bumble.host import Host
 from bumble.link import LocalLink
-from bumble.transport.common import AsyncPipeSink
+from bumble.transport.common import AsyncPipeSink, TransportSink
 
-from devices.adapters.bumble_client import BumbleGattClient
+from devices.adapters.bumble_client import BumbleGattClient, PasskeySource
 from devices.gatt import BLOOD_PRESSURE_SERVICE, GLUCOSE_SERVICE, Advertisement
 
 __all__ = ["Advertisement", "VirtualPeripheral", "VirtualRadio", "parse_advertising_data"]
@@ -30,6 +31,9 @@ _AD_SHORT_NAME = 0x08
 _AD_COMPLETE_NAME = 0x09
 _ADV_INTERVAL_MS = 20.0  # fast advertising keeps virtual connects in the millisecond range
 _OP_TIMEOUT = 5.0
+
+# Factory for the host->controller packet path of a central (default: bumble's AsyncPipeSink).
+HostPipe = Callable[[Controller], TransportSink]
 
 
 class VirtualPeripheral(Protocol):
@@ -118,9 +122,9 @@ class VirtualRadio:
     ) -> None:
         await self.stop()
 
-    def _new_device(self, label: str, address: str, name: str) -> Device:
+    def _new_device(self, label: str, address: str, name: str, pipe: HostPipe | None = None) -> Device:
         controller = Controller(label, link=self.link)
-        host = Host(controller, AsyncPipeSink(controller))
+        host = Host(controller, (pipe or AsyncPipeSink)(controller))
         device = Device(name=name, address=hci.Address(address), host=host)
         self._controllers.append(controller)
         self._devices.append(device)
@@ -149,14 +153,26 @@ class VirtualRadio:
         self._peripherals[address] = peripheral
         return address
 
-    def _new_central(self) -> Device:
+    def _new_central(self, pipe: HostPipe | None = None) -> Device:
         n = self._next_central
         self._next_central += 1
-        return self._new_device(f"central-{n}", f"D0:9A:7E:00:{n >> 8:02X}:{n & 0xFF:02X}", f"gateway-{n}")
+        return self._new_device(f"central-{n}", f"D0:9A:7E:00:{n >> 8:02X}:{n & 0xFF:02X}", f"gateway-{n}", pipe)
 
-    def client(self, address: str, *, timeout: float = 10.0) -> BumbleGattClient:
-        """A fresh gateway central (own controller) that will connect to `address`."""
-        return BumbleGattClient(self._new_central(), address, timeout=timeout)
+    def client(
+        self,
+        address: str,
+        *,
+        timeout: float = 10.0,
+        passkey: PasskeySource | None = None,
+        pipe: HostPipe | None = None,
+    ) -> BumbleGattClient:
+        """A fresh gateway central (own controller) that will connect to `address`.
+
+        `passkey`: what the user types when the device displays one (see BumbleGattClient).
+        `pipe`: wraps the central's host->controller path (tests use it to batch packets
+        the way one UART/TCP read does).
+        """
+        return BumbleGattClient(self._new_central(pipe), address, timeout=timeout, passkey=passkey)
 
     async def scan(
         self,
