@@ -52,6 +52,11 @@ async def add_team_member(conn: psycopg.AsyncConnection, care_team_id: int, user
     )
 
 
+async def leave_all_teams(conn: psycopg.AsyncConnection, user_id: int) -> None:
+    """Take a staff user out of every care team (their open tasks stay assigned)."""
+    await conn.execute("DELETE FROM care_team_members WHERE user_id = %s", (user_id,))
+
+
 async def upsert_user(
     conn: psycopg.AsyncConnection,
     username: str,

@@ -192,9 +192,12 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[Demo
             team = await people.create_care_team(conn, f"Demo team {run_id}")
             result.care_team_id = team
             password_hash = hash_password(DEMO_PASSWORD)
-            # Fixed demo logins, re-used across runs: each run's new team is added to them.
+            # Fixed demo logins, re-used across runs and moved to each run's new team.
             for username, display, role in DEMO_STAFF:
-                await people.upsert_user(conn, username, display, role, password_hash=password_hash, care_team_id=team)
+                staff_id = await people.upsert_user(conn, username, display, role, password_hash=password_hash)
+                # Only this run's team: the worklist then shows this run, not every earlier demo.
+                await people.leave_all_teams(conn, staff_id)
+                await people.add_team_member(conn, team, staff_id)
             patient_login = await people.upsert_user(
                 conn, DEMO_PATIENT_LOGIN, "Demo Patient C", "patient", password_hash=password_hash
             )
