@@ -12,11 +12,10 @@ from devices.errors import DecodeError
 from devices.errors_gatt import DeviceError, DeviceTimeout
 from devices.gatt import (
     BLOOD_PRESSURE_MEASUREMENT,
-    CURRENT_TIME,
     INTERMEDIATE_CUFF_PRESSURE,
     GattClient,
 )
-from devices.profiles.cts import decode_current_time
+from devices.profiles.cts import read_clock
 
 __all__ = ["BpSyncResult", "sync_blood_pressure"]
 
@@ -81,15 +80,9 @@ async def sync_blood_pressure(
                     address=client.address,
                 )
             # Read the clock first: most cuffs hang up right after the dump.
-            device_time = clock_offset = None
-            if CURRENT_TIME in available:
-                raw = await client.read(CURRENT_TIME)
-                host_now = datetime.now()
-                try:
-                    device_time = decode_current_time(raw)
-                    clock_offset = device_time - host_now
-                except ValueError as exc:
-                    rejected.append((raw, f"current time: {exc}"))
+            clock = await read_clock(client, available)
+            if clock.rejected is not None:
+                rejected.append(clock.rejected)
             if INTERMEDIATE_CUFF_PRESSURE in available:
                 await client.subscribe(INTERMEDIATE_CUFF_PRESSURE, on_cuff_pressure)
             await client.subscribe(BLOOD_PRESSURE_MEASUREMENT, on_measurement)
@@ -106,8 +99,8 @@ async def sync_blood_pressure(
     fresh = tuple(m for m in measurements if since is None or m.timestamp is None or m.timestamp > since)
     return BpSyncResult(
         records=fresh,
-        device_time=device_time,
-        clock_offset=clock_offset,
+        device_time=clock.device_time,
+        clock_offset=clock.clock_offset,
         rejected=tuple(rejected),
         skipped_old=len(measurements) - len(fresh),
     )

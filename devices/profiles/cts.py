@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import struct
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from devices.gatt import CURRENT_TIME, GattClient
 
 __all__ = [
     "ADJUST_MANUAL",
     "ADJUST_EXTERNAL_REFERENCE",
+    "ClockReading",
+    "read_clock",
     "encode_current_time",
     "decode_current_time",
     "read_current_time",
@@ -44,6 +47,28 @@ def decode_current_time(data: bytes) -> datetime:
     year, month, day, hour, minute, second = struct.unpack_from("<HBBBBB", data)
     fractions = data[8] if len(data) >= 9 else 0
     return datetime(year, month, day, hour, minute, second, fractions * 1_000_000 // 256)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockReading:
+    """The device clock read at sync, its offset from the host clock, or why it could not be read."""
+
+    device_time: datetime | None = None
+    clock_offset: timedelta | None = None  # device_time - host local naive time
+    rejected: tuple[bytes, str] | None = None  # raw value + reason when the clock did not decode
+
+
+async def read_clock(client: GattClient, available: frozenset[int]) -> ClockReading:
+    """Read 0x2A2B if the device has it; a bad clock is reported, never raised (it must not block a download)."""
+    if CURRENT_TIME not in available:
+        return ClockReading()
+    raw = await client.read(CURRENT_TIME)
+    host_now = datetime.now()
+    try:
+        device_time = decode_current_time(raw)
+    except ValueError as exc:
+        return ClockReading(rejected=(raw, f"current time: {exc}"))
+    return ClockReading(device_time, device_time - host_now)
 
 
 async def read_current_time(client: GattClient) -> datetime | None:

@@ -11,7 +11,6 @@ from devices import racp
 from devices.errors import DecodeError
 from devices.errors_gatt import DeviceConnectionError, DeviceError, DeviceTimeout, ProcedureError
 from devices.gatt import (
-    CURRENT_TIME,
     GLUCOSE_MEASUREMENT,
     GLUCOSE_MEASUREMENT_CONTEXT,
     RACP,
@@ -23,7 +22,7 @@ from devices.glucose import (
     decode_glucose_context,
     decode_glucose_measurement,
 )
-from devices.profiles.cts import decode_current_time
+from devices.profiles.cts import read_clock
 
 __all__ = ["GlucoseRecord", "GlucoseSyncResult", "sync_glucose"]
 
@@ -164,15 +163,9 @@ async def _sync(client: GattClient, col: _Collector, after_sequence: int | None)
         await client.subscribe(GLUCOSE_MEASUREMENT_CONTEXT, col.on_context)
     await client.subscribe(RACP, col.racp.put_nowait)
 
-    device_time = clock_offset = None
-    if CURRENT_TIME in available:
-        raw = await client.read(CURRENT_TIME)
-        host_now = datetime.now()
-        try:
-            device_time = decode_current_time(raw)
-            clock_offset = device_time - host_now
-        except ValueError as exc:  # a bad clock must not block the download
-            col.rejected.append((raw, f"current time: {exc}"))
+    clock = await read_clock(client, available)
+    if clock.rejected is not None:  # a bad clock must not block the download
+        col.rejected.append(clock.rejected)
 
     count = await _request(client, col, racp.report_number_all())
     stored_count = count.count if isinstance(count, racp.NumberOfRecordsResponse) else None
@@ -195,8 +188,8 @@ async def _sync(client: GattClient, col: _Collector, after_sequence: int | None)
 
     return GlucoseSyncResult(
         records=col.records(None if sequence_reset else after_sequence),
-        device_time=device_time,
-        clock_offset=clock_offset,
+        device_time=clock.device_time,
+        clock_offset=clock.clock_offset,
         stored_count=stored_count,
         rejected=tuple(col.rejected),
         sequence_reset=sequence_reset,
