@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from alerts.segments import SegmentError, compile_segment
+from alerts.segments import validate_segment
 
 Severity = Literal["urgent", "high", "routine"]
 Op = Literal["<", "<=", ">", ">="]
@@ -69,14 +69,7 @@ class _RuleBase(_Model):
     cooldown_hours: float = Field(default=24.0, ge=0)  # no new episode this soon after a person resolved one
     source: str = ""            # clinical source, shown with the alert
 
-    @field_validator("segment")
-    @classmethod
-    def _segment_parses(cls, value: str) -> str:
-        try:
-            compile_segment(value)
-        except SegmentError as exc:
-            raise ValueError(str(exc)) from exc
-        return value
+    _segment_parses = field_validator("segment")(validate_segment)
 
 
 class ThresholdRule(_RuleBase):

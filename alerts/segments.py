@@ -99,3 +99,12 @@ def matches(expression: str | None, tags: Iterable[str]) -> bool:
     if expression is None:
         return True
     return compile_segment(expression)(frozenset(t.lower() for t in tags))
+
+
+def validate_segment(expression: str) -> str:
+    """A pydantic field validator body: the expression if it parses, else ValueError with the reason."""
+    try:
+        compile_segment(expression)
+    except SegmentError as exc:
+        raise ValueError(str(exc)) from exc
+    return expression

@@ -9,6 +9,7 @@ __all__ = [
     "DeviceTimeout",
     "PairingError",
     "ProcedureError",
+    "missing_characteristic",
 ]
 
 
@@ -25,6 +26,15 @@ class DeviceError(Exception):
     def __str__(self) -> str:
         # Operators read logs: keep the advice next to the technical message.
         return f"{super().__str__()} (advice: {self.advice})"
+
+
+def missing_characteristic(address: str, uuid: int) -> DeviceError:
+    """The error both adapters raise when a device lacks a characteristic the profile needs."""
+    return DeviceError(
+        f"{address}: characteristic 0x{uuid:04X} not present",
+        advice="This device model does not support the requested feature.",
+        address=address,
+    )
 
 
 class DeviceNotFound(DeviceError):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from alerts.segments import SegmentError, compile_segment, matches
+from alerts.segments import matches, validate_segment
 
 ChannelName = Literal["message", "questionnaire", "voice", "phone", "doctor", "coordinator"]
 Severity = Literal["urgent", "high", "routine"]
@@ -27,14 +27,7 @@ class _Model(BaseModel):
 class _Segmented(_Model):
     segment: str = "*"
 
-    @field_validator("segment")
-    @classmethod
-    def _parses(cls, value: str) -> str:
-        try:
-            compile_segment(value)
-        except SegmentError as exc:
-            raise ValueError(str(exc)) from exc
-        return value
+    _parses = field_validator("segment")(validate_segment)
 
 
 class EscalationStep(_Model):

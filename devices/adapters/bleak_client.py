@@ -32,6 +32,7 @@ from devices.errors_gatt import (
     DeviceNotFound,
     DeviceTimeout,
     PairingError,
+    missing_characteristic,
 )
 from devices.gatt import GLUCOSE_SERVICE, BLOOD_PRESSURE_SERVICE, Advertisement, NotifyCallback, uuid16_from_string
 
@@ -227,11 +228,7 @@ class BleakGattClient:
         try:
             return self._chars[uuid]
         except KeyError:
-            raise DeviceError(
-                f"{self.address}: characteristic 0x{uuid:04X} not present",
-                advice="This device model does not support the requested feature.",
-                address=self.address,
-            ) from None
+            raise missing_characteristic(self.address, uuid) from None
 
     async def _guard(self, aw: Awaitable[_T], what: str, timeout: float | None = None) -> _T:
         try:

@@ -19,6 +19,7 @@ from devices.errors_gatt import (
     DeviceNotFound,
     DeviceTimeout,
     PairingError,
+    missing_characteristic,
 )
 from devices.adapters.bumble_passkey import PasskeySource, pairing_failure_advice, use_passkey
 from devices.gatt import NotifyCallback
@@ -214,11 +215,7 @@ class BumbleGattClient:
         try:
             return self._chars[uuid]
         except KeyError:
-            raise DeviceError(
-                f"{self.address}: characteristic 0x{uuid:04X} not present",
-                advice="This device model does not support the requested feature.",
-                address=self.address,
-            ) from None
+            raise missing_characteristic(self.address, uuid) from None
 
     async def _guard(self, aw: Awaitable[_T], what: str) -> _T:
         """Await a device operation with a timeout, mapping bumble errors to DeviceError."""
