@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from alerts.segments import validate_segment
+from alerts.toml_model import parse_toml_model
 
 Severity = Literal["urgent", "high", "routine"]
 Op = Literal["<", "<=", ">", ">="]
@@ -166,14 +166,7 @@ class RuleSet(_Model):
 
 def parse_rules(text: str, *, origin: str = "<rules>") -> RuleSet:
     """Parse and validate TOML rule text; a bad file raises RuleError naming the problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{origin}: invalid TOML: {exc}") from exc
-    try:
-        return RuleSet.model_validate(data)
-    except ValidationError as exc:
-        raise RuleError(f"{origin}: {exc}") from exc
+    return parse_toml_model(RuleSet, text, origin=origin, error=RuleError)
 
 
 @lru_cache(maxsize=1)

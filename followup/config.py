@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.segments import matches, validate_segment
+from alerts.toml_model import parse_toml_model
 
 ChannelName = Literal["message", "questionnaire", "voice", "phone", "doctor", "coordinator"]
 Severity = Literal["urgent", "high", "routine"]
@@ -92,10 +92,7 @@ class FollowupConfig(_Model):
 
 def parse_followup(text: str, *, origin: str = "<followup>") -> FollowupConfig:
     """Parse and validate a follow-up TOML file."""
-    try:
-        return FollowupConfig.model_validate(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise FollowupConfigError(f"{origin}: {exc}") from exc
+    return parse_toml_model(FollowupConfig, text, origin=origin, error=FollowupConfigError)
 
 
 @lru_cache(maxsize=1)
