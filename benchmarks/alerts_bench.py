@@ -21,15 +21,15 @@ import numpy as np
 import psycopg
 from rich.console import Console
 
-from alerts.config import default_rules
-from alerts.engine import evaluate_all, evaluate_readings, frame_from_columns, lookback
-from alerts.rules import PatientContext, evaluate_rule
-from alerts.selection import rule_groups
+from vitalgate.alerts.config import default_rules
+from vitalgate.alerts.engine import evaluate_all, evaluate_readings, frame_from_columns, lookback
+from vitalgate.alerts.rules import PatientContext, evaluate_rule
+from vitalgate.alerts.selection import rule_groups
 from benchmarks.alerts_naive import naive_patient
-from store import alert_inputs
-from store.db import connect
-from store.migrate import upgrade
-from store.readings import STAGING_COLUMNS, write_readings
+from vitalgate.store import alert_inputs
+from vitalgate.store.db import connect
+from vitalgate.store.migrate import upgrade
+from vitalgate.store.readings import STAGING_COLUMNS, write_readings
 
 console = Console()
 DAY = 86_400.0

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from alerts.config import ConsecutiveRule, ForecastRule, MissingDataRule, RuleSet, ThresholdRule, TrendRule
-from alerts.rules import AR2_BG_MAX, AR2_BG_MIN, AR2_BG_REF, AR2_COEFFICIENTS
-from alerts.segments import matches
+from vitalgate.alerts.config import ConsecutiveRule, ForecastRule, MissingDataRule, RuleSet, ThresholdRule, TrendRule
+from vitalgate.alerts.rules import AR2_BG_MAX, AR2_BG_MIN, AR2_BG_REF, AR2_COEFFICIENTS
+from vitalgate.alerts.segments import matches
 
 DAY = 86_400.0
 _OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}

@@ -26,13 +26,13 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from api.app import create_app
-from api.auth import hash_password
-from store import people
-from store.db import connect, make_pool
-from store.migrate import upgrade
-from store.readings import STAGING_COLUMNS, write_readings
-from vitalgate.settings import Settings
+from vitalgate.api.app import create_app
+from vitalgate.api.auth import hash_password
+from vitalgate.store import people
+from vitalgate.store.db import connect, make_pool
+from vitalgate.store.migrate import upgrade
+from vitalgate.store.readings import STAGING_COLUMNS, write_readings
+from vitalgate.core.settings import Settings
 
 PASSWORD = "benchmark-password-123"
 REPEAT = 15

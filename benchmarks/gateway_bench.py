@@ -50,8 +50,8 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
 
 
 async def _baseline(transport: str, addresses: list[str], meters: int) -> dict[str, float]:
-    from devices.profiles import sync_blood_pressure, sync_glucose
-    from gateway.radio_hci import open_hci_radio
+    from vitalgate.devices.profiles import sync_blood_pressure, sync_glucose
+    from vitalgate.gateway.radio_hci import open_hci_radio
 
     async with open_hci_radio(transport) as radio:
         clients = [radio.client(a) for a in addresses]
@@ -80,13 +80,13 @@ async def _baseline(transport: str, addresses: list[str], meters: int) -> dict[s
 
 
 async def _hub(transport: str, addresses: list[str], mqtt_url: str, protocol: str, workdir: str) -> dict[str, float]:
-    from gateway.config import HubConfig
-    from gateway.hub import run_hub
-    from gateway.outbox import HubStore
-    from gateway.pairing import pair_device
-    from gateway.publisher import Publisher
-    from gateway.radio_hci import open_hci_radio
-    from vitalgate.settings import MqttConfig
+    from vitalgate.gateway.config import HubConfig
+    from vitalgate.gateway.hub import run_hub
+    from vitalgate.gateway.outbox import HubStore
+    from vitalgate.gateway.pairing import pair_device
+    from vitalgate.gateway.publisher import Publisher
+    from vitalgate.gateway.radio_hci import open_hci_radio
+    from vitalgate.core.settings import MqttConfig
 
     config = HubConfig(radio="hci", hci_transport=transport, sync_timeout_s=600, max_concurrent_syncs=CONCURRENCY)
     store = HubStore(Path(workdir) / "hub.sqlite", max_rows=config.outbox_max_rows)
@@ -114,7 +114,7 @@ def _child(mode: str, args: argparse.Namespace, extra: list[str]) -> dict[str, f
 
 
 def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    from vitalgate.embedded import free_port
+    from vitalgate.app.embedded import free_port
 
     port = free_port()
     binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
@@ -124,7 +124,7 @@ def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
         proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         protocol = "5"
     else:
-        proc = subprocess.Popen([sys.executable, "-m", "vitalgate.embedded", "broker", "--port", str(port)])
+        proc = subprocess.Popen([sys.executable, "-m", "vitalgate.app.embedded", "broker", "--port", str(port)])
         protocol = "3.1.1"
     _wait_port(port, proc, "broker")
     return proc, f"mqtt://127.0.0.1:{port}", protocol
@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--protocol", default="5")
     parser.add_argument("--workdir")
     args = parser.parse_args()
-    from vitalgate.logs import configure_logging
+    from vitalgate.core.logs import configure_logging
 
     configure_logging("json", level=40)  # errors only: the benchmark prints its own figures
     addresses = _addresses(args.meters, args.cuffs)
@@ -157,12 +157,12 @@ def main() -> None:
         print(json.dumps(asyncio.run(_hub(args.transport, addresses, args.mqtt_url, args.protocol, args.workdir))))
         return
 
-    from vitalgate.embedded import free_port
+    from vitalgate.app.embedded import free_port
 
     fleet_port = free_port()
     transport = f"tcp-client:127.0.0.1:{fleet_port}"
     fleet = subprocess.Popen(
-        [sys.executable, "-m", "gateway.fleet_hci", "--port", str(fleet_port), "--meters", str(args.meters),
+        [sys.executable, "-m", "vitalgate.gateway.fleet_hci", "--port", str(fleet_port), "--meters", str(args.meters),
          "--cuffs", str(args.cuffs), "--records", str(args.records)],
         stdout=subprocess.DEVNULL,
     )

@@ -31,10 +31,10 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from ingest import loadgen
-from store.migrate import upgrade
-from vitalgate.mqtt import AsyncMqttClient
-from vitalgate.settings import MqttConfig, Settings
+from vitalgate.ingest import loadgen
+from vitalgate.store.migrate import upgrade
+from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.core.settings import MqttConfig, Settings
 
 console = Console()
 # QoS 1 publishes in flight at once: enough to keep the broker busy without PUBACK round trips
@@ -311,7 +311,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=2_000, help="devices in the simulated fleet")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
-    from vitalgate.logs import configure_logging
+    from vitalgate.core.logs import configure_logging
 
     configure_logging("console", level=30)  # warnings only: the table is the output
     raise SystemExit(asyncio.run(run_bench(args)))

@@ -13,8 +13,8 @@ import sys
 
 import psycopg
 
-from vitalgate.mqtt import AsyncMqttClient
-from vitalgate.settings import MqttConfig, Settings
+from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.core.settings import MqttConfig, Settings
 
 
 async def count_subscriber(config: MqttConfig, topic: str, expect: int) -> None:
@@ -46,7 +46,7 @@ FROM k
 
 async def naive_consumer(config: MqttConfig, topic: str, url: str, *, commit_each_row: bool) -> None:
     """Validate each message, INSERT each reading on its own (committing each, or once per message), then ack."""
-    from contract import ReadingBatch
+    from vitalgate.contract import ReadingBatch
 
     sub = AsyncMqttClient(config, f"bench-naive-{secrets.token_hex(3)}", clean_start=True, manual_ack=True)
     await sub.connect()

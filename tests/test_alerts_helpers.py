@@ -9,10 +9,10 @@ from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 
-from store import people
-from store.db import connect
-from store import readings as reading_store
-from store.readings import STAGING_COLUMNS, StoredReading, write_readings
+from vitalgate.store import people
+from vitalgate.store.db import connect
+from vitalgate.store import readings as reading_store
+from vitalgate.store.readings import STAGING_COLUMNS, StoredReading, write_readings
 
 
 def _context(value: dict[str, Any]) -> Any:

@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pytest
 
-from alerts.config import RuleError, apply_override, default_rules, parse_rules
-from alerts.frame import DAY, KIND_CODES, ReadingFrame
-from alerts.rules import AR2_COEFFICIENTS, PatientContext, ar2_forecast, evaluate_rule
-from alerts.segments import SegmentError, matches
-from alerts.selection import rule_groups
+from vitalgate.alerts.config import RuleError, apply_override, default_rules, parse_rules
+from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame
+from vitalgate.alerts.rules import AR2_COEFFICIENTS, PatientContext, ar2_forecast, evaluate_rule
+from vitalgate.alerts.segments import SegmentError, matches
+from vitalgate.alerts.selection import rule_groups
 
 NOW = 1_800_000_000.0
 RULES = default_rules()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from followup.actions import record_outcome
-from followup.scheduler import tick
-from store.adherence import reading_days
-from store.db import connect
+from vitalgate.followup.actions import record_outcome
+from vitalgate.followup.scheduler import tick
+from vitalgate.store.adherence import reading_days
+from vitalgate.store.db import connect
 from tests.test_alerts_helpers import add_patient, bp, fetch, glucose, seed_team, sim_start, write
-from vitalgate.pipeline import AlertPipeline, PipelineEvent
+from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
 
 
 async def _setup(database_url, unique, device, tags=None, days_ago=60):
@@ -138,7 +138,7 @@ async def test_four_day_silence_opens_one_missing_data_task_and_a_reading_resolv
 
 
 async def test_consecutive_fasting_highs_and_segment_override(database_url, unique):
-    from store.rule_overrides import set_segment_override
+    from vitalgate.store.rule_overrides import set_segment_override
 
     start, patient, serial = await _setup(database_url, unique, "glucose_meter", ["diabetes:t2", "program:strict"])
     conn = await connect(database_url)

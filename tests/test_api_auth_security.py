@@ -12,12 +12,12 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from api.app import create_app
-from api.auth import hash_password
-from store import people, users as user_store
-from store.db import connect, make_pool
+from vitalgate.api.app import create_app
+from vitalgate.api.auth import hash_password
+from vitalgate.store import people, users as user_store
+from vitalgate.store.db import connect, make_pool
 from tests.browser_support import PASSWORD, World, api_client, seed_world, token
-from vitalgate.settings import Settings
+from vitalgate.core.settings import Settings
 
 STRONG = secrets.token_urlsafe(48)
 

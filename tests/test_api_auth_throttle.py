@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from api import auth
-from api.app import create_app
-from api.throttle import ThrottlePolicy
-from store import people
-from store.db import connect, make_pool
+from vitalgate.api import auth
+from vitalgate.api.app import create_app
+from vitalgate.api.throttle import ThrottlePolicy
+from vitalgate.store import people
+from vitalgate.store.db import connect, make_pool
 from tests.browser_support import PASSWORD, settings
 
 WRONG = "not-the-password-1"

@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from api.claim import claim_code, normalise_claim_code
+from vitalgate.api.claim import claim_code, normalise_claim_code
 from tests.browser_support import PASSWORD, World, api_client, seed_world, token
 
 
@@ -133,8 +133,8 @@ async def test_pairing_by_claim_code_files_earlier_readings_and_rebinding_closes
 async def test_back_dated_staff_binding_files_unassigned_readings(database_url: str, world: World) -> None:
     serial = f"GM-late-{world.suffix}"
     from tests.browser_support import reading_row
-    from store.db import connect
-    from store.readings import write_readings
+    from vitalgate.store.db import connect
+    from vitalgate.store.readings import write_readings
 
     conn = await connect(database_url)
     async with conn.transaction():
@@ -219,7 +219,7 @@ async def test_admin_manages_users_and_teams(database_url: str, world: World) ->
 def test_cli_create_user_then_sign_in(database_url: str, world: World) -> None:
     username = f"boot-admin-{world.suffix}"
     env = {**os.environ, "VITALGATE_DATABASE_URL": database_url, "VITALGATE_NEW_USER_PASSWORD": PASSWORD}
-    cli = [sys.executable, "-m", "vitalgate.cli", "admin", "create-user", username, "--role", "admin"]
+    cli = [sys.executable, "-m", "vitalgate.app.cli", "admin", "create-user", username, "--role", "admin"]
     first = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"created admin {username}" in first.stdout

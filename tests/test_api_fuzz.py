@@ -13,9 +13,9 @@ import pytest
 import uvicorn
 from hypothesis import HealthCheck, given, settings as hsettings
 
-from api.app import create_app
+from vitalgate.api.app import create_app
 from tests.browser_support import PASSWORD, World, seed_world, settings
-from vitalgate.embedded import free_port
+from vitalgate.app.embedded import free_port
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
 

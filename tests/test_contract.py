@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from contract import (
+from vitalgate.contract import (
     DeviceRef,
     GatewayStatus,
     Quantity,
@@ -21,7 +21,7 @@ from contract import (
     offline_status,
     reading_id,
 )
-from contract.schema_export import SCHEMA_DIR, render, schemas, stale_schemas, write_schemas
+from vitalgate.contract.schema_export import SCHEMA_DIR, render, schemas, stale_schemas, write_schemas
 
 
 def test_committed_schema_files_equal_the_models() -> None:

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices import DecodeError
-from devices.bp import decode_bp_feature, decode_bp_measurement, decode_intermediate_cuff_pressure
-from devices.datetime_field import decode_date_time
-from devices.glucose import decode_glucose_context, decode_glucose_feature, decode_glucose_measurement
-from devices.racp import RacpRequestError, ResponseCode, parse_racp_request, parse_racp_response
-from devices.sfloat import decode_float, decode_sfloat
+from vitalgate.devices import DecodeError
+from vitalgate.devices.bp import decode_bp_feature, decode_bp_measurement, decode_intermediate_cuff_pressure
+from vitalgate.devices.datetime_field import decode_date_time
+from vitalgate.devices.glucose import decode_glucose_context, decode_glucose_feature, decode_glucose_measurement
+from vitalgate.devices.racp import RacpRequestError, ResponseCode, parse_racp_request, parse_racp_response
+from vitalgate.devices.sfloat import decode_float, decode_sfloat
 
 hx = bytes.fromhex
 DECODERS = [decode_glucose_measurement, decode_glucose_context, decode_glucose_feature, decode_bp_measurement,

@@ -10,22 +10,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import devices.units as units
-from devices.bp import (
+import vitalgate.devices.units as units
+from vitalgate.devices.bp import (
     BP_FEATURES, decode_bp_feature, decode_bp_measurement, decode_intermediate_cuff_pressure, encode_bp_feature,
     encode_bp_measurement, encode_intermediate_cuff_pressure,
 )
-from devices.datetime_field import decode_date_time, encode_date_time
-from devices.glucose import (
+from vitalgate.devices.datetime_field import decode_date_time, encode_date_time
+from vitalgate.devices.glucose import (
     CARBOHYDRATES, GLUCOSE_FEATURES, HEALTH, MEALS, MEDICATIONS, SAMPLE_LOCATIONS, SAMPLE_TYPES, SENSOR_STATUS,
     TESTERS, decode_glucose_context, decode_glucose_feature, decode_glucose_measurement, encode_glucose_context,
     encode_glucose_feature, encode_glucose_measurement,
 )
-from devices.racp import (
+from vitalgate.devices.racp import (
     FilterType, NumberOfRecordsResponse, Opcode, Operator, ResponseCode, build_request, encode_number_of_records,
     encode_response_code, parse_racp_request, parse_racp_response,
 )
-from devices.sfloat import (
+from vitalgate.devices.sfloat import (
     SFLOAT_NAN, SFLOAT_NEG_INF, SFLOAT_POS_INF, decode_sfloat, encode_sfloat, encode_sfloat_nearest,
 )
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from devices.bp import decode_bp_feature, decode_bp_measurement, decode_intermediate_cuff_pressure
-from devices.glucose import (
+from vitalgate.devices.bp import decode_bp_feature, decode_bp_measurement, decode_intermediate_cuff_pressure
+from vitalgate.devices.glucose import (
     GLUCOSE_FEATURES, decode_glucose_context, decode_glucose_feature, decode_glucose_measurement,
 )
-from devices.racp import (
+from vitalgate.devices.racp import (
     FilterType, NumberOfRecordsResponse, Opcode, Operator, ResponseCode, ResponseCodeResponse,
     encode_number_of_records, encode_response_code, parse_racp_request, parse_racp_response,
     report_all, report_greater_or_equal, report_number_all,
 )
-from devices.sfloat import decode_float, decode_sfloat, sfloat_special
+from vitalgate.devices.sfloat import decode_float, decode_sfloat, sfloat_special
 
 VECTORS = json.loads((Path(__file__).parent / "fixtures" / "gatt_vectors.json").read_text())
 hx = bytes.fromhex

@@ -12,19 +12,19 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakDBusError, BleakDeviceNotFoundError, BleakError, BleakGATTProtocolError
 from bleak_retry_connector import BleakNotFoundError, BleakOutOfConnectionSlotsError
 
-from devices import racp
-from devices.adapters import bleak_client as mod
-from devices.adapters.bleak_client import BleakGattClient, bleak_scan
-from devices.errors_gatt import (
+from vitalgate.devices import racp
+from vitalgate.devices.adapters import bleak_client as mod
+from vitalgate.devices.adapters.bleak_client import BleakGattClient, bleak_scan
+from vitalgate.devices.errors_gatt import (
     DeviceConnectionError,
     DeviceError,
     DeviceNotFound,
     DeviceTimeout,
     PairingError,
 )
-from devices.gatt import GattClient
-from devices.glucose import encode_glucose_measurement
-from devices.profiles import read_device_information, sync_glucose
+from vitalgate.devices.gatt import GattClient
+from vitalgate.devices.glucose import encode_glucose_measurement
+from vitalgate.devices.profiles import read_device_information, sync_glucose
 
 ADDR = "AA:BB:CC:DD:EE:01"
 

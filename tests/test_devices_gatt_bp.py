@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from devices.errors_gatt import DeviceTimeout, PairingError
-from devices.gatt import BLOOD_PRESSURE_SERVICE
-from devices.profiles import read_current_time, read_device_information, sync_blood_pressure, write_current_time
-from devices.virtual import StoredBpReading, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
+from vitalgate.devices.errors_gatt import DeviceTimeout, PairingError
+from vitalgate.devices.gatt import BLOOD_PRESSURE_SERVICE
+from vitalgate.devices.profiles import read_current_time, read_device_information, sync_blood_pressure, write_current_time
+from vitalgate.devices.virtual import StoredBpReading, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
 
 T0 = datetime(2026, 3, 1, 8, 0, 0)
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from devices import racp
-from devices.errors_gatt import DeviceError, DeviceNotFound, DeviceTimeout, PairingError
-from devices.gatt import GLUCOSE_SERVICE, RACP, GattClient
-from devices.profiles import read_current_time, read_device_information, sync_glucose, write_current_time
-from devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
+from vitalgate.devices import racp
+from vitalgate.devices.errors_gatt import DeviceError, DeviceNotFound, DeviceTimeout, PairingError
+from vitalgate.devices.gatt import GLUCOSE_SERVICE, RACP, GattClient
+from vitalgate.devices.profiles import read_current_time, read_device_information, sync_glucose, write_current_time
+from vitalgate.devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 
 T0 = datetime(2026, 1, 1, 7, 0, 0)
 MEALS = ("preprandial", "postprandial", None)

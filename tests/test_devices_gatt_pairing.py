@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import pytest
 from bumble.controller import Controller
 
-from devices import racp
-from devices.errors_gatt import DeviceError, PairingError
-from devices.gatt import RACP
-from devices.profiles import sync_glucose
-from devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
+from vitalgate.devices import racp
+from vitalgate.devices.errors_gatt import DeviceError, PairingError
+from vitalgate.devices.gatt import RACP
+from vitalgate.devices.profiles import sync_glucose
+from vitalgate.devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 
 T0 = datetime(2026, 1, 1, 7, 0, 0)
 PASSKEY = 123456

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from followup.clock import SimulatedClock
-from followup.config import FollowupConfigError, default_followup, parse_followup
-from followup.escalation import plan_escalation
+from vitalgate.followup.clock import SimulatedClock
+from vitalgate.followup.config import FollowupConfigError, default_followup, parse_followup
+from vitalgate.followup.escalation import plan_escalation
 
 CONFIG = """
 [[escalation]]

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from followup.actions import TaskStateError, acknowledge_task, record_outcome, record_patient_response
-from followup.clock import SimulatedClock
-from followup.scheduler import tick
-from store import tasks as task_store
-from store.db import connect
+from vitalgate.followup.actions import TaskStateError, acknowledge_task, record_outcome, record_patient_response
+from vitalgate.followup.clock import SimulatedClock
+from vitalgate.followup.scheduler import tick
+from vitalgate.store import tasks as task_store
+from vitalgate.store.db import connect
 from tests.test_alerts_helpers import add_patient, fetch, glucose, seed_team, sim_start, write
-from vitalgate.pipeline import AlertPipeline
+from vitalgate.app.pipeline import AlertPipeline
 
 
 async def _low_task(database_url, unique, value, *, doctor=True):
@@ -132,7 +132,7 @@ async def test_referral_and_patient_response(database_url, unique):
 async def test_showcase_for_the_demo_opens_tasks_of_three_rule_kinds(database_url, unique):
     from datetime import datetime, timezone
 
-    from followup.showcase import seed_showcase
+    from vitalgate.followup.showcase import seed_showcase
 
     now = datetime.now(timezone.utc)
     conn = await connect(database_url)

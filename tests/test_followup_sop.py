@@ -9,10 +9,10 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from followup.clock import SimulatedClock
-from followup.scheduler import run_scheduler, tick
-from followup.sop import confirm_sop, schedule_sop
-from store.db import connect
+from vitalgate.followup.clock import SimulatedClock
+from vitalgate.followup.scheduler import run_scheduler, tick
+from vitalgate.followup.sop import confirm_sop, schedule_sop
+from vitalgate.store.db import connect
 from tests.test_alerts_helpers import add_patient, fetch, seed_team, sim_start
 
 
@@ -39,7 +39,7 @@ def _cli_tick(database_url: str, now, patient: int) -> dict:
     """`vitalgate followup tick` in a separate process: a real process restart between ticks."""
     env = {**os.environ, "VITALGATE_DATABASE_URL": database_url, "VITALGATE_LOG_FORMAT": "json"}
     out = subprocess.run(
-        [sys.executable, "-m", "vitalgate.cli", "followup", "tick", "--now", now.isoformat(), "--patient", str(patient)],
+        [sys.executable, "-m", "vitalgate.app.cli", "followup", "tick", "--now", now.isoformat(), "--patient", str(patient)],
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{\"now\"")][-1])

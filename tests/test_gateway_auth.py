@@ -11,11 +11,11 @@ from pathlib import Path
 
 from test_gateway_harness import MOSQUITTO, port_open, wait_for
 
-from gateway.config import HubConfig
-from gateway.outbox import HubStore
-from gateway.publisher import Publisher
-from vitalgate.embedded import free_port
-from vitalgate.settings import MqttConfig
+from vitalgate.gateway.config import HubConfig
+from vitalgate.gateway.outbox import HubStore
+from vitalgate.gateway.publisher import Publisher
+from vitalgate.app.embedded import free_port
+from vitalgate.core.settings import MqttConfig
 
 
 def _make_ca_and_server_cert(d) -> None:

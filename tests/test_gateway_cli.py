@@ -12,9 +12,9 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from contract import claim_code
+from vitalgate.contract import claim_code
 from vitalgate import cli_support
-from vitalgate.cli import app
+from vitalgate.app.cli import app
 
 METER, CUFF, PASSKEY_METER = "C0:DE:00:00:00:01", "C0:DE:00:00:00:02", "C0:DE:00:00:00:03"
 PASSKEY = 123456
@@ -29,7 +29,7 @@ def cli(tmp_path, monkeypatch, unique):
     # vitalgate.logs binds structlog to the sys.stderr of its first call; CliRunner swaps and closes
     # stderr per invocation, so log to a stream of our own here.
     log_stream = io.StringIO()
-    monkeypatch.setattr("vitalgate.cli_support.configure_logging", lambda *a, **k: None)
+    monkeypatch.setattr("vitalgate.app.cli_support.configure_logging", lambda *a, **k: None)
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=log_stream), cache_logger_on_first_use=False)
     monkeypatch.setattr(cli_support.console, "width", 200)  # tables must not truncate addresses
     runner = CliRunner()
@@ -84,8 +84,8 @@ def test_schema_check_passes_on_the_committed_files(cli) -> None:
 @pytest.fixture
 def passkey_meter(monkeypatch):
     """The demo fleet plus a meter that displays PASSKEY and refuses Just Works (like an Accu-Chek Guide)."""
-    import gateway.fleet
-    from devices.virtual import VirtualGlucoseMeter
+    import vitalgate.gateway.fleet
+    from vitalgate.devices.virtual import VirtualGlucoseMeter
 
     demo = gateway.fleet.add_demo_fleet
 
@@ -121,8 +121,8 @@ def test_terminal_user_is_asked_only_when_the_device_displays_a_passkey(cli, pas
         asked.append("asked")
         return PASSKEY
 
-    monkeypatch.setattr("gateway.cli.stdin_is_tty", lambda: True)
-    monkeypatch.setattr("gateway.cli.ask_passkey", typed)
+    monkeypatch.setattr("vitalgate.app.commands.gateway.stdin_is_tty", lambda: True)
+    monkeypatch.setattr("vitalgate.app.commands.gateway.ask_passkey", typed)
     assert "serial VGM-DEMO-001" in cli("pair", "--virtual", METER)  # Just Works meter: no question
     assert asked == []
     assert "serial VGM-PASSKEY-1" in cli("pair", "--virtual", PASSKEY_METER)
@@ -131,7 +131,7 @@ def test_terminal_user_is_asked_only_when_the_device_displays_a_passkey(cli, pas
 
 @pytest.mark.parametrize(("typed", "expected"), [("123456\n", 123456), ("012345\n", 12345), ("12ab56\n", -1), ("1234\n", -1)])
 def test_passkey_prompt_reads_a_line_from_stdin(monkeypatch, typed: str, expected: int) -> None:
-    from gateway.cli import ask_passkey
+    from vitalgate.app.commands.gateway import ask_passkey
 
     read_fd, write_fd = os.pipe()
     os.write(write_fd, typed.encode())

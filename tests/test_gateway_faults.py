@@ -18,16 +18,16 @@ import sys
 import pytest
 from test_gateway_harness import BrokerProcess, Counter, CuttablePath, wait_for
 
-from contract import reading_id, status_topic
-from devices.virtual import VirtualRadio
-from gateway.config import HubConfig
-from gateway.fleet import demo_meter, fleet_epoch
-from gateway.hub import run_hub
-from gateway.outbox import HubStore
-from gateway.pairing import pair_device
-from gateway.publisher import Publisher
-from gateway.radio import VirtualHubRadio
-from vitalgate.mqtt import AsyncMqttClient
+from vitalgate.contract import reading_id, status_topic
+from vitalgate.devices.virtual import VirtualRadio
+from vitalgate.gateway.config import HubConfig
+from vitalgate.gateway.fleet import demo_meter, fleet_epoch
+from vitalgate.gateway.hub import run_hub
+from vitalgate.gateway.outbox import HubStore
+from vitalgate.gateway.pairing import pair_device
+from vitalgate.gateway.publisher import Publisher
+from vitalgate.gateway.radio import VirtualHubRadio
+from vitalgate.core.mqtt import AsyncMqttClient
 
 VENV_BIN = os.path.dirname(sys.executable)
 

@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contract import readings_topic
-from vitalgate.embedded import free_port
-from vitalgate.mqtt import AsyncMqttClient, MqttError
-from vitalgate.settings import MqttConfig
+from vitalgate.contract import readings_topic
+from vitalgate.app.embedded import free_port
+from vitalgate.core.mqtt import AsyncMqttClient, MqttError
+from vitalgate.core.settings import MqttConfig
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -51,7 +51,7 @@ class BrokerProcess:
             conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n")
             cmd = [MOSQUITTO, "-c", str(conf)]
         else:
-            cmd = [sys.executable, "-m", "vitalgate.embedded", "broker", "--port", str(self.port)]
+            cmd = [sys.executable, "-m", "vitalgate.app.embedded", "broker", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await wait_for(lambda: port_open(self.port), 20, f"{self.kind} on port {self.port}")
 

@@ -8,20 +8,20 @@ import sys
 import pytest
 from test_gateway_harness import port_open, wait_for
 
-from gateway.config import HubConfig
-from gateway.hub import run_hub
-from gateway.outbox import HubStore
-from gateway.pairing import pair_device, supports_passkey
-from gateway.radio_hci import HciRadio
-from gateway.radio import open_radio
-from vitalgate.embedded import free_port
+from vitalgate.gateway.config import HubConfig
+from vitalgate.gateway.hub import run_hub
+from vitalgate.gateway.outbox import HubStore
+from vitalgate.gateway.pairing import pair_device, supports_passkey
+from vitalgate.gateway.radio_hci import HciRadio
+from vitalgate.gateway.radio import open_radio
+from vitalgate.app.embedded import free_port
 
 
 @pytest.fixture
 async def fleet_transport():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.fleet_hci", "--port", str(port), "--meters", "2", "--cuffs", "1", "--records", "40"],
+        [sys.executable, "-m", "vitalgate.gateway.fleet_hci", "--port", str(port), "--meters", "2", "--cuffs", "1", "--records", "40"],
         stdout=subprocess.DEVNULL,
     )
     try:

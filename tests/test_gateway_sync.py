@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from devices.virtual import StoredBpReading, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
-from gateway.config import HubConfig
-from gateway.hub import run_hub
-from gateway.outbox import HubStore
-from gateway.pairing import pair_device
-from gateway.radio import VirtualHubRadio
-from gateway.status import build_status
-from gateway.sync import sync_device
+from vitalgate.devices.virtual import StoredBpReading, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
+from vitalgate.gateway.config import HubConfig
+from vitalgate.gateway.hub import run_hub
+from vitalgate.gateway.outbox import HubStore
+from vitalgate.gateway.pairing import pair_device
+from vitalgate.gateway.radio import VirtualHubRadio
+from vitalgate.gateway.status import build_status
+from vitalgate.gateway.sync import sync_device
 
 UTC = timezone.utc
 

@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contract import DeviceRef, Reading
-from devices.bp import decode_bp_measurement, encode_bp_measurement
-from devices.errors_gatt import DeviceConnectionError, DeviceNotFound
-from devices.glucose import decode_glucose_measurement, encode_glucose_measurement
-from devices.profiles.glucose import GlucoseRecord
-from gateway.mapping import GLUCOSE_HI_MG_DL, GLUCOSE_LO_MG_DL, Unusable, bp_reading, glucose_reading
-from gateway.outbox import HubStore
-from gateway.publisher import batch_payload
-from gateway.retry import backoff_s, reconnect_delay_s
-from gateway.timing import to_measured_at
+from vitalgate.contract import DeviceRef, Reading
+from vitalgate.devices.bp import decode_bp_measurement, encode_bp_measurement
+from vitalgate.devices.errors_gatt import DeviceConnectionError, DeviceNotFound
+from vitalgate.devices.glucose import decode_glucose_measurement, encode_glucose_measurement
+from vitalgate.devices.profiles.glucose import GlucoseRecord
+from vitalgate.gateway.mapping import GLUCOSE_HI_MG_DL, GLUCOSE_LO_MG_DL, Unusable, bp_reading, glucose_reading
+from vitalgate.gateway.outbox import HubStore
+from vitalgate.gateway.publisher import batch_payload
+from vitalgate.gateway.retry import backoff_s, reconnect_delay_s
+from vitalgate.gateway.timing import to_measured_at
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -147,7 +147,7 @@ def test_backoff_is_pure_bounded_and_error_aware() -> None:
 def test_batch_payload_splices_stored_json() -> None:
     reading = glucose_reading(_glucose(99.0), METER, clock_offset=None, received_at=NOW, local_tz=UTC)
     body = batch_payload("gw-x", [reading.model_dump_json()] * 3, NOW)
-    from contract import ReadingBatch
+    from vitalgate.contract import ReadingBatch
 
     batch = ReadingBatch.model_validate_json(body)
     assert len(batch.readings) == 3 and batch.readings[0] == reading

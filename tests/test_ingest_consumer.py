@@ -11,10 +11,10 @@ from pathlib import Path
 
 import psycopg
 
-from ingest import loadgen
-from ingest.consumer import IngestConsumer, subscription_topic
-from vitalgate.mqtt import AsyncMqttClient
-from vitalgate.settings import MqttConfig
+from vitalgate.ingest import loadgen
+from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
+from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.core.settings import MqttConfig
 
 
 async def _consume(mqtt_config: MqttConfig, unique: str, database_url: str, messages: list[bytes], expect: int) -> IngestConsumer:

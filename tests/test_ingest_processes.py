@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import loadgen
-from vitalgate.mqtt import AsyncMqttClient
+from vitalgate.ingest import loadgen
+from vitalgate.core.mqtt import AsyncMqttClient
 
 VITALGATE = str(Path(sys.executable).with_name("vitalgate"))
 

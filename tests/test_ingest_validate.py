@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from ingest import loadgen
-from ingest.rows import staging_row
-from ingest.validate import parse_message
-from store.readings import STAGING_COLUMNS, STAGING_TYPES
+from vitalgate.ingest import loadgen
+from vitalgate.ingest.rows import staging_row
+from vitalgate.ingest.validate import parse_message
+from vitalgate.store.readings import STAGING_COLUMNS, STAGING_TYPES
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 GW = "gw-validate"

@@ -10,14 +10,14 @@ import psycopg
 import pytest
 from rich.console import Console
 
-from contract import DeviceRef, Quantity, Reading, ReadingBatch, reading_id, readings_topic
-from ingest.consumer import IngestConsumer, subscription_topic
-from store import people
-from store.db import connect
-from vitalgate.demo import run_demo
-from vitalgate.mqtt import AsyncMqttClient
-from vitalgate.pipeline import AlertPipeline
-from vitalgate.settings import MqttConfig, Settings
+from vitalgate.contract import DeviceRef, Quantity, Reading, ReadingBatch, reading_id, readings_topic
+from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
+from vitalgate.store import people
+from vitalgate.store.db import connect
+from vitalgate.app.demo import run_demo
+from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.app.pipeline import AlertPipeline
+from vitalgate.core.settings import MqttConfig, Settings
 
 
 async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_url, mqtt_url, mqtt_protocol, tmp_path):

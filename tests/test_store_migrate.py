@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from store.migrate import describe_timeseries, detect_timeseries, load_migrations, upgrade
+from vitalgate.store.migrate import describe_timeseries, detect_timeseries, load_migrations, upgrade
 
 
 @pytest.fixture

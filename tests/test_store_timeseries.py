@@ -10,13 +10,13 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from contract import Reading
-from ingest import loadgen
-from ingest.rows import staging_row
-from store import people
-from store.db import connect
-from store.readings import unbound_devices, write_readings
-from store.timeseries import daily_stats, latest_readings, patient_series, timeseries_backend
+from vitalgate.contract import Reading
+from vitalgate.ingest import loadgen
+from vitalgate.ingest.rows import staging_row
+from vitalgate.store import people
+from vitalgate.store.db import connect
+from vitalgate.store.readings import unbound_devices, write_readings
+from vitalgate.store.timeseries import daily_stats, latest_readings, patient_series, timeseries_backend
 
 DAY0 = datetime(2026, 10, 5, tzinfo=timezone.utc)  # a Monday
 

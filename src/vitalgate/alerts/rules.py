@@ -1,0 +1,252 @@
+"""Pure, numpy-vectorised rule evaluation over a ReadingFrame (no I/O).
+
+Each evaluator gets the sorted unique patient ids the (effective) rule applies to and returns a
+Finding per patient whose state is known: active (open or update the episode) or not (clear it).
+Patients with too little data to judge are left out, so their episodes stay as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from vitalgate.alerts.config import ConsecutiveRule, ForecastRule, MissingDataRule, ThresholdRule, TrendRule
+from vitalgate.alerts.finding import Finding
+from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, dense_index, rank_from_end, split_by_group
+from vitalgate.alerts.trends import evaluate_trend
+
+# Evidence keeps the latest breaching readings only, so an episode with hundreds of readings
+# stays a small row.
+EVIDENCE_READINGS = 20
+# Readings stamped slightly in the future (device clock drift) still count as "now".
+CLOCK_SKEW_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class PatientContext:
+    """Per-patient facts not in the readings: monitoring start (epoch s, NaN unknown)."""
+
+    patients: np.ndarray        # sorted unique int64
+    monitoring_start: np.ndarray  # float64 aligned with patients
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+
+
+def _restrict(frame: ReadingFrame, patients: np.ndarray) -> tuple[ReadingFrame, np.ndarray]:
+    if frame.universe is not None and patients.size == frame.universe.size:
+        return frame, dense_index(patients, frame.patient)  # the rule applies to everyone: no copy
+    sub = frame.select(np.isin(frame.patient, patients))
+    return sub, dense_index(patients, sub.patient)
+
+
+def _meal_mask(frame: ReadingFrame, meals: list[str] | None) -> np.ndarray:
+    if meals is None:
+        return np.ones(len(frame), dtype=bool)
+    return np.isin(frame.meal, np.asarray(meals, dtype=object))
+
+
+def cleared(patients: np.ndarray, inactive: np.ndarray, keep: np.ndarray | None) -> list[Finding]:
+    """Inactive findings, only for patients whose clearing matters (an open episode); None = all."""
+    sel = inactive if keep is None else inactive & keep
+    return [Finding(int(p), False) for p in patients[sel]]
+
+
+def _reading_evidence(frame: ReadingFrame, rows: np.ndarray, fields: list[str], unit: str) -> list[dict[str, Any]]:
+    rows = rows[-EVIDENCE_READINGS:]
+    out = []
+    for r in rows:
+        item: dict[str, Any] = {"at": _iso(float(frame.t[r])), "unit": unit}
+        for f in fields:
+            item[f] = float(frame.values[f][r])
+        if frame.ids[r] is not None:
+            item["reading_id"] = str(frame.ids[r])
+        out.append(item)
+    return out
+
+
+def evaluate_threshold(
+    rule: ThresholdRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
+    """Active while a reading met the conditions within window_hours, or in the new batch."""
+    sub, idx = _restrict(frame, patients)
+    masks = [compare(sub.values[c.field], c.op, c.value) for c in rule.conditions]
+    beyond = np.logical_or.reduce(masks) if rule.match == "any" else np.logical_and.reduce(masks)
+    recent = ((sub.t >= now - rule.window_hours * 3600) | sub.is_new) & (sub.t <= now + CLOCK_SKEW_S)
+    hit = (sub.kind == KIND_CODES[rule.measurement]) & _meal_mask(sub, rule.meals) & beyond & recent
+    groups = split_by_group(np.flatnonzero(hit), idx)
+    fields = list(dict.fromkeys(c.field for c in rule.conditions))
+    first = rule.conditions[0]
+    has = np.zeros(patients.size, dtype=bool)
+    has[list(groups)] = True
+    findings = cleared(patients, ~has, keep)
+    for k, rows in groups.items():
+        pid = patients[k]
+        vals = sub.values[first.field][rows]
+        worst = float(np.nanmin(vals) if first.op in ("<", "<=") else np.nanmax(vals))
+        word = "lowest" if first.op in ("<", "<=") else "highest"
+        findings.append(Finding(
+            int(pid), True, worst, f"{rule.title}: {rows.size} reading(s), {word} {worst:g} {first.unit}",
+            {"count": int(rows.size), "worst": worst, "unit": first.unit,
+             "readings": _reading_evidence(sub, rows, fields, first.unit)},
+        ))
+    return findings
+
+
+def evaluate_consecutive(
+    rule: ConsecutiveRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
+    """Active while at least n of the patient's last m matching readings are beyond the limit."""
+    sub, idx = _restrict(frame, patients)
+    c = rule.condition
+    sel = (
+        (sub.kind == KIND_CODES[rule.measurement]) & _meal_mask(sub, rule.meals) & ~np.isnan(sub.values[c.field])
+        & (sub.t >= now - rule.lookback_days * DAY) & (sub.t <= now + CLOCK_SKEW_S)
+    )
+    rows = np.flatnonzero(sel)
+    g = idx[rows]
+    last_m = rank_from_end(g, patients.size) < rule.m
+    rows, g = rows[last_m], g[last_m]
+    beyond = compare(sub.values[c.field][rows], c.op, c.value)
+    n_beyond = np.bincount(g[beyond], minlength=patients.size)
+    groups = split_by_group(rows[beyond], idx)
+    active = n_beyond >= rule.n
+    findings = cleared(patients, ~active, keep)
+    for k in np.flatnonzero(active):
+        pid = patients[k]
+        hit = groups[k]
+        findings.append(Finding(
+            int(pid), True, float(n_beyond[k]),
+            f"{rule.title}: {n_beyond[k]} of last {rule.m} beyond {c.value:g} {c.unit}",
+            {"n": int(n_beyond[k]), "m": rule.m, "readings": _reading_evidence(sub, hit, [c.field], c.unit)},
+        ))
+    return findings
+
+
+# Nightscout AR2 (cgm-remote-monitor lib/plugins/ar2.js): glucose in log space around a central
+# tendency of 140 mg/dL, y[t+1] = -0.723*y[t-1] + 1.716*y[t] on 5-minute CGM steps, clamped to
+# the 36..400 mg/dL meter range.
+AR2_COEFFICIENTS = (-0.723, 1.716)
+AR2_BG_REF, AR2_BG_MIN, AR2_BG_MAX = 140.0, 36.0, 400.0
+AR2_STEP_S = 300.0
+
+
+def ar2_forecast(prev: np.ndarray, last: np.ndarray, gap_s: np.ndarray, steps: int) -> np.ndarray:
+    """Predicted mg/dL for each of `steps` 5-minute steps after `last` (rows: patients).
+
+    Meter readings are not 5 minutes apart, so the value 5 minutes before `last` is interpolated
+    in log space along the line through the two readings; the AR2 recursion then runs unchanged.
+    """
+    y1 = np.log(np.clip(last, AR2_BG_MIN, AR2_BG_MAX) / AR2_BG_REF)
+    yp = np.log(np.clip(prev, AR2_BG_MIN, AR2_BG_MAX) / AR2_BG_REF)
+    y0 = y1 - (y1 - yp) * (AR2_STEP_S / gap_s)
+    out = np.empty((last.size, steps))
+    for step in range(steps):
+        y0, y1 = y1, AR2_COEFFICIENTS[0] * y0 + AR2_COEFFICIENTS[1] * y1
+        out[:, step] = np.clip(AR2_BG_REF * np.exp(y1), AR2_BG_MIN, AR2_BG_MAX)
+    return out
+
+
+def evaluate_forecast(
+    rule: ForecastRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
+    """Active when AR2 on the last two glucose readings predicts < below_mg_dl within the horizon.
+
+    Only pairs at most max_gap_minutes apart are used: across longer gaps between finger sticks
+    the rate of change says nothing about the next half hour, so no forecast is made (the
+    patient's state is left unknown). Readings already below the limit are the threshold rules'.
+    """
+    sub, idx = _restrict(frame, patients)
+    g_all = sub.values["glucose_mg_dl"]
+    rows = np.flatnonzero((sub.kind == KIND_CODES["glucose"]) & ~np.isnan(g_all) & (sub.t <= now + CLOCK_SKEW_S))
+    g = idx[rows]
+    rank = rank_from_end(g, patients.size)
+    last_rows = np.full(patients.size, -1)
+    prev_rows = np.full(patients.size, -1)
+    last_rows[g[rank == 0]] = rows[rank == 0]
+    prev_rows[g[rank == 1]] = rows[rank == 1]
+    ok = (last_rows >= 0) & (prev_rows >= 0)
+    if not ok.any():
+        return []
+    t_last, t_prev = sub.t[np.maximum(last_rows, 0)], sub.t[np.maximum(prev_rows, 0)]
+    gap = np.where(ok, t_last - t_prev, np.inf)
+    fresh = ok & (now - t_last <= rule.horizon_minutes * 60)
+    usable = ok & (gap > 0) & (gap <= rule.max_gap_minutes * 60) & fresh
+    findings = cleared(patients, ok & ~usable, keep)
+    k = np.flatnonzero(usable)
+    if k.size:
+        last, prev = g_all[last_rows[k]], g_all[prev_rows[k]]
+        predicted = ar2_forecast(prev, last, gap[k], rule.horizon_minutes // 5).min(axis=1)
+        for j, kk in enumerate(k):
+            active = bool(last[j] >= rule.below_mg_dl and predicted[j] < rule.below_mg_dl)
+            findings.append(Finding(
+                int(patients[kk]), active, float(predicted[j]),
+                f"{rule.title}: {prev[j]:g} -> {last[j]:g} mg/dL, predicted {predicted[j]:.0f} mg/dL",
+                {"previous": float(prev[j]), "last": float(last[j]), "predicted_min": float(predicted[j]),
+                 "unit": "mg/dL", "at": _iso(float(sub.t[last_rows[kk]])), "horizon_minutes": rule.horizon_minutes},
+            ))
+    return findings
+
+
+def evaluate_missing(
+    rule: MissingDataRule, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext,
+    keep: np.ndarray | None = None,
+) -> list[Finding]:
+    """Silence: no reading for silent_days. Coverage: < min_days reading days in window_days."""
+    sub, idx = _restrict(frame, patients)
+    sel = sub.t <= now + CLOCK_SKEW_S
+    if rule.measurement is not None:
+        sel &= sub.kind == KIND_CODES[rule.measurement]
+    start = ctx.monitoring_start[np.searchsorted(ctx.patients, patients)]
+    findings = []
+    if rule.mode == "silence":
+        last = np.full(patients.size, -np.inf)
+        np.maximum.at(last, idx[sel], sub.t[sel])
+        ref = np.fmax(last, np.nan_to_num(start, nan=-np.inf))
+        known = np.isfinite(ref)  # never monitored and never read: nothing to miss
+        silent = np.where(known, (now - ref) / DAY, 0.0)
+        active = known & (silent >= rule.silent_days)
+        findings = cleared(patients, known & ~active, keep)
+        for k in np.flatnonzero(active):
+            seen = _iso(last[k]) if np.isfinite(last[k]) else None
+            findings.append(Finding(int(patients[k]), True, float(silent[k]),
+                                    f"{rule.title}: silent for {silent[k]:.1f} days",
+                                    {"silent_days": round(float(silent[k]), 2), "last_reading_at": seen}))
+        return findings
+    window_start = now - rule.window_days * DAY
+    sel &= sub.t >= window_start
+    day = np.floor((sub.t[sel] - window_start) / DAY).astype(np.int64)
+    keys = np.unique(idx[sel] * (rule.window_days + 1) + day)
+    days = np.bincount(keys // (rule.window_days + 1), minlength=patients.size)
+    # Judge only patients monitored for the whole window, or a new patient is always short.
+    judged = np.isfinite(start) & (np.nan_to_num(start, nan=np.inf) <= window_start)
+    active = judged & (days < rule.min_days)
+    findings = cleared(patients, judged & ~active, keep)
+    for k in np.flatnonzero(active):
+        findings.append(Finding(int(patients[k]), True, float(days[k]),
+                                f"{rule.title}: {days[k]} reading days in the last {rule.window_days}",
+                                {"reading_days": int(days[k]), "window_days": rule.window_days,
+                                 "required_days": rule.min_days}))
+    return findings
+
+
+def evaluate_rule(
+    rule: Any, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext,
+    keep: np.ndarray | None = None,
+) -> list[Finding]:
+    """Dispatch on the rule kind; `keep` (bool per patient) limits inactive findings to those that matter."""
+    if isinstance(rule, ThresholdRule):
+        return evaluate_threshold(rule, frame, patients, now, keep)
+    if isinstance(rule, ConsecutiveRule):
+        return evaluate_consecutive(rule, frame, patients, now, keep)
+    if isinstance(rule, TrendRule):
+        return evaluate_trend(rule, frame, patients, now, keep)
+    if isinstance(rule, ForecastRule):
+        return evaluate_forecast(rule, frame, patients, now, keep)
+    if isinstance(rule, MissingDataRule):
+        return evaluate_missing(rule, frame, patients, now, ctx, keep)
+    raise TypeError(f"unknown rule type {type(rule).__name__}")

@@ -1,0 +1,88 @@
+"""Trend rules over a window of days, all patients at once: mean, slope of daily means, CV, TIR/TBR.
+
+Meter readings are samples, not a continuous trace: CV, time in range and time below range are
+computed over readings (the share of readings, not of time). The 2019 consensus targets were set
+for CGM; applied to finger sticks they are an approximation, which is why these rules ask for a
+minimum number of readings and reading days before they judge anything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vitalgate.alerts.config import TrendRule
+from vitalgate.alerts.finding import Finding
+from vitalgate.alerts.frame import DAY, ReadingFrame, compare, dense_index
+
+_UNIT_SUFFIX = {"mean": "", "slope_per_week": "/week"}
+
+
+def _daily(idx: np.ndarray, day: np.ndarray, values: np.ndarray, patients: int, days: int):
+    """Per (patient, day) sums and counts, flattened as patient * days + day."""
+    key = idx * days + day
+    sums = np.bincount(key, weights=values, minlength=patients * days)
+    counts = np.bincount(key, minlength=patients * days)
+    return sums, counts
+
+
+def _slope_per_week(sums: np.ndarray, counts: np.ndarray, patients: int, days: int) -> np.ndarray:
+    """Least-squares slope of daily means against day number, times 7 (NaN with < 2 days)."""
+    has = counts > 0
+    key = np.flatnonzero(has)
+    p, x = key // days, (key % days).astype(np.float64)
+    y = sums[key] / counts[key]
+    n = np.bincount(p, minlength=patients).astype(np.float64)
+    sx, sy = np.bincount(p, x, patients), np.bincount(p, y, patients)
+    sxx, sxy = np.bincount(p, x * x, patients), np.bincount(p, x * y, patients)
+    denom = n * sxx - sx * sx
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (n * sxy - sx * sy) / denom * 7.0, np.nan)
+
+
+def evaluate_trend(
+    rule: TrendRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+) -> list[Finding]:
+    """Compute the rule's statistic per patient over [now - window_days, now] and compare it."""
+    start = now - rule.window_days * DAY
+    vals_all = frame.values[rule.field]
+    sel = np.isin(frame.patient, patients) & ~np.isnan(vals_all) & (frame.t >= start) & (frame.t <= now)
+    day = np.floor((frame.t[sel] - start) / DAY).astype(np.int64).clip(0, rule.window_days - 1)
+    idx = dense_index(patients, frame.patient[sel])
+    v = vals_all[sel]
+    if rule.exclude_first_day:
+        # Home-BP protocols discard day 1 of a measurement week (first-day readings run high).
+        after_day1 = day > 0
+        idx, day, v = idx[after_day1], day[after_day1], v[after_day1]
+    P, W = patients.size, rule.window_days
+    n = np.bincount(idx, minlength=P)
+    sums, counts = _daily(idx, day, v, P, W)
+    reading_days = (counts.reshape(P, W) > 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if rule.metric == "mean":
+            stat = np.bincount(idx, v, P) / n
+        elif rule.metric == "slope_per_week":
+            stat = _slope_per_week(sums, counts, P, W)
+        elif rule.metric == "cv_percent":
+            mean = np.bincount(idx, v, P) / n
+            var = np.bincount(idx, v * v, P) / n - mean * mean
+            stat = 100.0 * np.sqrt(np.maximum(var, 0.0)) / mean
+        elif rule.metric == "time_in_range_percent":
+            inside = (v >= (rule.range_low or 70.0)) & (v <= (rule.range_high or 180.0))
+            stat = 100.0 * np.bincount(idx[inside], minlength=P) / n
+        else:  # time_below_percent
+            below = v < (rule.range_low or 70.0)
+            stat = 100.0 * np.bincount(idx[below], minlength=P) / n
+    enough = (n >= rule.min_readings) & (reading_days >= rule.min_days) & ~np.isnan(stat)
+    active = compare(stat, rule.op, rule.value) & enough
+    wanted = enough if keep is None else enough & (active | keep)
+    findings = []
+    for k in np.flatnonzero(wanted):
+        s = float(stat[k])
+        findings.append(Finding(
+            int(patients[k]), bool(active[k]), s,
+            f"{rule.title}: {rule.metric} {s:.1f} {rule.unit} over {rule.window_days} days",
+            {"metric": rule.metric, "value": round(s, 3), "unit": rule.unit, "readings": int(n[k]),
+             "reading_days": int(reading_days[k]), "window_days": rule.window_days,
+             "excluded_first_day": rule.exclude_first_day},
+        ))
+    return findings

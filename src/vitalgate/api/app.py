@@ -1,0 +1,79 @@
+"""The HTTP API and web pages. Every read or change of a patient's data writes an audit row."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from vitalgate import __version__
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from psycopg_pool import AsyncConnectionPool
+
+from vitalgate.api import errors, routes_admin, routes_auth, routes_devices, routes_fhir, routes_patients, routes_tasks, web
+from vitalgate.api.auth import TokenSigner
+from vitalgate.api.deps import ApiState, Conn
+from vitalgate.api.security_headers import SecurityHeaders
+from vitalgate.api.throttle import ThrottlePolicy
+from vitalgate.store.db import make_pool
+from vitalgate.core.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+DESCRIPTION = """
+Home glucose and blood-pressure monitoring for care teams.
+
+Sign in with `POST /auth/token` (OAuth2 password flow) and send `Authorization: Bearer <token>`.
+Staff see only the patients of their care teams, a patient only themselves; other patients answer 404.
+Every read or change of a patient's data is written to the audit trail (`GET /audit`, admins).
+Values carry UCUM units: glucose `mg/dL`, pressures `mm[Hg]`, pulse `/min`.
+"""
+
+
+def create_app(
+    database_url: str, *, settings: Settings | None = None, pool: AsyncConnectionPool | None = None,
+    throttle: ThrottlePolicy | None = None, clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """Build the app around one connection pool (settings default to the environment's).
+
+    `throttle` overrides the failed sign-in policy and `clock` the throttle's time (tests).
+    """
+    settings = settings or Settings()
+    ZoneInfo(settings.display_timezone)  # an unknown zone fails here, at start-up, not on every page
+    pool = pool or make_pool(database_url)
+    signer = TokenSigner(
+        settings.secret_key.get_secret_value(),
+        access_minutes=settings.access_token_minutes, session_hours=settings.session_hours,
+    )
+    cookie_secure = settings.cookie_secure if settings.cookie_secure is not None else settings.environment == "production"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await pool.open()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="VitalGate", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.vitalgate = ApiState(
+        pool=pool, signer=signer, cookie_secure=cookie_secure, display_timezone=settings.display_timezone,
+        throttle=throttle or ThrottlePolicy(), **({"clock": clock} if clock else {}),
+    )
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/health", tags=["ops"])
+    async def health(conn: Conn) -> dict[str, str]:
+        """Liveness and database reachability."""
+        await conn.execute("SELECT 1")
+        return {"status": "ok"}
+
+    for module in (routes_auth, routes_patients, routes_devices, routes_tasks, routes_fhir, routes_admin):
+        app.include_router(module.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,161 @@
+"""Request dependencies: the database connection, the signed-in principal, care-team scoping, audit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import Depends, HTTPException, Request
+from psycopg_pool import AsyncConnectionPool
+
+from vitalgate.api.auth import AuthError, Principal, TokenSigner
+from vitalgate.api.throttle import ThrottlePolicy
+from vitalgate.store import audit as audit_store, people, users as user_store
+
+SESSION_COOKIE = "vg_session"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiState:
+    """What every request needs, built once in create_app."""
+
+    pool: AsyncConnectionPool
+    signer: TokenSigner
+    cookie_secure: bool
+    display_timezone: str = "UTC"
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    # The sign-in throttle's clock; tests inject one to step past a lockout without sleeping.
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+
+def state(request: Request) -> ApiState:
+    return request.app.state.vitalgate  # type: ignore[no-any-return]
+
+
+async def db(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
+    async with state(request).pool.connection() as conn:
+        yield conn
+
+
+Conn = Annotated[psycopg.AsyncConnection, Depends(db)]
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def load_principal(
+    conn: psycopg.AsyncConnection, user_id: int, session_id: str, issued_at: datetime | None = None
+) -> Principal | None:
+    """The principal for a verified token, or None if the user is gone, disabled or signed out since."""
+    user = await user_store.get_user(conn, user_id)
+    if user is None or user["disabled"]:
+        return None
+    revoked = user.get("sessions_revoked_at")
+    if issued_at is not None and revoked is not None and issued_at < revoked:
+        return None
+    teams = await user_store.team_ids(conn, user_id) if user["role"] != "patient" else []
+    patient_id = await user_store.patient_id_of_user(conn, user_id) if user["role"] == "patient" else None
+    return Principal(user_id, user["username"], user["display_name"], user["role"], tuple(teams), patient_id, session_id)
+
+
+async def principal_from_request(request: Request, conn: psycopg.AsyncConnection) -> Principal | None:
+    """Bearer token first, then the web session cookie; None when neither is present."""
+    signer = state(request).signer
+    header = request.headers.get("authorization", "")
+    try:
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise AuthError("use 'Authorization: Bearer <token>'")
+            claims = signer.verify_claims(token.strip(), "access")
+        elif cookie := request.cookies.get(SESSION_COOKIE):
+            claims = signer.verify_claims(cookie, "session")
+            # Cookies ride along on cross-site requests; changes need the per-session token too.
+            if request.method not in ("GET", "HEAD", "OPTIONS") and not signer.check_csrf(
+                claims.session_id, request.headers.get(CSRF_HEADER)
+            ):
+                raise HTTPException(status_code=403, detail="missing or wrong X-CSRF-Token for a cookie session")
+        else:
+            return None
+    except AuthError as exc:
+        raise _unauthorized(str(exc)) from exc
+    principal = await load_principal(conn, claims.user_id, claims.session_id, claims.issued_at)
+    if principal is None:
+        raise _unauthorized("account unknown or disabled, or signed out: sign in again")
+    return principal
+
+
+async def current_principal(request: Request, conn: Conn) -> Principal:
+    principal = await principal_from_request(request, conn)
+    if principal is None:
+        raise _unauthorized("not signed in: POST /auth/token for a bearer token")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that lets only these roles through (403 for the others)."""
+
+    async def check(principal: CurrentUser) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status_code=403, detail=f"role {principal.role!r} may not do this; needs one of {', '.join(roles)}")
+        return principal
+
+    return check
+
+
+StaffUser = Annotated[Principal, Depends(require_roles("coordinator", "nurse", "doctor"))]
+AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+def can_see(principal: Principal, patient: dict[str, Any]) -> bool:
+    """A patient sees only themselves; staff only their care teams' patients; admins no clinical data."""
+    if principal.role == "patient":
+        return principal.patient_id == patient["id"]
+    if principal.is_staff:
+        return int(patient["care_team_id"]) in principal.team_ids
+    return False
+
+
+async def visible_patient(conn: psycopg.AsyncConnection, principal: Principal, patient_id: int) -> dict[str, Any]:
+    """The patient if this principal may see them; 404 otherwise (no hint whether they exist)."""
+    patient = await people.get_patient(conn, patient_id) if -(2**63) <= patient_id < 2**63 else None
+    if patient is None or not can_see(principal, patient):
+        raise HTTPException(status_code=404, detail=f"patient {patient_id} not found")
+    return patient
+
+
+def source_of(request: Request) -> str | None:
+    """Where the request came from (the peer address; proxies are not trusted blindly)."""
+    return request.client.host if request.client else None
+
+
+async def audit(
+    conn: psycopg.AsyncConnection, principal: Principal, request: Request, action: str,
+    patient_id: int | None, detail: dict[str, Any] | None = None,
+) -> None:
+    """Write the audit row of this access and commit it together with any change."""
+    await audit_store.record(
+        conn, actor=principal.username, actor_id=principal.user_id, role=principal.role, action=action,
+        patient_id=patient_id, source=source_of(request), detail={"path": request.url.path, **(detail or {})},
+    )
+    await conn.commit()
+
+
+async def audit_list(
+    conn: psycopg.AsyncConnection, principal: Principal, request: Request, action: str, patient_ids: list[int]
+) -> None:
+    """Audit a list view: one row per patient it showed."""
+    if patient_ids:
+        await audit_store.record_many(
+            conn, actor=principal.username, actor_id=principal.user_id, role=principal.role, action=action,
+            patient_ids=patient_ids, source=source_of(request), detail={"path": request.url.path},
+        )
+    await conn.commit()

@@ -1,0 +1,290 @@
+"""Response and request models of the JSON API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, model_validator
+
+from vitalgate.api.auth import Role
+
+Kind = Literal["glucose", "blood_pressure"]
+DeviceKind = Literal["glucose_meter", "bp_cuff"]
+Severity = Literal["urgent", "high", "routine"]
+TaskStatus = Literal["open", "in_progress", "done", "cancelled"]
+# What a coordinator records (followup.actions.OUTCOMES): reached / resolved / emergency close the task.
+Outcome = Literal["reached", "not_reached", "resolved", "referred_to_doctor", "emergency"]
+UNITS = {"glucose_mg_dl": "mg/dL", "systolic_mmhg": "mm[Hg]", "diastolic_mmhg": "mm[Hg]", "map_mmhg": "mm[Hg]", "pulse_bpm": "/min"}
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[Any] = Field(description="what went wrong, in words (a list of field errors for 422)")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the token expires")
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    care_team_ids: list[int]
+    patient_id: int | None
+
+
+class PatientOut(BaseModel):
+    id: int
+    external_ref: str | None
+    display_name: str
+    care_team_id: int
+    care_team: str
+    tags: list[str]
+
+
+class ReadingOut(BaseModel):
+    id: UUID
+    kind: Kind
+    measured_at: datetime
+    device_time: datetime
+    received_at: datetime
+    device_serial: str
+    sequence_number: int | None
+    glucose_mg_dl: float | None
+    systolic_mmhg: float | None
+    diastolic_mmhg: float | None
+    map_mmhg: float | None
+    pulse_bpm: float | None
+    status: list[str]
+    context: dict[str, Any]
+
+
+class ReadingsPage(BaseModel):
+    patient_id: int
+    units: dict[str, str]
+    readings: list[ReadingOut]
+
+
+class SeriesPoint(BaseModel):
+    t: datetime = Field(description="bucket start (or the measurement time for raw points)")
+    n: int = Field(description="readings in the bucket")
+    glucose_mean: float | None = None
+    glucose_min: float | None = None
+    glucose_max: float | None = None
+    systolic_mean: float | None = None
+    diastolic_mean: float | None = None
+    pulse_mean: float | None = None
+
+
+class SeriesOut(BaseModel):
+    patient_id: int
+    kind: Kind
+    since: datetime
+    until: datetime
+    bucket: str = Field(description="bucket width actually used ('raw' for single readings)")
+    units: dict[str, str]
+    points: list[SeriesPoint]
+
+
+class TimeInRanges(BaseModel):
+    very_low_pct: float = Field(description="< 54 mg/dL")
+    low_pct: float = Field(description="54–69 mg/dL")
+    in_range_pct: float = Field(description="70–180 mg/dL")
+    high_pct: float = Field(description="181–250 mg/dL")
+    very_high_pct: float = Field(description="> 250 mg/dL")
+
+
+class GlucoseStats(BaseModel):
+    readings: int
+    mean_mg_dl: float | None
+    gmi_pct: float | None = Field(description="glucose management indicator, % (Bergenstal 2018)")
+    cv_pct: float | None = Field(description="coefficient of variation, % (target ≤ 36 %)")
+    time_in_ranges: TimeInRanges | None
+
+
+class BloodPressureStats(BaseModel):
+    readings: int
+    systolic_mean_mmhg: float | None
+    diastolic_mean_mmhg: float | None
+    pulse_mean_bpm: float | None
+
+
+class LatestReadingOut(BaseModel):
+    id: UUID
+    kind: Kind
+    measured_at: datetime
+    device_serial: str
+    glucose_mg_dl: float | None
+    systolic_mmhg: float | None
+    diastolic_mmhg: float | None
+    map_mmhg: float | None
+    pulse_bpm: float | None
+    status: list[str]
+
+
+class StatisticsOut(BaseModel):
+    patient_id: int
+    glucose_window_days: int
+    glucose: GlucoseStats
+    bp_home_7d: BloodPressureStats
+    reading_days_last_30: int = Field(description="24-hour slices of the last 30 days with a reading")
+    meets_16_of_30_days: bool = Field(description="remote-monitoring adherence (CMS CPT 99454: data on ≥ 16 of 30 days)")
+    latest: list[LatestReadingOut]
+
+
+class ProfileHour(BaseModel):
+    hour: int = Field(ge=0, le=23)
+    n: int
+    p05: float
+    p25: float
+    p50: float
+    p75: float
+    p95: float
+
+
+class DailyProfileOut(BaseModel):
+    patient_id: int
+    days: int
+    timezone: str
+    hours: list[ProfileHour]
+
+
+class DeviceOut(BaseModel):
+    binding_id: int
+    serial: str
+    kind: DeviceKind
+    model: str | None
+    manufacturer: str | None
+    valid_from: datetime
+    valid_to: datetime | None
+    bound_by: str | None
+    last_seen_at: datetime | None
+
+
+class BindRequest(BaseModel):
+    serial: str | None = Field(default=None, min_length=1, max_length=64, description="device serial number")
+    claim_code: str | None = Field(default=None, max_length=16, description="claim code printed by `vitalgate gateway pair` (XXXX-XXXX)")
+    kind: DeviceKind | None = Field(default=None, description="needed only for a device the server has not seen yet")
+    valid_from: datetime | None = Field(default=None, description="staff only: binding start (default now)")
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> "BindRequest":
+        if (self.serial is None) == (self.claim_code is None):
+            raise ValueError("give exactly one of serial or claim_code")
+        return self
+
+
+class BindingOut(BaseModel):
+    binding_id: int
+    serial: str
+    patient_id: int
+    valid_from: datetime
+    readings_filed: int = Field(description="earlier unassigned readings now filed to this patient")
+
+
+class UnboundDeviceOut(BaseModel):
+    serial: str
+    kind: DeviceKind | None
+    model: str | None
+    manufacturer: str | None
+    unassigned_readings: int
+    first_measured_at: datetime
+    last_measured_at: datetime
+    gateway_id: str | None
+
+
+class TaskOut(BaseModel):
+    id: int
+    alert_id: int | None
+    patient_id: int
+    patient_ref: str | None
+    patient_name: str
+    patient_tags: list[str]
+    care_team_id: int
+    assignee_id: int | None
+    assignee: str | None
+    severity: Severity
+    status: TaskStatus
+    title: str
+    due_at: datetime
+    overdue: bool
+    escalation_chain: str | None
+    escalation_level: int = Field(description="escalation steps delivered so far")
+    next_touchpoint: str | None = Field(description="channel of the next pending escalation step")
+    created_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+
+
+class OutcomeRequest(BaseModel):
+    outcome: Outcome
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class TaskEventOut(BaseModel):
+    task_id: int
+    at: datetime
+    actor: str
+    kind: str
+    detail: dict[str, Any]
+
+
+class AlertOut(BaseModel):
+    id: int
+    rule_id: str
+    severity: Severity
+    status: str
+    summary: str
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    actor_id: int | None
+    role: str
+    action: str
+    patient_id: int | None
+    source: str | None
+    detail: dict[str, Any]
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str = Field(min_length=12, max_length=256, description="at least 12 characters")
+    care_team_id: int | None = None
+    patient_id: int | None = Field(default=None, description="for role patient: the patient record to sign in as")
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    on_duty: bool
+    disabled: bool
+    care_team_ids: list[int]
+
+
+class TeamIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TeamOut(BaseModel):
+    id: int
+    name: str
+    members: int
+    patients: int
+
+
+class MemberIn(BaseModel):
+    user_id: int

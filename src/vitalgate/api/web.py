@@ -1,0 +1,148 @@
+"""Web pages: sign-in, the worklist and its one-click actions, the patient list."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vitalgate.api import web_patient
+from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
+from vitalgate.api.routes_auth import authenticate
+from vitalgate.api.throttle import Throttled
+from vitalgate.api.schemas import OutcomeRequest
+from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.routes_devices import unbound_out
+from vitalgate.store import people, readings as reading_store, tasks as task_store
+from vitalgate.store import users as user_store
+
+router = APIRouter(include_in_schema=False)
+router.include_router(web_patient.router)
+
+
+def _home_of(role: str) -> str:
+    return {"patient": "/ui/me", "admin": "/docs"}.get(role, "/ui/worklist")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths (no //host or scheme): an open redirect would help phishing."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@router.get("/")
+async def home(request: Request, conn: Conn) -> Response:
+    principal = await web_principal(request, conn)
+    return RedirectResponse(_home_of(principal.role) if principal else "/ui/login", status_code=303)
+
+
+@router.get("/ui/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", None, next=_safe_next(next) or "")
+
+
+@router.post("/ui/login")
+async def login(
+    request: Request, conn: Conn, username: Annotated[str, Form()], password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the password and set the session cookie (HttpOnly, SameSite=Lax, Secure in production)."""
+    try:
+        user = await authenticate(conn, request, username, password)
+    except Throttled as exc:
+        page = render(request, "login.html", None, status_code=429, next=_safe_next(next) or "",
+                      error=str(exc.detail)[0].upper() + str(exc.detail)[1:] + ".", username=username)
+        page.headers.update(exc.headers or {})
+        return page
+    if user is None:
+        return render(request, "login.html", None, status_code=401, next=_safe_next(next) or "",
+                      error="Wrong username or password.", username=username)
+    api = state(request)
+    token = api.signer.issue(int(user["id"]), user["role"], "session")
+    response = RedirectResponse(_safe_next(next) or _home_of(user["role"]), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(api.signer.lifetime("session").total_seconds()), httponly=True,
+        secure=api.cookie_secure, samesite="lax", path="/",
+    )
+    return response
+
+
+@router.post("/ui/logout")
+async def logout(request: Request, conn: Conn) -> Response:
+    """Sign out: the user's sessions and tokens end on the server too, not just this cookie."""
+    principal = await web_principal(request, conn)
+    if principal is not None:
+        await user_store.revoke_sessions(conn, principal.user_id)
+        await conn.commit()
+    response = RedirectResponse("/ui/login", status_code=303)
+    # The expiring cookie carries the same flags as the one it replaces.
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=state(request).cookie_secure, httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/ui/worklist", response_class=HTMLResponse)
+async def worklist(request: Request, conn: Conn) -> Response:
+    """Open tasks of the user's care teams, most urgent and most overdue first."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    if not principal.is_staff:
+        return RedirectResponse(_home_of(principal.role), status_code=303)
+    now = datetime.now(timezone.utc)
+    teams = list(principal.team_ids)
+    tasks = await task_store.list_tasks(conn, care_team_ids=teams, status=["open", "in_progress"], now=now)
+    closed = await task_store.list_tasks(conn, care_team_ids=teams, status=["done", "cancelled"], now=now, limit=500)
+    closed = sorted(closed, key=lambda t: t["closed_at"] or now, reverse=True)[:10]
+    unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
+    await audit_list(conn, principal, request, "read:worklist_page", [t["patient_id"] for t in tasks + closed])
+    counts = {s: sum(1 for t in tasks if t["severity"] == s) for s in ("urgent", "high", "routine")}
+    return render(request, "worklist.html", principal, tasks=tasks, closed=closed, unbound=unbound, counts=counts,
+                  overdue=sum(1 for t in tasks if t["overdue"]))
+
+
+@router.post("/ui/tasks/{task_id}/{action}")
+async def task_action(
+    task_id: int, action: str, request: Request, conn: Conn, csrf: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+) -> Response:
+    """The worklist buttons: acknowledge, outcome, escalate (then back to the worklist)."""
+    from vitalgate.api.routes_tasks import acknowledge, escalate, record_outcome
+
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    check_form_csrf(request, principal, csrf)
+    if not principal.is_staff:
+        raise HTTPException(status_code=403, detail="only care-team staff work the worklist")
+    if action == "acknowledge":
+        await acknowledge(task_id, request, conn, principal)
+        done = "ack"
+    elif action == "escalate":
+        await escalate(task_id, request, conn, principal)
+        done = "escalated"
+    elif action == "outcome":
+        try:
+            body = OutcomeRequest(outcome=outcome, note=note or None)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail="choose an outcome from the list") from exc
+        await record_outcome(task_id, body, request, conn, principal)
+        done = "outcome"
+    else:
+        raise HTTPException(status_code=404, detail=f"unknown action {action!r}")
+    return RedirectResponse(f"/ui/worklist?done={done}#task-{task_id}", status_code=303)
+
+
+@router.get("/ui/patients", response_class=HTMLResponse)
+async def patient_list(request: Request, conn: Conn) -> Response:
+    """The care teams' patients, each linking to their charts."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    if not principal.is_staff:
+        return RedirectResponse(_home_of(principal.role), status_code=303)
+    patients = await people.list_patients(conn, care_team_ids=list(principal.team_ids))
+    await audit_list(conn, principal, request, "read:patient_list_page", [p["id"] for p in patients])
+    return render(request, "patients.html", principal, patients=patients)

@@ -1,0 +1,164 @@
+"""Web pages about one patient: the care team's chart page and the patient's own page, with pairing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from vitalgate.api import pairing
+from vitalgate.api.auth import Principal
+from vitalgate.api.deps import Conn, audit, state, visible_patient
+from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
+from vitalgate.api.schemas import BindRequest
+from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.store import alerts as alert_store, bindings, readings as reading_store, tasks as task_store
+
+router = APIRouter(include_in_schema=False)
+# The chart page shows 30 days of readings and a 14-day daily profile (the AGP convention).
+CHART_DAYS = 30
+PROFILE_DAYS = 14
+# Hourly means: finger-stick data stays one point per reading, CGM data stays at most 720 points.
+CHART_BUCKET = timedelta(hours=1)
+
+
+def _epoch(value: datetime) -> float:
+    return value.timestamp()
+
+
+async def chart_data(conn: psycopg.AsyncConnection, patient_id: int, tz: str) -> dict[str, Any]:
+    """Columns for uPlot (x in epoch seconds); aggregated in SQL, so a year of data stays small."""
+    now = datetime.now(timezone.utc)
+    since = now - timedelta(days=CHART_DAYS)
+    glucose = await series_rows(conn, patient_id, "glucose", since, now, CHART_BUCKET)
+    bp = await series_rows(conn, patient_id, "blood_pressure", since, now, CHART_BUCKET)
+    profile = await profile_for(conn, patient_id, PROFILE_DAYS, tz)
+    return {
+        "since": _epoch(since), "until": _epoch(now), "tz": tz,
+        "glucose": [[_epoch(r["bucket"]) for r in glucose], [r["glucose_mean"] for r in glucose]],
+        "bp": [[_epoch(r["bucket"]) for r in bp], [r["systolic_mean"] for r in bp], [r["diastolic_mean"] for r in bp],
+               [r["pulse_mean"] for r in bp]],
+        "profile": [[h.hour for h in profile.hours]] + [[getattr(h, p) for h in profile.hours] for p in ("p05", "p25", "p50", "p75", "p95")],
+    }
+
+
+async def _patient_page(request: Request, conn: psycopg.AsyncConnection, principal: Principal, patient_id: int,
+                        *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    patient = await visible_patient(conn, principal, patient_id)
+    tz = state(request).display_timezone
+    stats = await statistics_for(conn, patient_id, PROFILE_DAYS)
+    tasks = await task_store.patient_tasks(conn, patient_id, limit=20)
+    events = await task_store.task_events(conn, [t["id"] for t in tasks])
+    await audit(conn, principal, request, "read:patient_page", patient_id)
+    return render(
+        request, "patient.html", principal, status_code=status_code, patient=patient, stats=stats,
+        charts=await chart_data(conn, patient_id, tz), alerts=await alert_store.patient_alerts(conn, patient_id, limit=20),
+        tasks=tasks, events=events, devices=await bindings.patient_devices(conn, patient_id),
+        readings=await reading_store.patient_readings(conn, patient_id, limit=15), error=error,
+    )
+
+
+@router.get("/ui/patients/{patient_id}", response_class=HTMLResponse)
+async def patient_page(patient_id: int, request: Request, conn: Conn) -> Response:
+    """Charts, statistics, alerts and task history, devices: what a doctor or nurse reads."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    if principal.role == "patient":
+        return RedirectResponse("/ui/me", status_code=303)
+    return await _patient_page(request, conn, principal, patient_id)
+
+
+async def _me_page(request: Request, conn: psycopg.AsyncConnection, principal: Principal,
+                   *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    if principal.patient_id is None:
+        raise HTTPException(status_code=404, detail="this account is not linked to a patient record")
+    patient = await visible_patient(conn, principal, principal.patient_id)
+    tz = state(request).display_timezone
+    stats = await statistics_for(conn, patient["id"], PROFILE_DAYS)
+    await audit(conn, principal, request, "read:own_page", patient["id"])
+    return render(
+        request, "me.html", principal, status_code=status_code, patient=patient, stats=stats,
+        charts=await chart_data(conn, patient["id"], tz),
+        devices=await bindings.patient_devices(conn, patient["id"], include_closed=False),
+        readings=await reading_store.patient_readings(conn, patient["id"], limit=30), error=error,
+    )
+
+
+@router.get("/ui/me", response_class=HTMLResponse)
+async def me_page(request: Request, conn: Conn) -> Response:
+    """The patient's own page: latest readings, their devices, pairing a new one."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    if principal.role != "patient":
+        return RedirectResponse("/ui/worklist", status_code=303)
+    return await _me_page(request, conn, principal)
+
+
+def _bind_request(code: str, serial: str, kind: str) -> BindRequest:
+    """The form fields as a BindRequest; a ValueError with plain words when they do not fit."""
+    try:
+        return BindRequest(
+            claim_code=code.strip() or None, serial=serial.strip() or None, kind=kind or None,  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        raise ValueError("Enter either the 8-character code shown by your hub, or the serial number on the device.") from exc
+
+
+async def _pair(request: Request, conn: psycopg.AsyncConnection, principal: Principal, patient_id: int,
+                code: str, serial: str, kind: str) -> str | None:
+    """Pair from a form; returns an error to show, or None on success."""
+    try:
+        req = _bind_request(code, serial, kind)
+        patient = await visible_patient(conn, principal, patient_id)
+        result = await pairing.pair(conn, principal, patient, req)
+    except ValueError as exc:
+        return str(exc)
+    except HTTPException as exc:
+        await conn.rollback()
+        if exc.status_code == 404 and "patient" in str(exc.detail):
+            raise
+        return str(exc.detail)[0].upper() + str(exc.detail)[1:] + "."
+    await audit(conn, principal, request, "change:bind_device", patient_id, {"serial": result["serial"]})
+    return None
+
+
+@router.post("/ui/me/devices")
+async def pair_own(
+    request: Request, conn: Conn, csrf: Annotated[str, Form()] = "", claim_code: Annotated[str, Form()] = "",
+    serial: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+) -> Response:
+    """A patient pairs a device to themselves."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    check_form_csrf(request, principal, csrf)
+    if principal.role != "patient" or principal.patient_id is None:
+        raise HTTPException(status_code=403, detail="only a patient pairs devices here")
+    error = await _pair(request, conn, principal, principal.patient_id, claim_code, serial, kind)
+    if error:
+        return await _me_page(request, conn, principal, error=error, status_code=400)
+    return RedirectResponse("/ui/me?done=paired#devices", status_code=303)
+
+
+@router.post("/ui/patients/{patient_id}/devices")
+async def pair_for_patient(
+    patient_id: int, request: Request, conn: Conn, csrf: Annotated[str, Form()] = "",
+    claim_code: Annotated[str, Form()] = "", serial: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+) -> Response:
+    """Staff pair a device on the patient's behalf."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    check_form_csrf(request, principal, csrf)
+    if not principal.is_staff:
+        raise HTTPException(status_code=403, detail="only care-team staff pair for a patient")
+    error = await _pair(request, conn, principal, patient_id, claim_code, serial, kind)
+    if error:
+        return await _patient_page(request, conn, principal, patient_id, error=error, status_code=400)
+    return RedirectResponse(f"/ui/patients/{patient_id}?done=paired#devices", status_code=303)

@@ -1,0 +1,59 @@
+"""`vitalgate ingest ...` commands."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from vitalgate.app.cli_support import console, database_url, load_settings
+
+app = typer.Typer(help="MQTT -> PostgreSQL ingest.", no_args_is_help=True)
+
+
+@app.command("run")
+def run(
+    client_id: Annotated[str, typer.Option(help="MQTT client id; keep it stable so a restart resumes its session.")] = "vitalgate-ingest-1",
+    group: Annotated[str, typer.Option(help="Shared-subscription group: processes in one group split the stream (MQTT 5).")] = "ingest",
+    gateway_id: Annotated[str, typer.Option(help="Only this gateway's topic ('+' = all gateways).")] = "+",
+    alerts: Annotated[bool, typer.Option(help="Evaluate alert rules for each committed batch in this process.")] = True,
+    writers: Annotated[int, typer.Option(min=1, max=16, help="Database connections writing batches concurrently.")] = 2,
+) -> None:
+    """Consume reading batches from MQTT and store them (Ctrl-C or SIGTERM stops)."""
+    from vitalgate.ingest.service import run_ingest_service
+
+    settings = load_settings()
+    if not settings.mqtt_url:
+        console.print("[red]VITALGATE_MQTT_URL is not set[/]: `ingest run` needs a broker (the demo embeds one).")
+        raise typer.Exit(2)
+    url = database_url(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_ingest_service(settings, url, client_id=client_id, group=group, gateway_id=gateway_id, evaluate_alerts=alerts, writers=writers))
+
+
+@app.command("dead-letters")
+def dead_letters(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) -> None:
+    """List rejected input kept for inspection, newest first."""
+    from vitalgate.store.db import connect
+    from vitalgate.store.readings import list_dead_letters
+
+    url = database_url(load_settings())
+
+    async def fetch() -> list[dict[str, object]]:
+        conn = await connect(url)
+        try:
+            return await list_dead_letters(conn, limit)
+        finally:
+            await conn.close()
+
+    rows = asyncio.run(fetch())
+    table = Table(title=f"dead letters ({len(rows)})")
+    for column in ("id", "received", "topic", "reason", "payload (start)"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        payload = bytes(row["payload"])[:60].decode("utf-8", errors="replace")  # type: ignore[arg-type]
+        table.add_row(str(row["id"]), str(row["received_at"])[:19], str(row["topic"]), str(row["reason"]), payload)
+    console.print(table)

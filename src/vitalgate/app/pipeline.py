@@ -1,0 +1,57 @@
+"""Wiring after ingest: stored readings -> alert rules -> follow-up tasks (one transaction per batch)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from vitalgate.alerts.config import RuleSet
+from vitalgate.alerts.engine import evaluate_readings
+from vitalgate.followup.tasks import act_on_alerts
+from vitalgate.store.db import connect
+from vitalgate.store.readings import StoredReading
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineEvent:
+    """Something a person watching the demo wants to see happen."""
+
+    stage: str  # "stored" | "alert" | "task"
+    detail: dict[str, Any]
+
+
+class AlertPipeline:
+    """The on_committed hook of ingest: evaluate rules for the touched patients and open tasks."""
+
+    def __init__(
+        self,
+        database_url: str,
+        observer: Callable[[PipelineEvent], None] | None = None,
+        *,
+        rules: RuleSet | None = None,
+    ) -> None:
+        self._url = database_url
+        self._observer = observer or (lambda event: None)
+        self._rules = rules
+
+    async def __call__(self, stored: Sequence[StoredReading], now: datetime) -> None:
+        for reading in stored:
+            self._observer(PipelineEvent("stored", {"reading_id": str(reading.id), "patient_id": reading.patient_id, "kind": reading.kind}))
+        conn = await connect(self._url)
+        try:
+            async with conn.transaction():
+                # The merge returned each reading's patient: no look-up by id (readings has no id index).
+                raised = await evaluate_readings(
+                    conn, [r.id for r in stored], now=now, rules=self._rules, patient_ids=[r.patient_id for r in stored]
+                )
+                await act_on_alerts(
+                    conn, raised, now=now, on_event=lambda stage, detail: self._observer(PipelineEvent(stage, detail))
+                )
+        finally:
+            await conn.close()

@@ -1,0 +1,1 @@
+"""The kernel every VitalGate process shares: settings, logging, MQTT client, clock, backoff."""

@@ -1,0 +1,107 @@
+"""What a person does with a task (the API calls these): acknowledge, record an outcome, escalate.
+
+Every call is one state change plus a task event naming the actor and the time; callers own
+the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import psycopg
+
+from vitalgate.followup.channels import Channel
+from vitalgate.followup.escalation import Fired, fire_due
+from vitalgate.store import alerts as alert_store
+from vitalgate.store import tasks as task_store
+from vitalgate.store import touchpoints as tp_store
+
+Outcome = Literal["reached", "not_reached", "resolved", "referred_to_doctor", "emergency"]
+OUTCOMES: tuple[str, ...] = ("reached", "not_reached", "resolved", "referred_to_doctor", "emergency")
+
+
+class TaskStateError(ValueError):
+    """The task does not exist or is closed."""
+
+
+async def _open_task(conn: psycopg.AsyncConnection, task_id: int) -> dict:
+    task = await task_store.get_task(conn, task_id, for_update=True)
+    if task is None:
+        raise TaskStateError(f"task {task_id} does not exist")
+    if task["status"] in ("done", "cancelled"):
+        raise TaskStateError(f"task {task_id} is {task['status']}")
+    return task
+
+
+async def acknowledge_task(conn: psycopg.AsyncConnection, task_id: int, *, actor: str, now: datetime) -> bool:
+    """A person takes the task: open -> in_progress, its alert open -> acknowledged. False if already taken."""
+    task = await _open_task(conn, task_id)
+    changed = await task_store.mark_acknowledged(conn, task_id, now)
+    if task["alert_id"] is not None:
+        await alert_store.acknowledge_alert(conn, task["alert_id"], now, by=actor)
+    if changed:
+        await task_store.add_task_event(conn, task_id, now, actor, "acknowledged", {})
+    return changed
+
+
+async def advance_escalation(
+    conn: psycopg.AsyncConnection, task_id: int, *, actor: str, now: datetime,
+    channels: dict[str, Channel] | None = None, channel: str | None = None,
+) -> list[Fired]:
+    """Deliver the next pending step now (or the next step of `channel`); later timers keep their gaps."""
+    await _open_task(conn, task_id)
+    touchpoint = await tp_store.pull_forward(conn, task_id, now, channel=channel)
+    await task_store.add_task_event(conn, task_id, now, actor, "escalation_advanced",
+                                    {"touchpoint_id": touchpoint, "channel": channel})
+    if touchpoint is None:
+        return []
+    return await fire_due(conn, now, channels=channels, task_id=task_id, limit=1)
+
+
+async def record_outcome(
+    conn: psycopg.AsyncConnection, task_id: int, outcome: Outcome, *, actor: str, now: datetime,
+    note: str | None = None, channels: dict[str, Channel] | None = None,
+) -> str:
+    """Apply an outcome; returns the task status afterwards.
+
+    reached / resolved / emergency close the task (resolved also resolves its alert);
+    not_reached delivers the next touchpoint now; referred_to_doctor jumps to the doctor step.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
+    task = await _open_task(conn, task_id)
+    await task_store.add_task_event(conn, task_id, now, actor, "outcome", {"outcome": outcome, "note": note})
+    if outcome in ("reached", "resolved", "emergency"):
+        await tp_store.cancel_pending(conn, now=now, reason=f"outcome {outcome}", task_id=task_id)
+        await task_store.close_task(conn, task_id, outcome=outcome, now=now)
+        if outcome == "resolved" and task["alert_id"] is not None:
+            await alert_store.resolve_alert_by_id(conn, task["alert_id"], now, by=actor)
+        await task_store.add_task_event(conn, task_id, now, actor, "closed", {"outcome": outcome})
+        return "done"
+    await task_store.set_outcome(conn, task_id, outcome)
+    await task_store.mark_acknowledged(conn, task_id, now)
+    if outcome == "not_reached":
+        fired = await advance_escalation(conn, task_id, actor=actor, now=now, channels=channels)
+        if not fired:
+            await task_store.add_task_event(conn, task_id, now, "system", "escalation_exhausted", {})
+        return "in_progress"
+    # referred_to_doctor: skip the remaining patient touchpoints, deliver the doctor step now.
+    await tp_store.cancel_pending(conn, now=now, reason="referred to doctor", task_id=task_id, except_channel="doctor")
+    fired = await advance_escalation(conn, task_id, actor=actor, now=now, channels=channels, channel="doctor")
+    if not fired:  # the chain has no doctor step: hand over directly
+        from vitalgate.followup.escalation import refer_to_doctor
+
+        await refer_to_doctor(conn, {"task_id": task_id, "care_team_id": task["care_team_id"]}, now)
+    return "in_progress"
+
+
+async def record_patient_response(
+    conn: psycopg.AsyncConnection, task_id: int, *, channel: str, now: datetime, detail: dict | None = None
+) -> None:
+    """The patient answered a touchpoint: stop automatic escalation, leave the task for review."""
+    await _open_task(conn, task_id)
+    await task_store.mark_patient_responded(conn, task_id, now)
+    cancelled = await tp_store.cancel_pending(conn, now=now, reason="patient responded", task_id=task_id)
+    await task_store.add_task_event(conn, task_id, now, "patient", "patient_responded",
+                                    {"channel": channel, "cancelled_steps": cancelled, **(detail or {})})

@@ -1,0 +1,103 @@
+"""Escalation chains of alert tasks: plan the timed steps, fire due steps, refer to a doctor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+import structlog
+
+from vitalgate.followup.channels import Channel, Delivery, recording_channels
+from vitalgate.followup.config import EscalationChain
+from vitalgate.store import tasks as task_store
+from vitalgate.store import touchpoints as tp_store
+from vitalgate.store.touchpoints import PlannedTouchpoint
+
+log = structlog.get_logger(__name__)
+
+SCHEDULER_ACTOR = "system:scheduler"
+
+
+def plan_escalation(chain: EscalationChain, start: datetime) -> list[PlannedTouchpoint]:
+    """Absolute due times: each step's timer runs from the previous step's due time."""
+    due, planned = start, []
+    for index, step in enumerate(chain.steps):
+        due = due + timedelta(minutes=step.after_minutes)
+        planned.append(PlannedTouchpoint(index, step.name, step.channel, step.template, due))
+    return planned
+
+
+async def start_escalation(conn: psycopg.AsyncConnection, task_id: int, chain: EscalationChain, now: datetime) -> None:
+    """Schedule the chain for a new task (idempotent per task)."""
+    await tp_store.schedule(conn, task_id, plan_escalation(chain, now), now=now)
+    await task_store.set_escalation(conn, task_id, chain=chain.id, step=None)
+    await task_store.add_task_event(
+        conn, task_id, now, "system", "escalation_scheduled",
+        {"chain": chain.id, "steps": [s.name for s in chain.steps]},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    touchpoint_id: int
+    task_id: int
+    patient_id: int
+    channel: str
+    step_name: str
+    due_at: datetime
+    fired_at: datetime
+    sop_instance_id: int | None
+
+
+async def fire_due(
+    conn: psycopg.AsyncConnection,
+    now: datetime,
+    *,
+    channels: dict[str, Channel] | None = None,
+    task_id: int | None = None,
+    patient_ids: Sequence[int] | None = None,
+    limit: int = 500,
+) -> list[Fired]:
+    """Deliver every due step once; caller owns the transaction (delivery + fired_at commit together)."""
+    channels = channels or recording_channels()
+    fired: list[Fired] = []
+    for row in await tp_store.claim_due(conn, now, limit=limit, task_id=task_id, patient_ids=patient_ids):
+        reason = _skip_reason(row)
+        if reason:
+            await tp_store.cancel(conn, row["id"], now, reason)
+            continue
+        delivery = Delivery(row["id"], row["task_id"], row["patient_id"], row["channel"], row["template"],
+                            row["step_name"], row["step_index"], row["sop_instance_id"])
+        await channels[row["channel"]].deliver(conn, delivery, now)
+        await tp_store.mark_fired(conn, row["id"], now)
+        if row["sop_instance_id"] is None:
+            await task_store.set_escalation(conn, row["task_id"], chain=None, step=row["step_index"])
+        if row["channel"] == "doctor":
+            await refer_to_doctor(conn, row, now)
+        fired.append(Fired(row["id"], row["task_id"], row["patient_id"], row["channel"], row["step_name"],
+                           row["due_at"], now, row["sop_instance_id"]))
+    return fired
+
+
+def _skip_reason(row: dict[str, Any]) -> str | None:
+    if row["task_status"] in ("done", "cancelled"):
+        return "task closed"
+    if row["sop_status"] in ("cancelled", "completed"):
+        return f"sop {row['sop_status']}"
+    if row["sop_status"] == "confirmed" and row["cancel_on_confirm"]:
+        return "confirmed"
+    return None
+
+
+async def refer_to_doctor(conn: psycopg.AsyncConnection, row: dict[str, Any], now: datetime) -> None:
+    """Hand the task to the least-loaded on-duty doctor of the patient's team (kept if none)."""
+    doctor = await task_store.least_loaded_member(conn, row["care_team_id"], roles=["doctor"])
+    if doctor is not None:
+        await task_store.reassign(conn, row["task_id"], doctor)
+    else:
+        log.warning("followup.no_doctor_on_duty", task_id=row["task_id"], care_team_id=row["care_team_id"])
+    await task_store.add_task_event(conn, row["task_id"], now, SCHEDULER_ACTOR, "referred_to_doctor",
+                                    {"assignee_id": doctor})

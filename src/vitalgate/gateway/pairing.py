@@ -1,0 +1,75 @@
+"""Pair a device: connect, bond, read Device Information, store it in the hub registry."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import structlog
+
+from vitalgate.contract import claim_code
+from vitalgate.devices.errors_gatt import PairingError
+from vitalgate.devices.gatt import GattClient
+from vitalgate.devices.profiles.dis import read_device_information
+from vitalgate.gateway.outbox import HubStore, RegisteredDevice
+from vitalgate.gateway.radio import HubRadio, Passkey, device_kind, radio_unavailable
+
+log = structlog.get_logger(__name__)
+
+
+class NotSupported(ValueError):
+    """The device offers neither the Glucose nor the Blood Pressure service."""
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    device: RegisteredDevice
+    claim_code: str
+    serial_from_address: bool
+
+
+def supports_passkey(radio: HubRadio) -> bool:
+    """True if `radio.client()` takes a passkey (bumble radios enter it; bleak explains BlueZ's agent)."""
+    return "passkey" in inspect.signature(radio.client).parameters
+
+
+def _client(radio: HubRadio, address: str, passkey: Passkey | None) -> GattClient:
+    if passkey is None:
+        return radio.client(address)
+    if not supports_passkey(radio):
+        raise PairingError(
+            f"{address}: the {radio.name} radio cannot enter a passkey",
+            advice="Pair this device with the virtual or bleak radio, or without --passkey if it does not show one.",
+            address=address,
+        )
+    return radio.client(address, passkey=passkey)  # type: ignore[call-arg]
+
+
+async def pair_device(
+    radio: HubRadio, store: HubStore, address: str, *, name: str | None = None, passkey: Passkey | None = None
+) -> Paired:
+    """Bond with `address`, read DIS and register it; raises DeviceError subclasses or NotSupported.
+
+    `passkey`: the digits the device displays, or an async prompt asked only if the device wants one.
+    """
+    client = _client(radio, address, passkey)
+    try:
+        async with client:
+            await client.pair()
+            services = await client.discover()
+            kind = device_kind(services)
+            if kind is None:
+                raise NotSupported(f"{address} offers neither the Glucose (0x1808) nor the Blood Pressure (0x1810) service")
+            info = await read_device_information(client)
+    except OSError as exc:  # the OS Bluetooth stack itself is missing
+        raise radio_unavailable(address, exc) from exc
+    serial = info.serial or address
+    store.register(
+        address=address, serial=serial, kind=kind, name=name, model=info.model,
+        manufacturer=info.manufacturer, firmware=info.firmware, now=datetime.now(timezone.utc),
+    )
+    device = store.device(address)
+    assert device is not None
+    log.info("gateway.paired", device=address, kind=kind, model=info.model, serial_from_address=info.serial_from_address)
+    return Paired(device, claim_code(serial), info.serial_from_address)

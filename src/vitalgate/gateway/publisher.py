@@ -1,0 +1,149 @@
+"""Drain the outbox to MQTT in order, in batches; delete a batch only after its PUBACK.
+
+`Publisher.run` is the long-running form: one persistent MQTT session (client id = gateway id,
+clean_start=False) with a retained status and an "offline" last will; on a broker outage it
+reconnects with backoff while the sync loop keeps filling the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import datetime, timezone
+
+import structlog
+
+from vitalgate.contract import ReadingBatch, offline_status, readings_topic, status_topic
+from vitalgate.gateway.config import HubConfig
+from vitalgate.gateway.outbox import HubStore
+from vitalgate.gateway.retry import reconnect_delay_s
+from vitalgate.gateway.status import build_status
+from vitalgate.core.mqtt import AsyncMqttClient, MqttError, Will
+from vitalgate.core.settings import MqttConfig
+
+log = structlog.get_logger(__name__)
+
+# Readings per MQTT message: big enough to amortise broker and database round trips, small
+# enough (~250 kB of JSON) to stay far below broker message-size limits.
+DEFAULT_BATCH_SIZE = 500
+# A retained status older than this tells the server the hub is wedged even if TCP is up.
+STATUS_HEARTBEAT_S = 30.0
+
+
+def batch_payload(gateway_id: str, payloads: list[str], now: datetime) -> bytes:
+    """Wrap already-serialised readings in a ReadingBatch envelope without re-validating them."""
+    envelope = ReadingBatch(gateway_id=gateway_id, sent_at=now, readings=[]).model_dump(mode="json")
+    body = json.dumps(envelope, separators=(",", ":"))
+    # Splice the stored reading JSON in as-is: it was validated when it entered the outbox.
+    return body.replace('"readings":[]', '"readings":[' + ",".join(payloads) + "]").encode()
+
+
+async def drain_outbox(
+    mqtt: AsyncMqttClient,
+    store: HubStore,
+    gateway_id: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Publish until the outbox is empty (or `stop` is set between batches); returns readings published.
+
+    Raises MqttError on a drop; the unacknowledged batch stays in the outbox and goes again.
+    """
+    topic = readings_topic(gateway_id)
+    sent = 0
+    while stop is None or not stop.is_set():
+        items = store.next_batch(batch_size)
+        if not items:
+            break
+        now = datetime.now(timezone.utc)
+        await mqtt.publish(topic, batch_payload(gateway_id, [i.payload for i in items], now), qos=1)
+        store.delete_through(items, now=now)
+        sent += len(items)
+        log.info("gateway.batch_published", readings=len(items), backlog=store.backlog())
+    return sent
+
+
+class Publisher:
+    """Owns the hub's MQTT session for the life of `gateway run`."""
+
+    def __init__(self, store: HubStore, mqtt_config: MqttConfig, gateway_id: str, config: HubConfig) -> None:
+        self._store, self._mqtt_config, self._gateway_id, self._config = store, mqtt_config, gateway_id, config
+        self.wake = asyncio.Event()  # set by the sync loop after it queued readings
+        self.connected = asyncio.Event()
+
+    def _client(self) -> AsyncMqttClient:
+        will = Will(status_topic(self._gateway_id), offline_status(self._gateway_id).model_dump_json().encode())
+        return AsyncMqttClient(self._mqtt_config, self._gateway_id, clean_start=False, will=will)
+
+    async def _publish_status(self, client: AsyncMqttClient, *, online: bool = True) -> None:
+        status = build_status(self._store, self._gateway_id, online=online)
+        await client.publish(status_topic(self._gateway_id), status.model_dump_json().encode(), qos=1, retain=True)
+        assert status.updated_at is not None
+        self._store.note_status(online=online, now=status.updated_at)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Connect, drain, wait for more; reconnect with backoff after any broker failure, until `stop`."""
+        attempt = 0
+        while not stop.is_set():
+            client = self._client()
+            try:
+                await client.connect()
+            except MqttError as exc:
+                attempt += 1
+                delay = reconnect_delay_s(attempt, minimum_s=self._config.reconnect_min_s, maximum_s=self._config.reconnect_max_s)
+                # Log the failure state once, then quietly retry (and log the recovery).
+                if attempt == 1:
+                    log.warning("gateway.broker_unreachable", broker=self._mqtt_config.describe(), error=str(exc), backlog=self._store.backlog())
+                await _wait(stop, delay)
+                continue
+            if attempt:
+                log.info("gateway.broker_reconnected", after_attempts=attempt, backlog=self._store.backlog())
+            attempt = 0
+            self.connected.set()
+            try:
+                await self._serve(client, stop)
+            except MqttError as exc:
+                log.warning("gateway.broker_lost", error=str(exc), backlog=self._store.backlog())
+                attempt = 1
+            finally:
+                self.connected.clear()
+                await self._close(client, graceful=stop.is_set())
+
+    async def _serve(self, client: AsyncMqttClient, stop: asyncio.Event) -> None:
+        await self._publish_status(client)
+        while not stop.is_set():
+            self.wake.clear()
+            sent = await drain_outbox(client, self._store, self._gateway_id, batch_size=self._config.batch_size, stop=stop)
+            if sent:
+                await self._publish_status(client)
+            woke = await _first(stop.wait(), self.wake.wait(), client.wait_disconnected(), timeout=STATUS_HEARTBEAT_S)
+            if not client.is_connected or client.disconnected:
+                raise MqttError("connection lost")
+            if not woke:
+                await self._publish_status(client)
+
+    async def _close(self, client: AsyncMqttClient, *, graceful: bool) -> None:
+        if graceful and client.is_connected:
+            # A clean DISCONNECT suppresses the will, so say "offline" ourselves.
+            with contextlib.suppress(MqttError):
+                await self._publish_status(client, online=False)
+        await client.disconnect()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _first(*aws: object, timeout: float) -> bool:
+    """Wait for the first awaitable to finish; False on timeout. The others are cancelled."""
+    tasks = [asyncio.ensure_future(a) for a in aws]  # type: ignore[arg-type]
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return bool(done)

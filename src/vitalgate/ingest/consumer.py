@@ -1,0 +1,253 @@
+"""The ingest loop: collect messages into a batch, commit it, then acknowledge every message in it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+import structlog
+
+from vitalgate.contract import Reading
+from vitalgate.ingest.after_commit import AfterCommitWorker, OnCommitted
+from vitalgate.ingest.rows import staging_row
+from vitalgate.ingest.validate import parse_message
+from vitalgate.store import readings as reading_store
+from vitalgate.store.db import connect
+from vitalgate.core.mqtt import AsyncMqttClient, Message
+
+log = structlog.get_logger(__name__)
+
+SHARED_GROUP = "ingest"
+
+# Database connections writing batches concurrently: PostgreSQL does most of the work per reading
+# (merge, indexes, rollup), so two server processes keep both cores of a small host busy.
+DEFAULT_WRITERS = 2
+
+# Readings committed but waiting for the after-commit hook before ingest itself waits: a burst of
+# this size is absorbed at full speed while alert evaluation catches up.
+MAX_AFTER_COMMIT_PENDING = 50_000
+
+
+def subscription_topic(shared: bool, *, group: str = SHARED_GROUP, gateway_id: str = "+") -> str:
+    """MQTT v5 shared subscription so several ingest processes split the stream.
+
+    Tests and the demo pass their own group and gateway so they never take messages meant for a
+    production ingest group on the same broker (or hand theirs to it).
+    """
+    topic = f"vitalgate/v1/{gateway_id}/readings"
+    return f"$share/{group}/{topic}" if shared else topic
+
+
+@dataclass(slots=True)
+class IngestStats:
+    messages: int = 0
+    readings_stored: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    last_commit_at: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class IngestConsumer:
+    """Batches by size and by time; at-least-once from the broker, exactly-once in the table."""
+
+    def __init__(
+        self,
+        mqtt: AsyncMqttClient,
+        database_url: str,
+        *,
+        batch_size: int = 1000,
+        batch_ms: int = 200,
+        writers: int = DEFAULT_WRITERS,
+        on_committed: OnCommitted | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self._mqtt = mqtt
+        self._url = database_url
+        self._batch_size = batch_size
+        self._batch_s = batch_ms / 1000
+        self._on_committed = on_committed
+        self._writers = writers
+        self._clock = clock
+        self.stats = IngestStats()
+        self._after: AfterCommitWorker | None = None
+
+    async def run(self) -> None:
+        """Consume until cancelled.
+
+        Stages overlap: while PostgreSQL merges earlier batches on `writers` connections (server
+        processes on other cores), this loop collects and validates the next one. Acknowledgements
+        and the after-commit hook still follow the commits in batch order.
+        """
+        conns = [await connect(self._url) for _ in range(self._writers)]
+        free: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
+        for conn in conns:
+            free.put_nowait(conn)
+        in_flight: set[asyncio.Task[None]] = set()
+        last: asyncio.Task[None] | None = None
+        after: asyncio.Task[None] | None = None
+        if self._on_committed is not None:
+            self._after = AfterCommitWorker(self._on_committed, max_pending=MAX_AFTER_COMMIT_PENDING, errors=self.stats.errors)
+            after = asyncio.create_task(self._after.run(), name="ingest-after-commit")
+        try:
+            while True:
+                batch = await self._collect(last)
+                now = self._clock()
+                parts = []
+                for message in batch:
+                    parts.append(_split(message, now))
+                    # A 500-reading message takes milliseconds to validate: let the writers send
+                    # their next statements in between, so PostgreSQL works while we parse.
+                    await asyncio.sleep(0)
+                conn = await self._free_writer(free, last)
+                last = asyncio.create_task(self._commit(conn, batch, parts, now, previous=last))
+                in_flight.add(last)
+                last.add_done_callback(_release(in_flight, free, conn))
+        finally:
+            for task in [*in_flight, after]:
+                if task is not None and not task.done():
+                    task.cancel()
+            await asyncio.gather(*in_flight, *([after] if after else []), return_exceptions=True)
+            for conn in conns:
+                await conn.close()
+
+    @staticmethod
+    async def _free_writer(
+        free: asyncio.Queue[psycopg.AsyncConnection], last: asyncio.Task[None] | None
+    ) -> psycopg.AsyncConnection:
+        """A connection with no batch on it; waits while all are busy (back-pressure), re-raises a failure."""
+        if not free.empty() or last is None:
+            return await free.get()
+        get = asyncio.ensure_future(free.get())
+        await asyncio.wait({get, last}, return_when=asyncio.FIRST_COMPLETED)
+        if last.done() and not last.cancelled() and last.exception() is not None:
+            get.cancel()
+            last.result()
+        return await get
+
+    async def _collect(self, writing: asyncio.Task[None] | None) -> list[Message]:
+        """Wait for a first message, then take more until the batch is full or its time is up."""
+        queue = self._mqtt.messages
+        if queue.empty() and writing is not None and not writing.done():
+            # Idle: still surface a failed commit now rather than at the next message.
+            get = asyncio.ensure_future(queue.get())
+            await asyncio.wait({get, writing}, return_when=asyncio.FIRST_COMPLETED)
+            if writing.done() and not writing.cancelled() and writing.exception() is not None:
+                get.cancel()
+                writing.result()
+            first = await get
+        else:
+            first = await queue.get()
+        batch = [first]
+        deadline = time.monotonic() + self._batch_s
+        # Gateways send up to 500 readings a message: a byte count of one key per reading is a
+        # cheap estimate ("kind" would count twice: the device has one too).
+        readings_guess = max(1, first.payload.count(b'"measured_at"'))
+        while readings_guess < self._batch_size:
+            if queue.empty():
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    break
+                try:
+                    message = await asyncio.wait_for(queue.get(), timeout)
+                except asyncio.TimeoutError:
+                    break
+            else:
+                message = queue.get_nowait()
+            batch.append(message)
+            readings_guess += max(1, message.payload.count(b'"measured_at"'))
+        return batch
+
+    async def _commit(
+        self, conn: psycopg.AsyncConnection, batch: list[Message], parts: list[_Parts], now: datetime,
+        *, previous: asyncio.Task[None] | None,
+    ) -> None:
+        """Write one batch in its own transaction, then (after the previous batch) ack and report it."""
+        rows = [row for part in parts for row in part.rows]
+        rejects = [reject for part in parts for reject in part.rejects]
+        refused = 0
+        try:
+            async with conn.transaction():
+                stored = await reading_store.write_readings(conn, rows)
+                await reading_store.record_dead_letters(conn, rejects)
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            # Valid by the contract yet refused by PostgreSQL (e.g. a NUL character in a text
+            # field): isolate the culprits row by row instead of blocking the stream forever.
+            log.warning("ingest.batch_refused_isolating", error=str(exc)[:200], messages=len(batch))
+            stored, rejects, refused = await self._commit_row_by_row(conn, parts)
+        if previous is not None:
+            await previous  # acks leave in the order the messages came (and a failure stops the chain)
+        # Only now, with the rows durable, may the broker forget the messages.
+        for message in batch:
+            self._mqtt.ack(message)
+        duplicates = len(rows) - refused - len(stored)
+        self.stats.messages += len(batch)
+        self.stats.batches += 1
+        self.stats.readings_stored += len(stored)
+        self.stats.duplicates += duplicates
+        self.stats.dead_letters += len(rejects)
+        self.stats.last_commit_at = now
+        log.info(
+            "ingest.batch_committed", messages=len(batch), stored=len(stored),
+            duplicates=duplicates, dead_letters=len(rejects),
+        )
+        for topic, _, reason in rejects:
+            log.warning("ingest.dead_letter", topic=topic, reason=reason[:200])
+        if stored and self._after is not None:
+            await self._after.submit(stored, now)
+
+    async def _commit_row_by_row(
+        self, conn: psycopg.AsyncConnection, parts: list[_Parts]
+    ) -> tuple[list[reading_store.StoredReading], list[reading_store.DeadLetter], int]:
+        """Slow path after a refused batch: each row in its own savepoint; refused rows become dead letters."""
+        stored: list[reading_store.StoredReading] = []
+        rejects: list[reading_store.DeadLetter] = []
+        refused = 0
+        async with conn.transaction():
+            for part in parts:
+                rejects.extend(part.rejects)
+                for row, reading in zip(part.rows, part.readings):
+                    try:
+                        async with conn.transaction():
+                            stored.extend(await reading_store.write_readings(conn, [row]))
+                    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                        refused += 1
+                        reason = f"refused by the database: {str(exc).strip()[:500]}"
+                        rejects.append((part.topic, reading.model_dump_json().encode(), reason))
+            await reading_store.record_dead_letters(conn, rejects)
+        return stored, rejects, refused
+
+
+def _release(
+    in_flight: set[asyncio.Task[None]], free: asyncio.Queue[psycopg.AsyncConnection], conn: psycopg.AsyncConnection
+) -> Callable[[asyncio.Task[None]], None]:
+    """Done-callback: the batch left the writer, its connection takes the next one."""
+
+    def done(task: asyncio.Task[None]) -> None:
+        in_flight.discard(task)
+        free.put_nowait(conn)
+
+    return done
+
+
+@dataclass(slots=True)
+class _Parts:
+    """One message, validated: staging rows (aligned with their readings) and dead letters."""
+
+    topic: str
+    readings: list[Reading]
+    rows: list[tuple[Any, ...]]
+    rejects: list[reading_store.DeadLetter]
+
+
+def _split(message: Message, now: datetime) -> _Parts:
+    parsed = parse_message(message.topic, message.payload, now)
+    gateway = parsed.gateway_id or "unknown"
+    rows = [staging_row(reading, gateway) for reading in parsed.readings]
+    return _Parts(message.topic, parsed.readings, rows, [(message.topic, r.payload, r.reason) for r in parsed.rejected])

@@ -1,0 +1,71 @@
+"""Device look-ups for pairing: by serial or claim code, binding, a patient's devices (unbound ones: store.readings)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from vitalgate.store.people import bind_device
+
+
+async def find_device(conn: psycopg.AsyncConnection, *, serial: str | None = None, claim_code: str | None = None) -> list[dict[str, Any]]:
+    """Devices matching a serial or a claim code, with their open binding (more than one = ambiguous code)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            """
+            SELECT d.serial, d.kind, d.model, d.manufacturer, d.first_seen_at, d.last_seen_at,
+                   b.patient_id AS bound_patient_id, b.valid_from AS bound_since, p.care_team_id AS bound_care_team_id
+            FROM devices d
+            LEFT JOIN device_bindings b ON b.device_serial = d.serial AND b.valid_to IS NULL
+            LEFT JOIN patients p ON p.id = b.patient_id
+            WHERE (%(serial)s::text IS NOT NULL AND d.serial = %(serial)s)
+               OR (%(code)s::text IS NOT NULL AND vg_claim_code(d.serial) = %(code)s)
+            ORDER BY d.serial LIMIT 5
+            """,
+            {"serial": serial, "code": claim_code},
+        )
+        return await cur.fetchall()
+
+
+async def bind(
+    conn: psycopg.AsyncConnection, *, serial: str, kind: str, patient_id: int, valid_from: datetime | None, bound_by: str
+) -> dict[str, Any]:
+    """Bind (closing any open binding), record who bound it, and file earlier unassigned readings of that time."""
+    binding_id = await bind_device(conn, serial, kind, patient_id, valid_from=valid_from)
+    await conn.execute("UPDATE device_bindings SET bound_by = %s WHERE id = %s", (bound_by, binding_id))
+    # Readings that arrived before anyone paired the device were stored without a patient; once the
+    # binding says whose they are, file them (only those measured inside the new binding).
+    cur = await conn.execute(
+        "UPDATE readings r SET patient_id = %s FROM device_bindings b"
+        " WHERE b.id = %s AND r.device_serial = b.device_serial AND r.patient_id IS NULL AND r.measured_at >= b.valid_from"
+        " RETURNING r.id",
+        (patient_id, binding_id),
+    )
+    filed = [r["id"] if isinstance(r, dict) else r[0] for r in await cur.fetchall()]
+    async with conn.cursor(row_factory=dict_row) as c:
+        await c.execute(
+            "SELECT id, device_serial, patient_id, valid_from, valid_to, bound_by FROM device_bindings WHERE id = %s",
+            (binding_id,),
+        )
+        row = await c.fetchone()
+    assert row is not None
+    return {**row, "readings_filed": len(filed), "filed_reading_ids": filed}
+
+
+async def patient_devices(conn: psycopg.AsyncConnection, patient_id: int, *, include_closed: bool = True) -> list[dict[str, Any]]:
+    """A patient's device bindings (open ones first), with the device's last reading time."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            """
+            SELECT b.id AS binding_id, d.serial, d.kind, d.model, d.manufacturer, b.valid_from, b.valid_to,
+                   b.bound_by, d.last_seen_at
+            FROM device_bindings b JOIN devices d ON d.serial = b.device_serial
+            WHERE b.patient_id = %(p)s AND (%(closed)s OR b.valid_to IS NULL)
+            ORDER BY (b.valid_to IS NULL) DESC, b.valid_from DESC
+            """,
+            {"p": patient_id, "closed": include_closed},
+        )
+        return await cur.fetchall()
