@@ -17,7 +17,9 @@ DAY = 86_400.0
 _OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
 
-def naive_patient(ruleset: RuleSet, rows: list[dict[str, Any]], tags: list[str], start: float | None, now: float) -> dict[str, bool]:
+def naive_patient(
+    ruleset: RuleSet, rows: list[dict[str, Any]], tags: list[str], start: float | None, now: float
+) -> dict[str, bool]:
     """{rule id: active} for one patient; rows sorted by time, dicts with kind, t and value columns."""
     out: dict[str, bool] = {}
     for rule in ruleset.rules:
@@ -36,14 +38,20 @@ def _one(rule: Any, rows: list[dict[str, Any]], start: float | None, now: float)
             if r["kind"] != rule.measurement or r["t"] < now - rule.window_hours * 3600 or r["t"] > now + 3600:
                 continue
             checks = [(r[c.field] is not None and _OPS[c.op](r[c.field], c.value)) for c in rule.conditions]
-            if (any(checks) if rule.match == "any" else all(checks)):
+            if any(checks) if rule.match == "any" else all(checks):
                 hit = True
         return hit
     if isinstance(rule, ConsecutiveRule):
         c = rule.condition
-        sel = [r for r in rows if r["kind"] == rule.measurement and r[c.field] is not None
-               and (rule.meals is None or r["meal"] in rule.meals) and now - rule.lookback_days * DAY <= r["t"] <= now + 3600]
-        return sum(1 for r in sel[-rule.m:] if _OPS[c.op](r[c.field], c.value)) >= rule.n
+        sel = [
+            r
+            for r in rows
+            if r["kind"] == rule.measurement
+            and r[c.field] is not None
+            and (rule.meals is None or r["meal"] in rule.meals)
+            and now - rule.lookback_days * DAY <= r["t"] <= now + 3600
+        ]
+        return sum(1 for r in sel[-rule.m :] if _OPS[c.op](r[c.field], c.value)) >= rule.n
     if isinstance(rule, TrendRule):
         return _trend(rule, rows, now)
     if isinstance(rule, ForecastRule):

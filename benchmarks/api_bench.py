@@ -15,7 +15,7 @@ import secrets
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -28,11 +28,11 @@ from rich.table import Table
 
 from vitalgate.api.app import create_app
 from vitalgate.api.auth import hash_password
+from vitalgate.core.settings import Settings
 from vitalgate.store import people
 from vitalgate.store.db import connect, make_pool
 from vitalgate.store.migrate import upgrade
 from vitalgate.store.readings import STAGING_COLUMNS, write_readings
-from vitalgate.core.settings import Settings
 
 PASSWORD = "benchmark-password-123"
 REPEAT = 15
@@ -42,23 +42,39 @@ def _rows(serial: str, kind: str, times: list[datetime], values: dict[str, np.nd
     out = []
     for i, at in enumerate(times):
         row = {c: None for c in STAGING_COLUMNS}
-        row.update(id=uuid.uuid5(uuid.NAMESPACE_URL, f"{serial}/{i}"), device_serial=serial,
-                   device_kind="glucose_meter" if kind == "glucose" else "bp_cuff", gateway_id="gw-bench", kind=kind,
-                   measured_at=at, device_time=at.replace(tzinfo=None), received_at=at, sequence_number=i,
-                   status=[], context=Jsonb({}))
+        row.update(
+            id=uuid.uuid5(uuid.NAMESPACE_URL, f"{serial}/{i}"),
+            device_serial=serial,
+            device_kind="glucose_meter" if kind == "glucose" else "bp_cuff",
+            gateway_id="gw-bench",
+            kind=kind,
+            measured_at=at,
+            device_time=at.replace(tzinfo=None),
+            received_at=at,
+            sequence_number=i,
+            status=[],
+            context=Jsonb({}),
+        )
         row.update({k: float(v[i]) for k, v in values.items()})
         out.append(tuple(row[c] for c in STAGING_COLUMNS))
     return out
 
 
 async def _seed(url: str) -> dict[str, int]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rng = np.random.default_rng(7)
     conn = await connect(url)
     ids = {}
     async with conn.transaction():
         team = await people.create_care_team(conn, "Bench team")
-        await people.create_user(conn, "bench-coord", "Bench Coordinator", "coordinator", password_hash=hash_password(PASSWORD), care_team_id=team)
+        await people.create_user(
+            conn,
+            "bench-coord",
+            "Bench Coordinator",
+            "coordinator",
+            password_hash=hash_password(PASSWORD),
+            care_team_id=team,
+        )
         for key, step in (("fingerstick", None), ("cgm", timedelta(minutes=5))):
             pid = await people.create_patient(conn, f"Bench {key}", team)
             ids[key] = pid
@@ -73,8 +89,20 @@ async def _seed(url: str) -> dict[str, int]:
             await write_readings(conn, _rows(gm, "glucose", times, {"glucose_mg_dl": glucose}))
             bp_times = [now - timedelta(days=d, hours=h) for d in range(365) for h in (3, 15)]
             sys_ = rng.normal(132, 12, len(bp_times))
-            await write_readings(conn, _rows(bp, "blood_pressure", bp_times, {
-                "systolic_mmhg": sys_, "diastolic_mmhg": sys_ * 0.62, "map_mmhg": sys_ * 0.75, "pulse_bpm": rng.normal(72, 8, len(bp_times))}))
+            await write_readings(
+                conn,
+                _rows(
+                    bp,
+                    "blood_pressure",
+                    bp_times,
+                    {
+                        "systolic_mmhg": sys_,
+                        "diastolic_mmhg": sys_ * 0.62,
+                        "map_mmhg": sys_ * 0.75,
+                        "pulse_bpm": rng.normal(72, 8, len(bp_times)),
+                    },
+                ),
+            )
     await conn.execute("ANALYZE readings")
     await conn.commit()
     await conn.close()
@@ -99,7 +127,9 @@ async def _run(url: str, console: Console) -> None:
     app = create_app(url, settings=settings, pool=pool)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-            token = (await client.post("/auth/token", data={"username": "bench-coord", "password": PASSWORD})).json()["access_token"]
+            token = (await client.post("/auth/token", data={"username": "bench-coord", "password": PASSWORD})).json()[
+                "access_token"
+            ]
             bearer = {"Authorization": f"Bearer {token}"}
             login = await client.post("/ui/login", data={"username": "bench-coord", "password": PASSWORD})
             assert login.status_code == 303
@@ -107,12 +137,16 @@ async def _run(url: str, console: Console) -> None:
             table = Table(title=f"median of {REPEAT}; baseline GET /me = {baseline * 1000:.1f} ms")
             for column in ("patient", "request", "ms", "x baseline"):
                 table.add_column(column)
-            year_ago = (datetime.now(timezone.utc) - timedelta(days=365)).isoformat()
+            year_ago = (datetime.now(UTC) - timedelta(days=365)).isoformat()
             for key, pid in ids.items():
                 for label, path, kwargs in (
                     ("patient page (HTML)", f"/ui/patients/{pid}", {}),
                     ("statistics", f"/patients/{pid}/statistics", {"headers": bearer}),
-                    ("series, 1 year, auto buckets", f"/patients/{pid}/series", {"headers": bearer, "params": {"kind": "glucose", "since": year_ago}}),
+                    (
+                        "series, 1 year, auto buckets",
+                        f"/patients/{pid}/series",
+                        {"headers": bearer, "params": {"kind": "glucose", "since": year_ago}},
+                    ),
                     ("daily profile", f"/patients/{pid}/daily-profile", {"headers": bearer}),
                     ("FHIR, 500 readings", f"/fhir/Patient/{pid}/Observation", {"headers": bearer}),
                 ):

@@ -80,20 +80,22 @@ async def _baseline(transport: str, addresses: list[str], meters: int) -> dict[s
 
 
 async def _hub(transport: str, addresses: list[str], mqtt_url: str, protocol: str, workdir: str) -> dict[str, float]:
+    from vitalgate.core.settings import MqttConfig
     from vitalgate.gateway.config import HubConfig
     from vitalgate.gateway.hub import run_hub
     from vitalgate.gateway.outbox import HubStore
     from vitalgate.gateway.pairing import pair_device
     from vitalgate.gateway.publisher import Publisher
     from vitalgate.gateway.radio_hci import open_hci_radio
-    from vitalgate.core.settings import MqttConfig
 
     config = HubConfig(radio="hci", hci_transport=transport, sync_timeout_s=600, max_concurrent_syncs=CONCURRENCY)
     store = HubStore(Path(workdir) / "hub.sqlite", max_rows=config.outbox_max_rows)
     async with open_hci_radio(transport) as radio:
         for address in addresses:
             await pair_device(radio, store, address)
-        publisher = Publisher(store, MqttConfig.from_url(mqtt_url, protocol=protocol), f"gw-bench-{os.getpid()}", config)
+        publisher = Publisher(
+            store, MqttConfig.from_url(mqtt_url, protocol=protocol), f"gw-bench-{os.getpid()}", config
+        )
         start = time.perf_counter()
         run = await run_hub(store, radio, config, publisher=publisher, once=True, drain_timeout_s=600)
         elapsed = time.perf_counter() - start
@@ -105,8 +107,20 @@ async def _hub(transport: str, addresses: list[str], mqtt_url: str, protocol: st
 
 
 def _child(mode: str, args: argparse.Namespace, extra: list[str]) -> dict[str, float]:
-    cmd = [sys.executable, "-m", "benchmarks.gateway_bench", "--child", mode, "--meters", str(args.meters),
-           "--cuffs", str(args.cuffs), "--records", str(args.records), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.gateway_bench",
+        "--child",
+        mode,
+        "--meters",
+        str(args.meters),
+        "--cuffs",
+        str(args.cuffs),
+        "--records",
+        str(args.records),
+        *extra,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{mode} child failed:\n{out.stderr[-3000:]}")
@@ -162,8 +176,19 @@ def main() -> None:
     fleet_port = free_port()
     transport = f"tcp-client:127.0.0.1:{fleet_port}"
     fleet = subprocess.Popen(
-        [sys.executable, "-m", "vitalgate.gateway.fleet_hci", "--port", str(fleet_port), "--meters", str(args.meters),
-         "--cuffs", str(args.cuffs), "--records", str(args.records)],
+        [
+            sys.executable,
+            "-m",
+            "vitalgate.gateway.fleet_hci",
+            "--port",
+            str(fleet_port),
+            "--meters",
+            str(args.meters),
+            "--cuffs",
+            str(args.cuffs),
+            "--records",
+            str(args.records),
+        ],
         stdout=subprocess.DEVNULL,
     )
     with tempfile.TemporaryDirectory(prefix="vg-gateway-bench-") as tmp:
@@ -171,20 +196,30 @@ def main() -> None:
         try:
             _wait_port(fleet_port, fleet, "virtual fleet")
             base = _child("baseline", args, ["--transport", transport])
-            hub = _child("hub", args, ["--transport", transport, "--mqtt-url", url, "--protocol", protocol, "--workdir", tmp])
+            hub = _child(
+                "hub", args, ["--transport", transport, "--mqtt-url", url, "--protocol", protocol, "--workdir", tmp]
+            )
         finally:
             for proc in (broker, fleet):
                 proc.terminate()
                 proc.wait(10)
     devices = args.meters + args.cuffs
     base_rate, hub_rate = base["readings"] / base["seconds"], hub["readings"] / hub["seconds"]
-    print(f"gateway benchmark: {devices} virtual devices ({args.meters} meters, {args.cuffs} cuffs), "
-          f"{args.records} records each, in their own process over HCI/TCP; {CONCURRENCY} syncs at once")
+    print(
+        f"gateway benchmark: {devices} virtual devices ({args.meters} meters, {args.cuffs} cuffs), "
+        f"{args.records} records each, in their own process over HCI/TCP; {CONCURRENCY} syncs at once"
+    )
     print(f"{'run':<34}{'readings':>10}{'seconds':>10}{'readings/s':>12}{'peak RSS MB':>13}")
-    print(f"{'baseline: drivers only, no hub':<34}{base['readings']:>10.0f}{base['seconds']:>10.2f}{base_rate:>12.0f}{base['rss_mb']:>13.1f}")
-    print(f"{'hub: sync + outbox + MQTT QoS 1':<34}{hub['readings']:>10.0f}{hub['seconds']:>10.2f}{hub_rate:>12.0f}{hub['rss_mb']:>13.1f}")
-    print(f"ratio hub/baseline: throughput {hub_rate / base_rate:.2f}x, peak RSS {hub['rss_mb'] / base['rss_mb']:.2f}x "
-          f"(+{hub['rss_mb'] - base['rss_mb']:.1f} MB for outbox, MQTT, contract models and mapping)")
+    print(
+        f"{'baseline: drivers only, no hub':<34}{base['readings']:>10.0f}{base['seconds']:>10.2f}{base_rate:>12.0f}{base['rss_mb']:>13.1f}"
+    )
+    print(
+        f"{'hub: sync + outbox + MQTT QoS 1':<34}{hub['readings']:>10.0f}{hub['seconds']:>10.2f}{hub_rate:>12.0f}{hub['rss_mb']:>13.1f}"
+    )
+    print(
+        f"ratio hub/baseline: throughput {hub_rate / base_rate:.2f}x, peak RSS {hub['rss_mb'] / base['rss_mb']:.2f}x "
+        f"(+{hub['rss_mb'] - base['rss_mb']:.1f} MB for outbox, MQTT, contract models and mapping)"
+    )
     verdict = "PASS" if hub["rss_mb"] < TARGET_RSS_MB else "FAIL"
     print(f"target: gateway peak RSS < {TARGET_RSS_MB:.0f} MB -> {verdict} ({hub['rss_mb']:.1f} MB)")
 

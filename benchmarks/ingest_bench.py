@@ -24,17 +24,17 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from vitalgate.ingest import loadgen
-from vitalgate.store.migrate import upgrade
 from vitalgate.core.mqtt import AsyncMqttClient
 from vitalgate.core.settings import MqttConfig, Settings
+from vitalgate.ingest import loadgen
+from vitalgate.store.migrate import upgrade
 
 console = Console()
 # QoS 1 publishes in flight at once: enough to keep the broker busy without PUBACK round trips
@@ -74,10 +74,12 @@ def create_database(admin_url: str, dbname: str, fleet: list[loadgen.Device]) ->
         conn.execute(f'CREATE DATABASE "{dbname}"')
     url = _with_db(admin_url, dbname)
     upgrade(url)
-    since = datetime.now(timezone.utc) - timedelta(days=365)
+    since = datetime.now(UTC) - timedelta(days=365)
     with psycopg.connect(url) as conn:
         team = conn.execute("INSERT INTO care_teams (name) VALUES ('bench') RETURNING id").fetchone()[0]  # type: ignore[index]
-        nurse = conn.execute("INSERT INTO users (username, display_name, role) VALUES ('bench-nurse', 'Nurse', 'nurse') RETURNING id").fetchone()[0]  # type: ignore[index]
+        nurse = conn.execute(
+            "INSERT INTO users (username, display_name, role) VALUES ('bench-nurse', 'Nurse', 'nurse') RETURNING id"
+        ).fetchone()[0]  # type: ignore[index]
         conn.execute("INSERT INTO care_team_members VALUES (%s, %s)", (team, nurse))
         conn.execute(
             "INSERT INTO patients (display_name, care_team_id, external_ref)"
@@ -115,6 +117,9 @@ async def publish_all(config: MqttConfig, gateway: str, messages: list[bytes]) -
         await pub.disconnect()
 
 
+_DRAINS: set[asyncio.Future[None]] = set()  # keeps the drain tasks alive until they finish
+
+
 async def _spawn(args: list[str], env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
         *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
@@ -126,7 +131,8 @@ async def _spawn(args: list[str], env: dict[str, str], ready: str) -> asyncio.su
             raise RuntimeError(f"{args[:3]} exited before it was ready (rc={await proc.wait()})")
         if ready.encode() in line:
             break
-    asyncio.ensure_future(_drain(proc))
+    _DRAINS.add(task := asyncio.ensure_future(_drain(proc)))
+    task.add_done_callback(_DRAINS.discard)
     return proc
 
 
@@ -162,7 +168,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), 15)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
 
@@ -203,7 +209,9 @@ async def raw_phase(r: Run, total: int) -> Phase:
     gw, messages = r.retargeted("r")
     counter = await _spawn(
         [sys.executable, "-m", "benchmarks.ingest_roles", "count", f"vitalgate/v1/{gw}/readings", str(total)],
-        r.env, "ready")
+        r.env,
+        "ready",
+    )
     start = time.perf_counter()
     await publish_all(r.config, gw, messages)
     await asyncio.wait_for(counter.wait(), 600)
@@ -215,8 +223,18 @@ async def ingest_phase(r: Run, total: int, *, alerts: bool) -> tuple[Phase, floa
     url = r.database("alerts" if alerts else "ingest")
     gw, messages = r.retargeted("a" if alerts else "i")
     client_id = f"bench-ingest-{r.run}-{int(alerts)}"
-    command = [str(Path(sys.executable).with_name("vitalgate")), "ingest", "run", "--client-id", client_id,
-               "--group", f"bench-{r.run}", "--gateway-id", gw, "--alerts" if alerts else "--no-alerts"]
+    command = [
+        str(Path(sys.executable).with_name("vitalgate")),
+        "ingest",
+        "run",
+        "--client-id",
+        client_id,
+        "--group",
+        f"bench-{r.run}",
+        "--gateway-id",
+        gw,
+        "--alerts" if alerts else "--no-alerts",
+    ]
     ingest = await _spawn(command, {**r.env, "VITALGATE_DATABASE_URL": url}, "ingest.started")
     try:
         start = time.perf_counter()
@@ -234,8 +252,14 @@ async def ingest_phase(r: Run, total: int, *, alerts: bool) -> tuple[Phase, floa
 async def naive_phase(r: Run, subset_n: int, per: int, *, commit_each_row: bool) -> Phase:
     url = r.database("naive_row" if commit_each_row else "naive_msg")
     gw, messages = r.retargeted("n" if commit_each_row else "m", r.messages[: -(-subset_n // per)])
-    command = [sys.executable, "-m", "benchmarks.ingest_roles", "naive-row" if commit_each_row else "naive-message",
-               f"vitalgate/v1/{gw}/readings", url]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.ingest_roles",
+        "naive-row" if commit_each_row else "naive-message",
+        f"vitalgate/v1/{gw}/readings",
+        url,
+    ]
     naive = await _spawn(command, r.env, "ready")
     try:
         start = time.perf_counter()
@@ -251,7 +275,9 @@ async def naive_phase(r: Run, subset_n: int, per: int, *, commit_each_row: bool)
 async def run_bench(args: argparse.Namespace) -> int:
     settings = Settings()
     if not settings.database_url or not settings.mqtt_url:
-        console.print("[red]set VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL[/] (the benchmark measures real services)")
+        console.print(
+            "[red]set VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL[/] (the benchmark measures real services)"
+        )
         return 2
     config = settings.mqtt_config(settings.mqtt_url)
     run = secrets.token_hex(3)
@@ -284,30 +310,58 @@ async def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(raw: Phase, ingest: Phase, rss: float, with_alerts: Phase | None, rss_alerts: float, naive_row: Phase, naive_msg: Phase) -> None:
+def _report(
+    raw: Phase,
+    ingest: Phase,
+    rss: float,
+    with_alerts: Phase | None,
+    rss_alerts: float,
+    naive_row: Phase,
+    naive_msg: Phase,
+) -> None:
     phases = [raw, ingest] + ([with_alerts] if with_alerts else []) + [naive_row, naive_msg]
     table = Table(title="ingest benchmark (same run, same broker, same messages)")
     for column in ("path", "readings", "seconds", "readings/s"):
         table.add_column(column, justify="right" if column != "path" else "left")
     for p in phases:
-        table.add_row(p.name + (f" ({p.note})" if p.note else ""), f"{p.readings:,}", f"{p.seconds:.2f}", f"{p.rate:,.0f}")
+        table.add_row(
+            p.name + (f" ({p.note})" if p.note else ""), f"{p.readings:,}", f"{p.seconds:.2f}", f"{p.rate:,.0f}"
+        )
     console.print(table)
-    console.print(f"vitalgate ingest / row-by-row baseline (commit per reading):    [bold]{ingest.rate / naive_row.rate:.1f}x[/] (target >= {TARGET_RATIO}x)")
-    console.print(f"vitalgate ingest / row-by-row baseline (transaction per message): [bold]{ingest.rate / naive_msg.rate:.1f}x[/]")
-    console.print(f"vitalgate ingest / raw broker rate:                              [bold]{ingest.rate / raw.rate:.3f}[/]")
-    console.print(f"vitalgate ingest sustained:                                      [bold]{ingest.rate:,.0f} readings/s[/] (target >= {TARGET_RATE:,})")
+    console.print(
+        f"vitalgate ingest / row-by-row baseline (commit per reading):    [bold]{ingest.rate / naive_row.rate:.1f}x[/] (target >= {TARGET_RATIO}x)"
+    )
+    console.print(
+        f"vitalgate ingest / row-by-row baseline (transaction per message): [bold]{ingest.rate / naive_msg.rate:.1f}x[/]"
+    )
+    console.print(
+        f"vitalgate ingest / raw broker rate:                              [bold]{ingest.rate / raw.rate:.3f}[/]"
+    )
+    console.print(
+        f"vitalgate ingest sustained:                                      [bold]{ingest.rate:,.0f} readings/s[/] (target >= {TARGET_RATE:,})"
+    )
     console.print(f"ingest process peak RSS:                                         [bold]{rss:.0f} MB[/]")
     if with_alerts is not None:
-        console.print(f"with alert rules in the ingest process:                          [bold]{with_alerts.rate:,.0f} readings/s[/], peak RSS {rss_alerts:.0f} MB")
+        console.print(
+            f"with alert rules in the ingest process:                          [bold]{with_alerts.rate:,.0f} readings/s[/], peak RSS {rss_alerts:.0f} MB"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readings", type=int, default=200_000, help="readings to publish (default 200,000)")
-    parser.add_argument("--baseline-readings", type=int, default=10_000, help="readings for the slow row-by-row baselines")
-    parser.add_argument("--with-alerts", action=argparse.BooleanOptionalAction, default=True,
-                        help="also measure ingest with alert rules evaluated in-process (default on)")
-    parser.add_argument("--per-message", type=int, default=loadgen.READINGS_PER_MESSAGE, help="readings per MQTT message")
+    parser.add_argument(
+        "--baseline-readings", type=int, default=10_000, help="readings for the slow row-by-row baselines"
+    )
+    parser.add_argument(
+        "--with-alerts",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure ingest with alert rules evaluated in-process (default on)",
+    )
+    parser.add_argument(
+        "--per-message", type=int, default=loadgen.READINGS_PER_MESSAGE, help="readings per MQTT message"
+    )
     parser.add_argument("--devices", type=int, default=2_000, help="devices in the simulated fleet")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()

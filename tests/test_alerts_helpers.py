@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 
 from vitalgate.store import people
-from vitalgate.store.db import connect
 from vitalgate.store import readings as reading_store
+from vitalgate.store.db import connect
 from vitalgate.store.readings import STAGING_COLUMNS, StoredReading, write_readings
 
 
@@ -22,13 +22,16 @@ def _context(value: dict[str, Any]) -> Any:
 
 def sim_start(days_ago: int = 60) -> datetime:
     """A simulated start inside the readings partitions (they cover the past year)."""
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     return (now - timedelta(days=days_ago)).replace(hour=0)
 
 
 async def seed_team(conn: psycopg.AsyncConnection, unique: str, *, doctor: bool = True) -> dict[str, int]:
     team = await people.create_care_team(conn, f"team-{unique}")
-    ids = {"team": team, "nurse": await people.create_user(conn, f"nurse-{unique}", "Nurse", "nurse", care_team_id=team)}
+    ids = {
+        "team": team,
+        "nurse": await people.create_user(conn, f"nurse-{unique}", "Nurse", "nurse", care_team_id=team),
+    }
     if doctor:
         ids["doctor"] = await people.create_user(conn, f"doc-{unique}", "Doctor", "doctor", care_team_id=team)
     return ids
@@ -49,8 +52,14 @@ def glucose(at: datetime, mg_dl: float, meal: str | None = None) -> dict[str, An
 
 
 def bp(at: datetime, systolic: float, diastolic: float) -> dict[str, Any]:
-    return {"kind": "blood_pressure", "measured_at": at, "systolic_mmhg": systolic, "diastolic_mmhg": diastolic,
-            "map_mmhg": round(diastolic + (systolic - diastolic) / 3, 1), "pulse_bpm": 70.0}
+    return {
+        "kind": "blood_pressure",
+        "measured_at": at,
+        "systolic_mmhg": systolic,
+        "diastolic_mmhg": diastolic,
+        "map_mmhg": round(diastolic + (systolic - diastolic) / 3, 1),
+        "pulse_bpm": 70.0,
+    }
 
 
 async def write(database_url: str, serial: str, items: list[dict[str, Any]]) -> list[StoredReading]:
@@ -60,10 +69,17 @@ async def write(database_url: str, serial: str, items: list[dict[str, Any]]) -> 
         at: datetime = item["measured_at"]
         device_kind = "glucose_meter" if item["kind"] == "glucose" else "bp_cuff"
         values = {
-            "id": uuid5(NAMESPACE_URL, f"{serial}/{at.isoformat()}/{item['kind']}"), "device_serial": serial,
-            "device_kind": device_kind, "gateway_id": "gw-scenario", "measured_at": at,
-            "device_time": at.replace(tzinfo=None), "received_at": at, "sequence_number": None,
-            "status": [], **item, "context": _context(item.get("context") or {}),
+            "id": uuid5(NAMESPACE_URL, f"{serial}/{at.isoformat()}/{item['kind']}"),
+            "device_serial": serial,
+            "device_kind": device_kind,
+            "gateway_id": "gw-scenario",
+            "measured_at": at,
+            "device_time": at.replace(tzinfo=None),
+            "received_at": at,
+            "sequence_number": None,
+            "status": [],
+            **item,
+            "context": _context(item.get("context") or {}),
         }
         rows.append(tuple(values.get(c) for c in STAGING_COLUMNS))
     conn = await connect(database_url)

@@ -22,8 +22,12 @@ def frame(rows):
     """rows: (patient, t, kind, {field: value}, meal)."""
     fields = ("glucose_mg_dl", "systolic_mmhg", "diastolic_mmhg", "map_mmhg", "pulse_bpm")
     return ReadingFrame.from_columns(
-        [r[0] for r in rows], [r[1] for r in rows], [KIND_CODES[r[2]] for r in rows],
-        {f: [r[3].get(f, math.nan) for r in rows] for f in fields}, [r[4] for r in rows], [False] * len(rows),
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [KIND_CODES[r[2]] for r in rows],
+        {f: [r[3].get(f, math.nan) for r in rows] for f in fields},
+        [r[4] for r in rows],
+        [False] * len(rows),
     )
 
 
@@ -42,7 +46,9 @@ def random_glucose(rng, patients, days=14, per_day=4):
         base = rng.uniform(90, 200)
         for k in range(days * per_day):
             t = NOW - days * DAY + k * DAY / per_day + rng.uniform(0, 3600)
-            rows.append((p, t, "glucose", {"glucose_mg_dl": float(max(35, rng.normal(base, rng.uniform(10, 70))))}, None))
+            rows.append(
+                (p, t, "glucose", {"glucose_mg_dl": float(max(35, rng.normal(base, rng.uniform(10, 70))))}, None)
+            )
     return rows
 
 
@@ -68,7 +74,15 @@ def test_home_bp_mean_excludes_day_one_and_slope_matches_polyfit():
         for day in range(14):
             for h in (7, 19):
                 t = NOW - 14 * DAY + day * DAY + h * 3600
-                rows.append((p, t, "blood_pressure", {"systolic_mmhg": 128 + slope * day + rng.normal(0, 4), "diastolic_mmhg": 80.0}, None))
+                rows.append(
+                    (
+                        p,
+                        t,
+                        "blood_pressure",
+                        {"systolic_mmhg": 128 + slope * day + rng.normal(0, 4), "diastolic_mmhg": 80.0},
+                        None,
+                    )
+                )
     means = run("bp-home-mean-stage2", rows, range(1, 21))
     slopes = run("bp-systolic-rising", rows, range(1, 21))
     for p in range(1, 21):
@@ -91,9 +105,12 @@ def test_trends_need_enough_data_and_then_say_nothing():
 
 
 def test_threshold_band_and_any_conditions():
-    rows = [(1, NOW - 60, "glucose", {"glucose_mg_dl": 48.0}, None), (2, NOW - 60, "glucose", {"glucose_mg_dl": 60.0}, None),
-            (3, NOW - 60, "blood_pressure", {"systolic_mmhg": 150.0, "diastolic_mmhg": 125.0}, None),
-            (4, NOW - 2 * DAY, "glucose", {"glucose_mg_dl": 45.0}, None)]
+    rows = [
+        (1, NOW - 60, "glucose", {"glucose_mg_dl": 48.0}, None),
+        (2, NOW - 60, "glucose", {"glucose_mg_dl": 60.0}, None),
+        (3, NOW - 60, "blood_pressure", {"systolic_mmhg": 150.0, "diastolic_mmhg": 125.0}, None),
+        (4, NOW - 2 * DAY, "glucose", {"glucose_mg_dl": 45.0}, None),
+    ]
     l2, l1 = run("glucose-level2-hypo", rows, [1, 2, 4]), run("glucose-level1-hypo", rows, [1, 2, 4])
     assert (l2[1].active, l2[2].active, l2[4].active) == (True, False, False)  # patient 4: outside the 24 h window
     assert (l1[1].active, l1[2].active) == (False, True)  # a band: 48 is level 2 only
@@ -117,10 +134,21 @@ def test_ar2_recursion_is_nightscouts_and_the_forecast_needs_close_readings():
     prev, last = 120.0, 110.0
     y0, y1 = math.log(prev / 140), math.log(last / 140)
     y2 = AR2_COEFFICIENTS[0] * y0 + AR2_COEFFICIENTS[1] * y1
-    assert ar2_forecast(np.array([prev]), np.array([last]), np.array([300.0]), 1)[0, 0] == pytest.approx(140 * math.exp(y2))
-    falling = [(1, NOW - 15 * 60, "glucose", {"glucose_mg_dl": 125.0}, None), (1, NOW - 5 * 60, "glucose", {"glucose_mg_dl": 88.0}, None)]
-    far = [(2, NOW - 3 * 3600, "glucose", {"glucose_mg_dl": 150.0}, None), (2, NOW - 5 * 60, "glucose", {"glucose_mg_dl": 80.0}, None)]
-    steady = [(3, NOW - 20 * 60, "glucose", {"glucose_mg_dl": 101.0}, None), (3, NOW - 5 * 60, "glucose", {"glucose_mg_dl": 99.0}, None)]
+    assert ar2_forecast(np.array([prev]), np.array([last]), np.array([300.0]), 1)[0, 0] == pytest.approx(
+        140 * math.exp(y2)
+    )
+    falling = [
+        (1, NOW - 15 * 60, "glucose", {"glucose_mg_dl": 125.0}, None),
+        (1, NOW - 5 * 60, "glucose", {"glucose_mg_dl": 88.0}, None),
+    ]
+    far = [
+        (2, NOW - 3 * 3600, "glucose", {"glucose_mg_dl": 150.0}, None),
+        (2, NOW - 5 * 60, "glucose", {"glucose_mg_dl": 80.0}, None),
+    ]
+    steady = [
+        (3, NOW - 20 * 60, "glucose", {"glucose_mg_dl": 101.0}, None),
+        (3, NOW - 5 * 60, "glucose", {"glucose_mg_dl": 99.0}, None),
+    ]
     out = run("glucose-predicted-low", falling + far + steady, [1, 2, 3])
     assert out[1].active and out[1].value < 70
     assert not out[2].active  # 3 h apart: no rate to project, no alert
@@ -128,7 +156,10 @@ def test_ar2_recursion_is_nightscouts_and_the_forecast_needs_close_readings():
 
 
 def test_missing_data_silence_and_coverage():
-    rows = [(1, NOW - 4 * DAY, "glucose", {"glucose_mg_dl": 100.0}, None), (2, NOW - 2 * DAY, "glucose", {"glucose_mg_dl": 100.0}, None)]
+    rows = [
+        (1, NOW - 4 * DAY, "glucose", {"glucose_mg_dl": 100.0}, None),
+        (2, NOW - 2 * DAY, "glucose", {"glucose_mg_dl": 100.0}, None),
+    ]
     silence = run("no-reading-3-days", rows, [1, 2, 3])
     assert silence[1].active and not silence[2].active and silence[3].active  # 3: bound 60 days ago, never read
     cover = [(1, NOW - d * DAY - 600, "glucose", {"glucose_mg_dl": 100.0}, None) for d in range(15)]
@@ -144,22 +175,39 @@ def test_shipped_rules_validate_and_cite_a_source():
     assert all(r.source for r in RULES.rules)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ('[[rules]]\nid="x"\nkind="threshold"\ntitle="t"\nseverity="urgent"\nmeasurement="glucose"\nconditions=[{field="glucose_mg_dl", op="<", value=3, unit="mm[Hg]"}]', "cannot be used"),
-    ('[[rules]]\nid="x"\nkind="consecutive"\ntitle="t"\nseverity="high"\nmeasurement="glucose"\ncondition={field="glucose_mg_dl", op=">", value=1, unit="mg/dL"}\nn=4\nm=3', "n must not exceed m"),
-    ('[[rules]]\nid="x"\nkind="forecast"\ntitle="t"\nseverity="high"\nbelow_mg_dl=70\nsegment="a and (b"', "missing ')'"),
-    ('[[rules]]\nid="x"\nkind="nope"\ntitle="t"\nseverity="high"', "kind"),
-    ('rules = [', "TOML"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (
+            '[[rules]]\nid="x"\nkind="threshold"\ntitle="t"\nseverity="urgent"\nmeasurement="glucose"\nconditions=[{field="glucose_mg_dl", op="<", value=3, unit="mm[Hg]"}]',
+            "cannot be used",
+        ),
+        (
+            '[[rules]]\nid="x"\nkind="consecutive"\ntitle="t"\nseverity="high"\nmeasurement="glucose"\ncondition={field="glucose_mg_dl", op=">", value=1, unit="mg/dL"}\nn=4\nm=3',
+            "n must not exceed m",
+        ),
+        (
+            '[[rules]]\nid="x"\nkind="forecast"\ntitle="t"\nseverity="high"\nbelow_mg_dl=70\nsegment="a and (b"',
+            "missing ')'",
+        ),
+        ('[[rules]]\nid="x"\nkind="nope"\ntitle="t"\nseverity="high"', "kind"),
+        ("rules = [", "TOML"),
+    ],
+)
 def test_bad_rule_files_are_rejected_with_the_reason(bad, message):
     with pytest.raises(RuleError, match="(?i)" + re.escape(message)):
         parse_rules(bad)
 
 
 def test_units_are_converted_to_stored_units():
-    rs = parse_rules('[[rules]]\nid="x"\nkind="threshold"\ntitle="t"\nseverity="urgent"\nmeasurement="glucose"\n'
-                     'conditions=[{field="glucose_mg_dl", op="<", value=3.0, unit="mmol/L"}]')
-    assert rs.rules[0].conditions[0].value == pytest.approx(3.0 * 18.0156, abs=1e-3) and rs.rules[0].conditions[0].unit == "mg/dL"
+    rs = parse_rules(
+        '[[rules]]\nid="x"\nkind="threshold"\ntitle="t"\nseverity="urgent"\nmeasurement="glucose"\n'
+        'conditions=[{field="glucose_mg_dl", op="<", value=3.0, unit="mmol/L"}]'
+    )
+    assert (
+        rs.rules[0].conditions[0].value == pytest.approx(3.0 * 18.0156, abs=1e-3)
+        and rs.rules[0].conditions[0].unit == "mg/dL"
+    )
 
 
 def test_segments():
@@ -174,13 +222,31 @@ def test_segments():
 
 def test_patient_override_beats_segment_override_and_can_disable():
     overrides = [
-        {"id": 1, "rule_id": "glucose-level1-hypo", "patient_id": None, "segment": "risk:high", "enabled": True,
-         "params": {"severity": "urgent"}},
-        {"id": 2, "rule_id": "glucose-level1-hypo", "patient_id": 7, "segment": None, "enabled": True,
-         "params": {"severity": "routine"}},
+        {
+            "id": 1,
+            "rule_id": "glucose-level1-hypo",
+            "patient_id": None,
+            "segment": "risk:high",
+            "enabled": True,
+            "params": {"severity": "urgent"},
+        },
+        {
+            "id": 2,
+            "rule_id": "glucose-level1-hypo",
+            "patient_id": 7,
+            "segment": None,
+            "enabled": True,
+            "params": {"severity": "routine"},
+        },
         {"id": 3, "rule_id": "glucose-level2-hyper", "patient_id": 8, "segment": None, "enabled": False, "params": {}},
-        {"id": 4, "rule_id": "glucose-level2-hyper", "patient_id": 9, "segment": None, "enabled": True,
-         "params": {"conditions": "not a list"}},  # broken: logged, the shipped rule stays in force
+        {
+            "id": 4,
+            "rule_id": "glucose-level2-hyper",
+            "patient_id": 9,
+            "segment": None,
+            "enabled": True,
+            "params": {"conditions": "not a list"},
+        },  # broken: logged, the shipped rule stays in force
     ]
     groups = rule_groups(RULES, {6: ["risk:high"], 7: ["risk:high"], 8: [], 9: []}, overrides)
     sev = {int(p): r.severity for r, ps in groups if r.id == "glucose-level1-hypo" for p in ps}
@@ -190,8 +256,11 @@ def test_patient_override_beats_segment_override_and_can_disable():
 
 
 def test_inactive_findings_only_for_watched_patients():
-    rows = [(1, NOW - 60, "glucose", {"glucose_mg_dl": 48.0}, None), (2, NOW - 60, "glucose", {"glucose_mg_dl": 120.0}, None),
-            (3, NOW - 60, "glucose", {"glucose_mg_dl": 110.0}, None)]
+    rows = [
+        (1, NOW - 60, "glucose", {"glucose_mg_dl": 48.0}, None),
+        (2, NOW - 60, "glucose", {"glucose_mg_dl": 120.0}, None),
+        (3, NOW - 60, "glucose", {"glucose_mg_dl": 110.0}, None),
+    ]
     pats = np.array([1, 2, 3])
     ctx = PatientContext(pats, np.full(3, NOW - 60 * DAY))
     out = evaluate_rule(RULES.by_id("glucose-level2-hypo"), frame(rows), pats, NOW, ctx, np.array([False, False, True]))

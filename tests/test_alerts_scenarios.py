@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.test_alerts_helpers import add_patient, bp, fetch, glucose, seed_team, sim_start, write
+from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
 from vitalgate.followup.actions import record_outcome
 from vitalgate.followup.scheduler import tick
 from vitalgate.store.adherence import reading_days
 from vitalgate.store.db import connect
-from tests.test_alerts_helpers import add_patient, bp, fetch, glucose, seed_team, sim_start, write
-from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
 
 
 async def _setup(database_url, unique, device, tags=None, days_ago=60):
@@ -29,8 +29,12 @@ async def _ingest(database_url, pipeline, serial, items, now):
 
 
 async def _tasks(database_url, patient):
-    return await fetch(database_url, "SELECT t.id, t.severity, t.status, a.rule_id, a.status AS alert_status"
-                       " FROM tasks t JOIN alerts a ON a.id = t.alert_id WHERE t.patient_id = %s ORDER BY t.id", patient)
+    return await fetch(
+        database_url,
+        "SELECT t.id, t.severity, t.status, a.rule_id, a.status AS alert_status"
+        " FROM tasks t JOIN alerts a ON a.id = t.alert_id WHERE t.patient_id = %s ORDER BY t.id",
+        patient,
+    )
 
 
 async def test_level2_low_opens_one_urgent_task_and_20_more_lows_open_nothing(database_url, unique):
@@ -62,8 +66,11 @@ async def test_level2_low_opens_one_urgent_task_and_20_more_lows_open_nothing(da
     # 21 lows in 14 days also breach the 2019 consensus targets (CV, TIR, TBR): one task per rule.
     others = sorted(t["rule_id"] for t in tasks if t["rule_id"] != "glucose-level2-hypo")
     assert others == ["glucose-cv-high", "glucose-tbr-high", "glucose-tir-low"]
-    alerts = await fetch(database_url, "SELECT status, evidence FROM alerts WHERE patient_id = %s"
-                         " AND rule_id = 'glucose-level2-hypo'", patient)
+    alerts = await fetch(
+        database_url,
+        "SELECT status, evidence FROM alerts WHERE patient_id = %s AND rule_id = 'glucose-level2-hypo'",
+        patient,
+    )
     assert len(alerts) == 1 and alerts[0]["status"] == "open"
     assert alerts[0]["evidence"]["count"] == 21 and alerts[0]["evidence"]["worst"] == 40.0
 
@@ -82,7 +89,10 @@ async def test_level2_low_opens_one_urgent_task_and_20_more_lows_open_nothing(da
     await tick(database_url, start + timedelta(days=16, hours=10), patient_ids=[patient])
     hypo = [t for t in await _tasks(database_url, patient) if t["rule_id"] == "glucose-level2-hypo"]
     assert [(t["status"], t["alert_status"]) for t in hypo] == [("open", "resolved")]
-    kinds = [r["kind"] for r in await fetch(database_url, "SELECT kind FROM task_events WHERE task_id = %s ORDER BY id", hypo[0]["id"])]
+    kinds = [
+        r["kind"]
+        for r in await fetch(database_url, "SELECT kind FROM task_events WHERE task_id = %s ORDER BY id", hypo[0]["id"])
+    ]
     assert "alert_resolved" in kinds
 
     # A new low after resolution is a new episode with its own task.
@@ -144,14 +154,24 @@ async def test_consecutive_fasting_highs_and_segment_override(database_url, uniq
     conn = await connect(database_url)
     async with conn.transaction():
         # This program wants an alert after 2 fasting highs above 160 mg/dL (in mmol/L: 8.9).
-        await set_segment_override(conn, "glucose-fasting-high-3", f"program:strict and diabetes:* and not x{unique}",
-                                   {"n": 2, "m": 3, "condition": {"field": "glucose_mg_dl", "op": ">", "value": 8.9, "unit": "mmol/L"}})
+        await set_segment_override(
+            conn,
+            "glucose-fasting-high-3",
+            f"program:strict and diabetes:* and not x{unique}",
+            {"n": 2, "m": 3, "condition": {"field": "glucose_mg_dl", "op": ">", "value": 8.9, "unit": "mmol/L"}},
+        )
     await conn.close()
     pipeline = AlertPipeline(database_url)
     values = [150.0, 170.0, 120.0, 175.0]  # fasting; 2 of the last 3 > 160.3 only after day 3
     for day, value in enumerate(values):
         at = start + timedelta(days=day, hours=7)
-        await _ingest(database_url, pipeline, serial, [glucose(at, value, meal="fasting"), glucose(at + timedelta(hours=2), 200.0, meal="postprandial")], at + timedelta(hours=3))
+        await _ingest(
+            database_url,
+            pipeline,
+            serial,
+            [glucose(at, value, meal="fasting"), glucose(at + timedelta(hours=2), 200.0, meal="postprandial")],
+            at + timedelta(hours=3),
+        )
         rules = [t["rule_id"] for t in await _tasks(database_url, patient)]
         assert rules == ([] if day < 3 else ["glucose-fasting-high-3"]), (day, rules)
 

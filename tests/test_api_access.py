@@ -30,7 +30,9 @@ def _params(path: str) -> dict[str, str]:
 
 
 def _body(method: str, path: str) -> dict | None:
-    return {"serial": "X-never-seen", "kind": "glucose_meter"} if method == "POST" and path.endswith("/devices") else None
+    return (
+        {"serial": "X-never-seen", "kind": "glucose_meter"} if method == "POST" and path.endswith("/devices") else None
+    )
 
 
 async def test_no_token_and_bad_password_get_401_json(database_url: str, world: World) -> None:
@@ -38,7 +40,9 @@ async def test_no_token_and_bad_password_get_401_json(database_url: str, world: 
         response = await client.get(f"/patients/{world.patients['p1']}/readings")
         assert response.status_code == 401 and response.json()["detail"].startswith("not signed in")
         assert response.headers["www-authenticate"] == "Bearer"
-        bad = await client.post("/auth/token", data={"username": world.users["coord_a"], "password": "wrong-password-123"})
+        bad = await client.post(
+            "/auth/token", data={"username": world.users["coord_a"], "password": "wrong-password-123"}
+        )
         assert bad.status_code == 401 and bad.json() == {"detail": "wrong username or password"}
         forged = await client.get("/me", headers={"Authorization": "Bearer abc.def.ghi"})
         assert forged.status_code == 401 and forged.json()["detail"] == "invalid token"
@@ -51,7 +55,9 @@ async def test_other_team_gets_404_on_every_patient_endpoint(database_url: str, 
             headers = await token(client, world.users[viewer])
             for method, template in ops:
                 path = template.replace("{patient_id}", str(world.patients[patient]))
-                response = await client.request(method, path, headers=headers, json=_body(method, template), params=_params(template))
+                response = await client.request(
+                    method, path, headers=headers, json=_body(method, template), params=_params(template)
+                )
                 assert response.status_code in (403, 404), (viewer, method, path, response.status_code, response.text)
                 assert response.headers["content-type"].startswith("application/json")
                 assert "Berg" not in response.text and "Fors" not in response.text  # no name leaks in errors
@@ -67,7 +73,9 @@ async def test_patient_sees_only_themselves(database_url: str, world: World) -> 
         headers = await token(client, world.users["p1"])
         for method, template in ops:
             other = template.replace("{patient_id}", str(world.patients["p2"]))
-            response = await client.request(method, other, headers=headers, json=_body(method, template), params=_params(template))
+            response = await client.request(
+                method, other, headers=headers, json=_body(method, template), params=_params(template)
+            )
             assert response.status_code in (403, 404), (method, other, response.text)
         mine = await client.get("/patients", headers=headers)
         assert [p["id"] for p in mine.json()] == [world.patients["p1"]]
@@ -88,9 +96,13 @@ async def test_staff_list_and_worklist_are_scoped(database_url: str, world: Worl
         for action in ("acknowledge", "escalate"):
             response = await client.post(f"/tasks/{world.tasks['urgent_p3']}/{action}", headers=headers)
             assert response.status_code == 404, response.text
-        response = await client.post(f"/tasks/{world.tasks['urgent_p3']}/outcome", headers=headers, json={"outcome": "reached"})
+        response = await client.post(
+            f"/tasks/{world.tasks['urgent_p3']}/outcome", headers=headers, json={"outcome": "reached"}
+        )
         assert response.status_code == 404
-        assert (await client.get("/tasks", params={"care_team_id": world.teams["b"]}, headers=headers)).status_code == 404
+        assert (
+            await client.get("/tasks", params={"care_team_id": world.teams["b"]}, headers=headers)
+        ).status_code == 404
         assert (await client.get("/audit", headers=headers)).status_code == 403
 
 
@@ -102,16 +114,26 @@ async def test_every_patient_read_leaves_an_audit_row(database_url: str, world: 
         patient_id = world.patients["p1"]
         for _, template in ops:
             path = template.replace("{patient_id}", str(patient_id))
-            before = (await client.get("/audit", params={"actor": world.users["doctor_a"], "patient_id": patient_id}, headers=admin)).json()
+            before = (
+                await client.get(
+                    "/audit", params={"actor": world.users["doctor_a"], "patient_id": patient_id}, headers=admin
+                )
+            ).json()
             response = await client.get(path, headers=headers, params=_params(template))
             assert response.status_code == 200, (path, response.text)
-            after = (await client.get("/audit", params={"actor": world.users["doctor_a"], "patient_id": patient_id}, headers=admin)).json()
+            after = (
+                await client.get(
+                    "/audit", params={"actor": world.users["doctor_a"], "patient_id": patient_id}, headers=admin
+                )
+            ).json()
             assert len(after) == len(before) + 1, path
             row = after[0]
             assert row["role"] == "doctor" and row["patient_id"] == patient_id and row["source"] == "127.0.0.1"
             assert row["detail"]["path"] == path and re.match(r"^(read|export):", row["action"])
         # Filters: by action prefix and time window.
-        exports = (await client.get("/audit", params={"action": "export:", "patient_id": patient_id}, headers=admin)).json()
+        exports = (
+            await client.get("/audit", params={"action": "export:", "patient_id": patient_id}, headers=admin)
+        ).json()
         assert exports and all(r["action"] == "export:fhir" for r in exports)
         later = (await client.get("/audit", params={"since": "2199-01-01T00:00:00Z"}, headers=admin)).json()
         assert later == []
@@ -125,7 +147,13 @@ async def test_refused_requests_leave_no_read_row(database_url: str, world: Worl
         admin = await token(client, world.users["admin"])
         for method, template in ops:
             path = template.replace("{patient_id}", str(world.patients["p2"]))
-            response = await client.request(method, path, headers=headers, json=_body(method, template), params=_params(template))
+            response = await client.request(
+                method, path, headers=headers, json=_body(method, template), params=_params(template)
+            )
             assert response.status_code == 404, (method, path, response.status_code)
-        rows = (await client.get("/audit", params={"actor": world.users["coord_b"], "patient_id": world.patients["p2"]}, headers=admin)).json()
+        rows = (
+            await client.get(
+                "/audit", params={"actor": world.users["coord_b"], "patient_id": world.patients["p2"]}, headers=admin
+            )
+        ).json()
         assert rows == []

@@ -6,18 +6,19 @@ import contextlib
 import re
 import secrets
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from tests.browser_support import PASSWORD, World, api_client, seed_world, token
 from vitalgate.api.app import create_app
 from vitalgate.api.auth import hash_password
-from vitalgate.store import people, users as user_store
-from vitalgate.store.db import connect, make_pool
-from tests.browser_support import PASSWORD, World, api_client, seed_world, token
 from vitalgate.core.settings import Settings
+from vitalgate.store import people
+from vitalgate.store import users as user_store
+from vitalgate.store.db import connect, make_pool
 
 STRONG = secrets.token_urlsafe(48)
 
@@ -28,14 +29,28 @@ def world(database_url: str) -> World:
 
 
 def _production(**extra: object) -> Settings:
-    return Settings(environment="production", secret_key=SecretStr(extra.pop("secret", STRONG)),  # type: ignore[arg-type]
-                    database_url="postgresql://db.invalid/vg", mqtt_url="mqtts://broker.invalid:8883", **extra)
+    return Settings(
+        environment="production",
+        secret_key=SecretStr(extra.pop("secret", STRONG)),  # type: ignore[arg-type]
+        database_url="postgresql://db.invalid/vg",
+        mqtt_url="mqtts://broker.invalid:8883",
+        **extra,
+    )
 
 
-@pytest.mark.parametrize("secret", [
-    "", "short-but-random-Q7x", "dev-" + secrets.token_urlsafe(40), "x" * 48, "ab" * 24,
-    "change-me-please-to-a-long-random-value!!", "test-secret-" + "x" * 40, "my-super-" + "secret-" * 5,
-])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "",
+        "short-but-random-Q7x",
+        "dev-" + secrets.token_urlsafe(40),
+        "x" * 48,
+        "ab" * 24,
+        "change-me-please-to-a-long-random-value!!",
+        "test-secret-" + "x" * 40,
+        "my-super-" + "secret-" * 5,
+    ],
+)
 def test_production_refuses_weak_or_default_secrets(secret: str) -> None:
     with pytest.raises(ValidationError, match="VITALGATE_SECRET_KEY must be a random secret"):
         _production(secret=secret)
@@ -79,15 +94,20 @@ async def test_tokens_and_session_cookies_expire(database_url: str, world: World
         signer = client._transport.app.state.vitalgate.signer  # type: ignore[attr-defined]
         # coord_b: nobody signs them out in this module (a sign-out would end older tokens anyway).
         user = await _user(database_url, world.users["coord_b"])
-        old = signer.issue(user, "coordinator", "access", now=datetime.now(timezone.utc) - timedelta(minutes=16))
+        old = signer.issue(user, "coordinator", "access", now=datetime.now(UTC) - timedelta(minutes=16))
         expired = await client.get("/me", headers={"Authorization": f"Bearer {old}"})
         assert expired.status_code == 401 and expired.json() == {"detail": "token expired: sign in again"}
-        fresh = signer.issue(user, "coordinator", "access", now=datetime.now(timezone.utc) - timedelta(minutes=14))
+        fresh = signer.issue(user, "coordinator", "access", now=datetime.now(UTC) - timedelta(minutes=14))
         assert (await client.get("/me", headers={"Authorization": f"Bearer {fresh}"})).status_code == 200
         # A session cookie is not a bearer token, and an 8-hour-old one is over.
-        wrong_kind = await client.get("/me", headers={"Authorization": f"Bearer {signer.issue(user, 'coordinator', 'session')}"})
+        wrong_kind = await client.get(
+            "/me", headers={"Authorization": f"Bearer {signer.issue(user, 'coordinator', 'session')}"}
+        )
         assert wrong_kind.status_code == 401 and wrong_kind.json()["detail"] == "wrong token type"
-        client.cookies.set("vg_session", signer.issue(user, "coordinator", "session", now=datetime.now(timezone.utc) - timedelta(hours=8, seconds=1)))
+        client.cookies.set(
+            "vg_session",
+            signer.issue(user, "coordinator", "session", now=datetime.now(UTC) - timedelta(hours=8, seconds=1)),
+        )
         page = await client.get("/ui/worklist")
         assert page.status_code == 303 and page.headers["location"].startswith("/ui/login")
         assert (await client.get("/me")).status_code == 401
@@ -109,12 +129,14 @@ async def test_sign_out_and_new_password_end_earlier_sessions(database_url: str,
         async with conn.transaction():
             team = await people.create_care_team(conn, f"Revoke {world.suffix}")
             name = f"revoke-{world.suffix}"
-            user = await people.create_user(conn, name, "Revoke", "nurse", password_hash=hash_password(PASSWORD), care_team_id=team)
+            user = await people.create_user(
+                conn, name, "Revoke", "nurse", password_hash=hash_password(PASSWORD), care_team_id=team
+            )
     finally:
         await conn.close()
     async with api_client(database_url) as client:
         signer = client._transport.app.state.vitalgate.signer  # type: ignore[attr-defined]
-        earlier = datetime.now(timezone.utc) - timedelta(seconds=5)
+        earlier = datetime.now(UTC) - timedelta(seconds=5)
         copied_cookie = signer.issue(user, "nurse", "session", now=earlier)
         bearer = {"Authorization": f"Bearer {signer.issue(user, 'nurse', 'access', now=earlier)}"}
         client.cookies.set("vg_session", copied_cookie)
@@ -130,7 +152,9 @@ async def test_sign_out_and_new_password_end_earlier_sessions(database_url: str,
         new = await token(client, name)
         assert (await client.get("/me", headers=new)).status_code == 200
         # A new password ends the sessions issued before it.
-        older = {"Authorization": f"Bearer {signer.issue(user, 'nurse', 'access', now=datetime.now(timezone.utc) + timedelta(seconds=-3))}"}
+        older = {
+            "Authorization": f"Bearer {signer.issue(user, 'nurse', 'access', now=datetime.now(UTC) + timedelta(seconds=-3))}"
+        }
         conn = await connect(database_url)
         try:
             await user_store.set_password(conn, user, hash_password("another-long-passphrase"))
@@ -170,7 +194,9 @@ async def test_web_patient_pages_are_scoped_and_audited_once(database_url: str, 
         assert await _audit_rows(client, admin, world.users["doctor_a"], p3) == []
         # Pairing for another team's patient through the page: 404 as well, nothing bound.
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
-        pair = await client.post(f"/ui/patients/{p3}/devices", data={"csrf": csrf, "serial": f"X-{world.suffix}", "kind": "glucose_meter"})
+        pair = await client.post(
+            f"/ui/patients/{p3}/devices", data={"csrf": csrf, "serial": f"X-{world.suffix}", "kind": "glucose_meter"}
+        )
         assert pair.status_code == 404 and "Eva" not in pair.text
 
         # A patient: their own page once, another's page sends them home without reading it.
@@ -191,8 +217,11 @@ async def test_admin_sees_no_clinical_data_even_in_a_team(database_url: str, wor
         user_id = await _user(database_url, world.users["admin"])
         added = await client.post(f"/admin/teams/{world.teams['a']}/members", json={"user_id": user_id}, headers=admin)
         assert added.status_code == 204
-        for path in (f"/patients/{world.patients['p1']}", f"/fhir/Patient/{world.patients['p1']}/Observation",
-                     f"/patients/{world.patients['p1']}/readings"):
+        for path in (
+            f"/patients/{world.patients['p1']}",
+            f"/fhir/Patient/{world.patients['p1']}/Observation",
+            f"/patients/{world.patients['p1']}/readings",
+        ):
             response = await client.get(path, headers=admin)
             assert response.status_code == 404 and response.headers["content-type"].startswith("application/json"), path
         assert (await client.get("/patients", headers=admin)).json() == []
@@ -207,8 +236,11 @@ async def test_errors_are_json_with_a_message(database_url: str, world: World) -
             403: await client.get("/audit", headers=staff),
             404: await client.get(f"/patients/{world.patients['p3']}/statistics", headers=staff),
             # A device of team B's patient cannot be taken over by team A.
-            409: await client.post(f"/patients/{world.patients['p1']}/devices", headers=staff,
-                                   json={"serial": world.serials["p3_glucose_meter"]}),
+            409: await client.post(
+                f"/patients/{world.patients['p1']}/devices",
+                headers=staff,
+                json={"serial": world.serials["p3_glucose_meter"]},
+            ),
             422: await client.get(f"/patients/{world.patients['p1']}/series", params={"kind": "sugar"}, headers=staff),
         }
         for status, response in cases.items():
@@ -228,7 +260,13 @@ async def test_pages_and_api_answers_are_not_cached_or_framed(database_url: str,
         listing = await client.get("/patients")  # the JSON API on the cookie session
         for response in (api, page, listing):
             assert response.headers["cache-control"] == "no-store"
-            assert response.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in response.headers["content-security-policy"]
-            assert response.headers["referrer-policy"] == "same-origin" and response.headers["x-content-type-options"] == "nosniff"
+            assert (
+                response.headers["x-frame-options"] == "DENY"
+                and "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            )
+            assert (
+                response.headers["referrer-policy"] == "same-origin"
+                and response.headers["x-content-type-options"] == "nosniff"
+            )
         static = await client.get("/static/vendor/uPlot.min.css")
         assert static.status_code == 200 and "no-store" not in static.headers.get("cache-control", "")

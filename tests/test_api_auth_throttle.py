@@ -7,17 +7,17 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from tests.browser_support import PASSWORD, settings
 from vitalgate.api import auth
 from vitalgate.api.app import create_app
 from vitalgate.api.throttle import ThrottlePolicy
 from vitalgate.store import people
 from vitalgate.store.db import connect, make_pool
-from tests.browser_support import PASSWORD, settings
 
 WRONG = "not-the-password-1"
 LIMIT = 5
@@ -28,7 +28,7 @@ LOCKOUT = timedelta(minutes=15)
 class Clock:
     """A settable clock for the throttle: step past a 15-minute lockout without sleeping."""
 
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __call__(self) -> datetime:
         return self.now
@@ -48,8 +48,9 @@ def users(database_url: str) -> dict[str, str]:
                 names = {}
                 for key in ("lock", "parity", "reset", "expiry", "web", "race", "source"):
                     names[key] = f"thr-{key}-{suffix}"
-                    await people.create_user(conn, names[key], key.title(), "coordinator",
-                                             password_hash=password_hash, care_team_id=team)
+                    await people.create_user(
+                        conn, names[key], key.title(), "coordinator", password_hash=password_hash, care_team_id=team
+                    )
             return names
         finally:
             await conn.close()
@@ -58,8 +59,13 @@ def users(database_url: str) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def client_for(url: str, clock: Clock, *, source: str | None = None, policy: ThrottlePolicy | None = None,
-                     ) -> AsyncIterator[httpx.AsyncClient]:
+async def client_for(
+    url: str,
+    clock: Clock,
+    *,
+    source: str | None = None,
+    policy: ThrottlePolicy | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
     """A fresh app (its own pool, like another API process) seen from one client address."""
     pool = make_pool(url, max_size=4)
     await pool.open()
@@ -87,7 +93,9 @@ async def _audit_actions(url: str, actor: str) -> list[str]:
         await conn.close()
 
 
-async def test_lockout_after_five_failures_answers_429_with_retry_after(database_url: str, users: dict[str, str]) -> None:
+async def test_lockout_after_five_failures_answers_429_with_retry_after(
+    database_url: str, users: dict[str, str]
+) -> None:
     clock, name = Clock(), users["lock"]
     async with client_for(database_url, clock) as client:
         for _ in range(LIMIT):
@@ -109,7 +117,9 @@ async def test_lockout_after_five_failures_answers_429_with_retry_after(database
     assert actions == ["auth:failed"] * LIMIT + ["auth:throttled"] * 3
 
 
-async def test_unknown_username_gets_the_same_answers(database_url: str, users: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unknown_username_gets_the_same_answers(
+    database_url: str, users: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No way to tell a known name from an unknown one: same bodies, same headers, same argon2 work."""
     verified: list[str] = []
     real = auth._HASHER
@@ -129,8 +139,14 @@ async def test_unknown_username_gets_the_same_answers(database_url: str, users: 
         for name, answers in ((users["parity"], real_answers), (unknown, ghost_answers)):
             for _ in range(LIMIT + 1):
                 response = await _login(client, name, WRONG)
-                answers.append((response.status_code, response.json(), response.headers.get("retry-after"),
-                                response.headers.get("www-authenticate")))
+                answers.append(
+                    (
+                        response.status_code,
+                        response.json(),
+                        response.headers.get("retry-after"),
+                        response.headers.get("www-authenticate"),
+                    )
+                )
         assert real_answers == ghost_answers
         assert [a[0] for a in real_answers] == [401] * LIMIT + [429]
     # The unknown name was checked against the dummy argon2 hash each time, like a real hash.

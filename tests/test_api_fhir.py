@@ -65,10 +65,20 @@ async def test_fhir_filters_and_errors(database_url: str, world: World) -> None:
     pid = world.patients["p1"]
     async with api_client(database_url) as client:
         headers = await token(client, world.users["coord_a"])
-        glucose = (await client.get(f"/fhir/Patient/{pid}/Observation", params={"code": "glucose", "_count": 10}, headers=headers)).json()
+        glucose = (
+            await client.get(
+                f"/fhir/Patient/{pid}/Observation", params={"code": "glucose", "_count": 10}, headers=headers
+            )
+        ).json()
         Bundle.model_validate(glucose)
         assert glucose["total"] == 10
-        empty = (await client.get(f"/fhir/Patient/{pid}/Observation", params=[("date", "ge2001-01-01"), ("date", "lt2001-02-01")], headers=headers)).json()
+        empty = (
+            await client.get(
+                f"/fhir/Patient/{pid}/Observation",
+                params=[("date", "ge2001-01-01"), ("date", "lt2001-02-01")],
+                headers=headers,
+            )
+        ).json()
         assert Bundle.model_validate(empty).total == 0
         bad = await client.get(f"/fhir/Patient/{pid}/Observation", params={"date": "2001-01-01"}, headers=headers)
         assert bad.status_code == 422 and "prefix" in bad.json()["detail"]

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 
-from vitalgate.api.app import create_app
 from tests.browser_support import PASSWORD, World, seed_world, settings
+from vitalgate.api.app import create_app
 from vitalgate.app.embedded import free_port
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
@@ -32,7 +33,9 @@ def world(database_url: str) -> World:
 def live_url(database_url: str) -> Iterator[str]:
     """uvicorn on a free port in a background thread with its own event loop (schemathesis calls are sync)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(database_url, settings=settings()), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(database_url, settings=settings()), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -62,8 +65,13 @@ def test_no_input_makes_a_500(live_url: str, world: World) -> None:
         path = operation.path
         headers = admin if path.startswith(("/admin", "/audit")) else staff
 
-        @hsettings(max_examples=EXAMPLES, deadline=None, database=None,
-                   suppress_health_check=list(HealthCheck), derandomize=True)
+        @hsettings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
         @given(case=operation.as_strategy())
         def run(case) -> None:  # type: ignore[no-untyped-def]
             nonlocal calls
@@ -73,7 +81,7 @@ def test_no_input_makes_a_500(live_url: str, world: World) -> None:
             if case.path_parameters and "task_id" in case.path_parameters and calls % 2 == 0:
                 case.path_parameters["task_id"] = world.tasks["routine_p1"]
             calls += 1
-            response = case.call(base_url=live_url, headers=headers)
+            response = case.call(base_url=live_url, headers=headers)  # noqa: B023 - run() is called inside this iteration only
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
             elif response.status_code >= 400:

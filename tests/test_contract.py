@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -48,10 +48,15 @@ def test_schema_describes_the_comparator_and_the_topic() -> None:
 
 
 def _reading(quantity: Quantity) -> Reading:
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     return Reading(
-        id=reading_id("S1", 1, now), device=DeviceRef(serial="S1", kind="glucose_meter"), kind="glucose",
-        values={"glucose": quantity}, measured_at=now, device_time=now.replace(tzinfo=None), received_at=now,
+        id=reading_id("S1", 1, now),
+        device=DeviceRef(serial="S1", kind="glucose_meter"),
+        kind="glucose",
+        values={"glucose": quantity},
+        measured_at=now,
+        device_time=now.replace(tzinfo=None),
+        received_at=now,
         status=["result too high"],
     )
 
@@ -75,7 +80,7 @@ def test_unknown_comparator_is_refused() -> None:
 
 def test_batch_without_comparator_still_validates() -> None:
     """Step-1 payloads (no comparator key) stay valid: the field is optional."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     raw = _reading(Quantity(value=100, unit="mg/dL")).model_dump(mode="json")
     raw["values"]["glucose"].pop("comparator")
     batch = ReadingBatch.model_validate({"gateway_id": "gw-1", "sent_at": now.isoformat(), "readings": [raw]})
@@ -117,6 +122,6 @@ def test_status_models() -> None:
 
 def test_reading_id_ignores_tzinfo_and_separates_sequence_numbers() -> None:
     t = datetime(2026, 1, 1, 8, 0)
-    assert reading_id("S", 1, t) == reading_id("S", 1, t.replace(tzinfo=timezone.utc))
+    assert reading_id("S", 1, t) == reading_id("S", 1, t.replace(tzinfo=UTC))
     assert reading_id("S", 1, t) != reading_id("S", 2, t)
     assert isinstance(reading_id("S", None, t), uuid.UUID)

@@ -11,12 +11,25 @@ import pytest
 
 from vitalgate.devices.bp import decode_bp_feature, decode_bp_measurement, decode_intermediate_cuff_pressure
 from vitalgate.devices.glucose import (
-    GLUCOSE_FEATURES, decode_glucose_context, decode_glucose_feature, decode_glucose_measurement,
+    GLUCOSE_FEATURES,
+    decode_glucose_context,
+    decode_glucose_feature,
+    decode_glucose_measurement,
 )
 from vitalgate.devices.racp import (
-    FilterType, NumberOfRecordsResponse, Opcode, Operator, ResponseCode, ResponseCodeResponse,
-    encode_number_of_records, encode_response_code, parse_racp_request, parse_racp_response,
-    report_all, report_greater_or_equal, report_number_all,
+    FilterType,
+    NumberOfRecordsResponse,
+    Opcode,
+    Operator,
+    ResponseCode,
+    ResponseCodeResponse,
+    encode_number_of_records,
+    encode_response_code,
+    parse_racp_request,
+    parse_racp_response,
+    report_all,
+    report_greater_or_equal,
+    report_number_all,
 )
 from vitalgate.devices.sfloat import decode_float, decode_sfloat, sfloat_special
 
@@ -38,18 +51,36 @@ def test_sfloat_vectors(vec):
         assert sfloat_special(raw) is None
 
 
-@pytest.mark.parametrize("raw,expected", [
-    (0x0801, math.nan), (0x0000, 0.0), (0x2001, 100.0), (0x8001, 1e-08), (0xF7FD, 204.5), (0xF803, -204.5),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        (0x0801, math.nan),
+        (0x0000, 0.0),
+        (0x2001, 100.0),
+        (0x8001, 1e-08),
+        (0xF7FD, 204.5),
+        (0xF803, -204.5),
+    ],
+)
 def test_sfloat_more(raw, expected):
     value = decode_sfloat(raw)
     assert (math.isnan(value) and math.isnan(expected)) or value == expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    (0x007FFFFF, math.nan), (0x00800000, math.nan), (0x00800001, math.nan), (0x007FFFFE, math.inf),
-    (0x00800002, -math.inf), (0xFE00016D, 3.65), (0x000000FF, 255.0), (0x00FFFFFF, -1.0), (0x02000003, 300.0),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        (0x007FFFFF, math.nan),
+        (0x00800000, math.nan),
+        (0x00800001, math.nan),
+        (0x007FFFFE, math.inf),
+        (0x00800002, -math.inf),
+        (0xFE00016D, 3.65),
+        (0x000000FF, 255.0),
+        (0x00FFFFFF, -1.0),
+        (0x02000003, 300.0),
+    ],
+)
 def test_float_vectors(raw, expected):
     value = decode_float(raw)
     assert (math.isnan(value) and math.isnan(expected)) or value == expected
@@ -75,8 +106,8 @@ def test_glucose_vector_mmol_from_kg():
 # ---------------------------------------------------------------- glucose measurement: all 32 flag combos
 # Hand-built pieces (little endian) and their hand-computed meaning.
 G_SEQ, G_BASE, G_OFFSET = "2A 00", "EA 07 0B 18 07 1E 00", "C4 FF"  # 42, 2026-11-24 07:30:00, -60 min
-G_KG = "78 B0"    # exp -5, mantissa 120: 0.0012 kg/L = 120 mg/dL = 6.66 mmol/L
-G_MOL = "37 C0"   # exp -4, mantissa 55: 0.0055 mol/L = 5.5 mmol/L = 99.09 mg/dL
+G_KG = "78 B0"  # exp -5, mantissa 120: 0.0012 kg/L = 120 mg/dL = 6.66 mmol/L
+G_MOL = "37 C0"  # exp -4, mantissa 55: 0.0055 mol/L = 5.5 mmol/L = 99.09 mg/dL
 G_TYPELOC = "F3"  # low nibble 3 venous whole blood, high nibble 15 not available
 G_STATUS = "21 0C"  # 0x0C21: bits 0, 5, 10, 11
 G_STATUS_NAMES = frozenset({"device battery low", "result too high", "general device fault", "time fault"})
@@ -110,37 +141,67 @@ def test_glucose_every_flag_combination(flags):
     assert m.context_follows is bool(flags & 0x10)
 
 
-@pytest.mark.parametrize("conc,mg_dl,mmol_l", [
-    ("FF 07", None, None), ("00 08", None, None), ("01 08", None, None),  # NaN, NRes, reserved
-    ("FE 07", math.inf, math.inf), ("02 08", -math.inf, -math.inf),
-])
+@pytest.mark.parametrize(
+    "conc,mg_dl,mmol_l",
+    [
+        ("FF 07", None, None),
+        ("00 08", None, None),
+        ("01 08", None, None),  # NaN, NRes, reserved
+        ("FE 07", math.inf, math.inf),
+        ("02 08", -math.inf, -math.inf),
+    ],
+)
 def test_glucose_special_concentrations(conc, mg_dl, mmol_l):
     m = decode_glucose_measurement(hx(f"02 01 00 EA 07 0B 18 07 1E 00 {conc} 11"))
     assert (m.mg_dl, m.mmol_l) == (mg_dl, mmol_l)
 
 
-@pytest.mark.parametrize("nibble,name", [(1, "capillary whole blood"), (2, "capillary plasma"),
-                                         (3, "venous whole blood"), (4, "venous plasma"),
-                                         (5, "arterial whole blood"), (6, "arterial plasma"),
-                                         (7, "undetermined whole blood"), (8, "undetermined plasma"),
-                                         (9, "interstitial fluid"), (10, "control solution")])
+@pytest.mark.parametrize(
+    "nibble,name",
+    [
+        (1, "capillary whole blood"),
+        (2, "capillary plasma"),
+        (3, "venous whole blood"),
+        (4, "venous plasma"),
+        (5, "arterial whole blood"),
+        (6, "arterial plasma"),
+        (7, "undetermined whole blood"),
+        (8, "undetermined plasma"),
+        (9, "interstitial fluid"),
+        (10, "control solution"),
+    ],
+)
 def test_glucose_sample_types(nibble, name):
     m = decode_glucose_measurement(hx(f"02 01 00 EA 07 0B 18 07 1E 00 78 B0 2{nibble:X}"))
     assert (m.sample_type, m.sample_location) == (name, "alternate site test")
 
 
-@pytest.mark.parametrize("nibble,name", [(1, "finger"), (2, "alternate site test"), (3, "earlobe"),
-                                         (4, "control solution"), (15, "not available")])
+@pytest.mark.parametrize(
+    "nibble,name",
+    [(1, "finger"), (2, "alternate site test"), (3, "earlobe"), (4, "control solution"), (15, "not available")],
+)
 def test_glucose_sample_locations(nibble, name):
     assert decode_glucose_measurement(hx(f"02 01 00 EA 07 0B 18 07 1E 00 78 B0 {nibble:X}1")).sample_location == name
 
 
 def test_glucose_sensor_status_every_bit():
     m = decode_glucose_measurement(hx("08 01 00 EA 07 0B 18 07 1E 00 FF 0F"))
-    assert m.sensor_status == frozenset({
-        "device battery low", "sensor malfunction", "sample size insufficient", "strip insertion error",
-        "strip type incorrect", "result too high", "result too low", "sensor temperature too high",
-        "sensor temperature too low", "sensor read interrupted", "general device fault", "time fault"})
+    assert m.sensor_status == frozenset(
+        {
+            "device battery low",
+            "sensor malfunction",
+            "sample size insufficient",
+            "strip insertion error",
+            "strip type incorrect",
+            "result too high",
+            "result too low",
+            "sensor temperature too high",
+            "sensor temperature too low",
+            "sensor read interrupted",
+            "general device fault",
+            "time fault",
+        }
+    )
 
 
 # ---------------------------------------------------------------- glucose context / feature
@@ -153,7 +214,11 @@ def test_glucose_context_all_fields():
     assert (c.tester, c.health) == ("self", "major health issues")
     assert (c.exercise_duration_s, c.exercise_intensity_pct) == (3600, 70)
     assert (c.medication_id, c.medication, c.medication_unit, c.hba1c_percent) == (
-        "rapid acting insulin", 6e-05, "L", 7.2)
+        "rapid acting insulin",
+        6e-05,
+        "L",
+        7.2,
+    )
 
 
 def test_glucose_context_minimal_and_kg_medication():
@@ -214,12 +279,18 @@ def test_bp_every_flag_combination(flags):
     assert m.status == (expected_status if flags & 0x10 else frozenset())
 
 
-@pytest.mark.parametrize("status_hex,names", [
-    ("01 00", {"body movement"}), ("02 00", {"cuff too loose"}), ("04 00", {"irregular pulse"}),
-    ("08 00", {"pulse rate exceeds upper limit", "pulse rate out of range"}),
-    ("10 00", {"pulse rate below lower limit", "pulse rate out of range"}),
-    ("20 00", {"improper position"}), ("00 00", set()),
-])
+@pytest.mark.parametrize(
+    "status_hex,names",
+    [
+        ("01 00", {"body movement"}),
+        ("02 00", {"cuff too loose"}),
+        ("04 00", {"irregular pulse"}),
+        ("08 00", {"pulse rate exceeds upper limit", "pulse rate out of range"}),
+        ("10 00", {"pulse rate below lower limit", "pulse rate out of range"}),
+        ("20 00", {"improper position"}),
+        ("00 00", set()),
+    ],
+)
 def test_bp_status_bits(status_hex, names):
     assert decode_bp_measurement(hx(f"10 80 00 52 00 61 00 {status_hex}")).status == names
 
@@ -237,10 +308,18 @@ def test_intermediate_cuff_pressure():
 
 def test_bp_feature():
     assert decode_bp_feature(hx("3F 00")) == {
-        "body movement detection", "cuff fit detection", "irregular pulse detection",
-        "pulse rate range detection", "measurement position detection", "multiple bond support"}
-    assert decode_bp_feature(hx("C0 01")) == {"e2e-crc support", "user data service support",
-                                              "user facing time support"}
+        "body movement detection",
+        "cuff fit detection",
+        "irregular pulse detection",
+        "pulse rate range detection",
+        "measurement position detection",
+        "multiple bond support",
+    }
+    assert decode_bp_feature(hx("C0 01")) == {
+        "e2e-crc support",
+        "user data service support",
+        "user facing time support",
+    }
 
 
 # ---------------------------------------------------------------- RACP
@@ -257,10 +336,18 @@ def test_racp_request_vectors_build():
 def test_racp_request_vectors_parse():
     r = parse_racp_request(hx("01 03 01 2B 00"))
     assert (r.opcode, r.operator, r.filter_type, r.operands) == (
-        Opcode.REPORT_STORED_RECORDS, Operator.GREATER_OR_EQUAL, FilterType.SEQUENCE_NUMBER, (43,))
+        Opcode.REPORT_STORED_RECORDS,
+        Operator.GREATER_OR_EQUAL,
+        FilterType.SEQUENCE_NUMBER,
+        (43,),
+    )
     r = parse_racp_request(hx("04 01"))
     assert (r.opcode, r.operator, r.filter_type, r.operands) == (
-        Opcode.REPORT_NUMBER_OF_STORED_RECORDS, Operator.ALL, None, ())
+        Opcode.REPORT_NUMBER_OF_STORED_RECORDS,
+        Operator.ALL,
+        None,
+        (),
+    )
 
 
 def test_racp_response_vectors():

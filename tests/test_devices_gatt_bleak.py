@@ -85,7 +85,9 @@ class FakeMeterClient:
         first = request.operands[0] if request.operands else 1
         for seq in range(max(first, 1), 4):
             m = encode_glucose_measurement(
-                sequence_number=seq, base_time=datetime(2026, 5, 1, 8, seq), mg_dl=100.0 + seq,
+                sequence_number=seq,
+                base_time=datetime(2026, 5, 1, 8, seq),
+                mg_dl=100.0 + seq,
                 sample_type="capillary plasma",
             )
             loop.call_soon(self._send, 0x2A18, m)

@@ -10,7 +10,12 @@ import pytest
 
 from vitalgate.devices.errors_gatt import DeviceTimeout, PairingError
 from vitalgate.devices.gatt import BLOOD_PRESSURE_SERVICE
-from vitalgate.devices.profiles import read_current_time, read_device_information, sync_blood_pressure, write_current_time
+from vitalgate.devices.profiles import (
+    read_current_time,
+    read_device_information,
+    sync_blood_pressure,
+    write_current_time,
+)
 from vitalgate.devices.virtual import StoredBpReading, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
 
 T0 = datetime(2026, 3, 1, 8, 0, 0)

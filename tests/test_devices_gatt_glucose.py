@@ -148,7 +148,10 @@ async def test_malformed_notification_is_rejected_not_fatal(radio: VirtualRadio)
         await client.disconnect()
     assert [r.measurement.sequence_number for r in result.records] == [1, 3, 4, 5, 6]
     # seq 2 had a meal: its (well-formed) context is orphaned and rejected too.
-    assert [reason.split(":")[0] for _, reason in result.rejected] == ["measurement", "context without measurement (seq 2)"]
+    assert [reason.split(":")[0] for _, reason in result.rejected] == [
+        "measurement",
+        "context without measurement (seq 2)",
+    ]
     raw, reason = result.rejected[0]
     assert len(raw) == 5 and "truncated" in reason
 
@@ -181,8 +184,10 @@ async def test_racp_error_responses(radio: VirtualRadio) -> None:
             (bytes([0x7F, 0x00]), racp.ResponseCode.OP_CODE_NOT_SUPPORTED),
             (bytes([racp.Opcode.REPORT_STORED_RECORDS, racp.Operator.NULL]), racp.ResponseCode.INVALID_OPERATOR),
             (bytes([racp.Opcode.REPORT_STORED_RECORDS, 0x09]), racp.ResponseCode.OPERATOR_NOT_SUPPORTED),
-            (bytes([racp.Opcode.REPORT_STORED_RECORDS, racp.Operator.WITHIN_RANGE, 1, 5, 0, 2, 0]),
-             racp.ResponseCode.INVALID_OPERAND),
+            (
+                bytes([racp.Opcode.REPORT_STORED_RECORDS, racp.Operator.WITHIN_RANGE, 1, 5, 0, 2, 0]),
+                racp.ResponseCode.INVALID_OPERAND,
+            ),
         ):
             await client.write(RACP, request)
             response = racp.parse_racp_response(await asyncio.wait_for(responses.get(), 2))

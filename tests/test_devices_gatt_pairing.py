@@ -21,7 +21,9 @@ _H4_ACL, _ATT_CID, _ATT_HANDLE_VALUE_CONFIRMATION = 0x02, 0x0004, 0x1E
 
 
 def records(n: int) -> list[StoredGlucoseRecord]:
-    return [StoredGlucoseRecord(sequence_number=i + 1, base_time=T0 + timedelta(hours=i), mg_dl=100.0 + i) for i in range(n)]
+    return [
+        StoredGlucoseRecord(sequence_number=i + 1, base_time=T0 + timedelta(hours=i), mg_dl=100.0 + i) for i in range(n)
+    ]
 
 
 @pytest.fixture
@@ -43,8 +45,12 @@ class OneReadPipe:
     @staticmethod
     def _is_confirmation(packet: bytes) -> bool:
         # H4 type, handle(2), length(2), L2CAP length(2), CID(2), ATT opcode
-        return len(packet) >= 10 and packet[0] == _H4_ACL and int.from_bytes(packet[7:9], "little") == _ATT_CID \
+        return (
+            len(packet) >= 10
+            and packet[0] == _H4_ACL
+            and int.from_bytes(packet[7:9], "little") == _ATT_CID
             and packet[9] == _ATT_HANDLE_VALUE_CONFIRMATION
+        )
 
     def on_packet(self, packet: bytes) -> None:
         loop = asyncio.get_running_loop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -49,19 +49,22 @@ def test_chains_are_chosen_by_name_then_severity_and_segment():
 
 def test_escalation_timers_accumulate_from_the_previous_step():
     chain = default_followup().escalation_chain(None, "high", [])
-    start = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
     planned = plan_escalation(chain, start)
     assert [p.channel for p in planned] == ["message", "questionnaire", "voice", "phone", "doctor"]
     assert [p.due_at - start for p in planned] == [timedelta(minutes=m) for m in (0, 60, 120, 180, 240)]
 
 
-@pytest.mark.parametrize("bad", [
-    '[[escalation]]\nid="x"\nsteps=[{name="a", channel="sms", template="t", after_minutes=0}]',
-    '[[escalation]]\nid="x"\nsteps=[]',
-    '[[sop]]\nid="x"\npurpose="visit"\nsteps=[{name="a", channel="message", template="t", offset_hours=1},'
-    ' {name="b", channel="message", template="t", offset_hours=-1}]',
-    '[[sop]]\nid="x"\npurpose="visit"\nsegment="(a"\nsteps=[{name="a", channel="message", template="t", offset_hours=1}]',
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '[[escalation]]\nid="x"\nsteps=[{name="a", channel="sms", template="t", after_minutes=0}]',
+        '[[escalation]]\nid="x"\nsteps=[]',
+        '[[sop]]\nid="x"\npurpose="visit"\nsteps=[{name="a", channel="message", template="t", offset_hours=1},'
+        ' {name="b", channel="message", template="t", offset_hours=-1}]',
+        '[[sop]]\nid="x"\npurpose="visit"\nsegment="(a"\nsteps=[{name="a", channel="message", template="t", offset_hours=1}]',
+    ],
+)
 def test_bad_followup_files_are_rejected(bad):
     with pytest.raises(FollowupConfigError):
         parse_followup(bad)
@@ -70,6 +73,6 @@ def test_bad_followup_files_are_rejected(bad):
 def test_simulated_clock_refuses_naive_times_and_moves_only_when_told():
     with pytest.raises(ValueError):
         SimulatedClock(datetime(2026, 1, 1))
-    clock = SimulatedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    clock = SimulatedClock(datetime(2026, 1, 1, tzinfo=UTC))
     assert clock.now() == clock.now()
-    assert clock.advance(timedelta(days=30)) == datetime(2026, 1, 31, tzinfo=timezone.utc)
+    assert clock.advance(timedelta(days=30)) == datetime(2026, 1, 31, tzinfo=UTC)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
+from tests.test_alerts_helpers import add_patient, fetch, glucose, seed_team, sim_start, write
+from vitalgate.app.pipeline import AlertPipeline
 from vitalgate.followup.actions import TaskStateError, acknowledge_task, record_outcome, record_patient_response
 from vitalgate.followup.clock import SimulatedClock
 from vitalgate.followup.scheduler import tick
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
-from tests.test_alerts_helpers import add_patient, fetch, glucose, seed_team, sim_start, write
-from vitalgate.app.pipeline import AlertPipeline
 
 
 async def _low_task(database_url, unique, value, *, doctor=True):
@@ -31,8 +31,11 @@ async def _low_task(database_url, unique, value, *, doctor=True):
 
 
 async def _deliveries(database_url, task_id):
-    return await fetch(database_url, "SELECT at, actor, detail FROM task_events WHERE task_id = %s AND kind = 'delivery'"
-                       " ORDER BY at, id", task_id)
+    return await fetch(
+        database_url,
+        "SELECT at, actor, detail FROM task_events WHERE task_id = %s AND kind = 'delivery' ORDER BY at, id",
+        task_id,
+    )
 
 
 async def test_unanswered_high_task_escalates_through_every_touchpoint_on_schedule(database_url, unique):
@@ -53,23 +56,30 @@ async def test_unanswered_high_task_escalates_through_every_touchpoint_on_schedu
     ]
     after = await task_store.get_task(await connect(database_url), task["id"])
     assert after["assignee_id"] == team["doctor"] and after["escalation_step"] == 4 and after["status"] == "open"
-    kinds = [r["kind"] for r in await fetch(database_url, "SELECT kind FROM task_events WHERE task_id = %s ORDER BY id", task["id"])]
+    kinds = [
+        r["kind"]
+        for r in await fetch(database_url, "SELECT kind FROM task_events WHERE task_id = %s ORDER BY id", task["id"])
+    ]
     assert kinds[:2] == ["created", "escalation_scheduled"] and kinds.count("referred_to_doctor") == 1
 
 
 async def test_urgent_chain_reaches_a_doctor_within_15_minutes(database_url, unique):
-    clock, patient, task, team = await _low_task(database_url, unique, 45.0)
+    clock, patient, task, _team = await _low_task(database_url, unique, 45.0)
     t0 = clock.now()
     for _ in range(20):
         clock.advance(timedelta(minutes=1))
         await tick(database_url, clock.now(), patient_ids=[patient], evaluate=False)
     got = [(d["detail"]["channel"], d["at"] - t0) for d in await _deliveries(database_url, task["id"])]
-    assert got == [("message", timedelta(minutes=1)), ("voice", timedelta(minutes=5)),
-                   ("phone", timedelta(minutes=10)), ("doctor", timedelta(minutes=15))]
+    assert got == [
+        ("message", timedelta(minutes=1)),
+        ("voice", timedelta(minutes=5)),
+        ("phone", timedelta(minutes=10)),
+        ("doctor", timedelta(minutes=15)),
+    ]
 
 
 async def test_outcomes_close_or_advance_and_every_step_names_its_actor(database_url, unique):
-    clock, patient, task, team = await _low_task(database_url, unique, 62.0)
+    clock, patient, task, _team = await _low_task(database_url, unique, 62.0)
     clock.advance(timedelta(minutes=1))
     await tick(database_url, clock.now(), patient_ids=[patient], evaluate=False)  # app message
     conn = await connect(database_url)
@@ -91,7 +101,10 @@ async def test_outcomes_close_or_advance_and_every_step_names_its_actor(database
     await tick(database_url, clock.now(), patient_ids=[patient], evaluate=False)
     assert [d["detail"]["channel"] for d in await _deliveries(database_url, task["id"])][-1] == "voice"
     async with conn.transaction():
-        assert await record_outcome(conn, task["id"], "resolved", actor="nurse:1", now=clock.now(), note="ate, 95 now") == "done"
+        assert (
+            await record_outcome(conn, task["id"], "resolved", actor="nurse:1", now=clock.now(), note="ate, 95 now")
+            == "done"
+        )
         with pytest.raises(TaskStateError):
             await record_outcome(conn, task["id"], "reached", actor="nurse:1", now=clock.now())
     await conn.close()
@@ -106,14 +119,18 @@ async def test_outcomes_close_or_advance_and_every_step_names_its_actor(database
 
 
 async def test_referral_and_patient_response(database_url, unique):
-    clock, patient, task, team = await _low_task(database_url, unique, 62.0)
+    clock, _patient, task, team = await _low_task(database_url, unique, 62.0)
     conn = await connect(database_url)
     async with conn.transaction():
         await record_outcome(conn, task["id"], "referred_to_doctor", actor="nurse:2", now=clock.now())
     after = await task_store.get_task(conn, task["id"])
     assert after["assignee_id"] == team["doctor"]
     assert [d["detail"]["channel"] for d in await _deliveries(database_url, task["id"])] == ["doctor"]
-    cancelled = await fetch(database_url, "SELECT count(*) AS n FROM touchpoints WHERE task_id = %s AND cancel_reason = 'referred to doctor'", task["id"])
+    cancelled = await fetch(
+        database_url,
+        "SELECT count(*) AS n FROM touchpoints WHERE task_id = %s AND cancel_reason = 'referred to doctor'",
+        task["id"],
+    )
     assert cancelled[0]["n"] == 4
     await conn.close()
 
@@ -130,18 +147,20 @@ async def test_referral_and_patient_response(database_url, unique):
 
 
 async def test_showcase_for_the_demo_opens_tasks_of_three_rule_kinds(database_url, unique):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from vitalgate.followup.showcase import seed_showcase
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     conn = await connect(database_url)
     async with conn.transaction():
         team = await seed_team(conn, unique)
         show = await seed_showcase(conn, team["team"], unique, now)
     await conn.close()
     events = []
-    result = await tick(database_url, now, patient_ids=show.patient_ids, on_event=lambda stage, d: events.append((stage, d)))
+    result = await tick(
+        database_url, now, patient_ids=show.patient_ids, on_event=lambda stage, d: events.append((stage, d))
+    )
     rules = sorted(d["rule"] for s, d in events if s == "task")
     assert rules == ["bp-systolic-rising", "glucose-fasting-high-3", "no-reading-3-days"]
     assert len(result.fired) >= 3  # each new task's first touchpoint (app message) went out in the same tick

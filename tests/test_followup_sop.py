@@ -9,11 +9,11 @@ import subprocess
 import sys
 from datetime import timedelta
 
+from tests.test_alerts_helpers import add_patient, fetch, seed_team, sim_start
 from vitalgate.followup.clock import SimulatedClock
 from vitalgate.followup.scheduler import run_scheduler, tick
 from vitalgate.followup.sop import confirm_sop, schedule_sop
 from vitalgate.store.db import connect
-from tests.test_alerts_helpers import add_patient, fetch, seed_team, sim_start
 
 
 async def _visit(database_url, unique, anchor_days=20):
@@ -31,7 +31,11 @@ async def _visit(database_url, unique, anchor_days=20):
 
 
 async def _fired(database_url, sop):
-    rows = await fetch(database_url, "SELECT at, detail FROM task_events WHERE task_id = %s AND kind = 'delivery' ORDER BY id", sop.task_id)
+    rows = await fetch(
+        database_url,
+        "SELECT at, detail FROM task_events WHERE task_id = %s AND kind = 'delivery' ORDER BY id",
+        sop.task_id,
+    )
     return [(r["detail"]["step"], r["at"]) for r in rows]
 
 
@@ -39,14 +43,28 @@ def _cli_tick(database_url: str, now, patient: int) -> dict:
     """`vitalgate followup tick` in a separate process: a real process restart between ticks."""
     env = {**os.environ, "VITALGATE_DATABASE_URL": database_url, "VITALGATE_LOG_FORMAT": "json"}
     out = subprocess.run(
-        [sys.executable, "-m", "vitalgate.app.cli", "followup", "tick", "--now", now.isoformat(), "--patient", str(patient)],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
+        [
+            sys.executable,
+            "-m",
+            "vitalgate.app.cli",
+            "followup",
+            "tick",
+            "--now",
+            now.isoformat(),
+            "--patient",
+            str(patient),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
-    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{\"now\"")][-1])
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith('{"now"')][-1])
 
 
 async def test_unconfirmed_chain_fires_each_step_once_across_restarts(database_url, unique):
-    start, anchor, patient, sop = await _visit(database_url, unique)
+    _start, anchor, patient, sop = await _visit(database_url, unique)
     clock = SimulatedClock(anchor - timedelta(days=8))
     # Scheduler process 1 runs through T-7 and is then stopped (as if killed).
     stop = asyncio.Event()
@@ -70,13 +88,18 @@ async def test_unconfirmed_chain_fires_each_step_once_across_restarts(database_u
     for hours in (-3, 0, 24, 48, 72):
         await tick(database_url, anchor + timedelta(hours=hours), patient_ids=[patient])
     fired = await _fired(database_url, sop)
-    assert [s for s, _ in fired] == ["T-7 message", "T-2 confirmation link", "T-1 voice message",
-                                     "day-of phone call", "T+2 visit check"]
+    assert [s for s, _ in fired] == [
+        "T-7 message",
+        "T-2 confirmation link",
+        "T-1 voice message",
+        "day-of phone call",
+        "T+2 visit check",
+    ]
     assert fired[-1][1] == anchor + timedelta(hours=48)
 
 
 async def test_confirmation_cancels_the_remaining_reminders(database_url, unique):
-    start, anchor, patient, sop = await _visit(database_url, unique + "c")
+    _start, anchor, patient, sop = await _visit(database_url, unique + "c")
     for days in (-7, -2):
         await tick(database_url, anchor + timedelta(days=days), patient_ids=[patient])
     conn = await connect(database_url)
@@ -87,15 +110,31 @@ async def test_confirmation_cancels_the_remaining_reminders(database_url, unique
     while t <= anchor + timedelta(days=3):  # hourly ticks through the visit and the check
         t += timedelta(hours=1)
         await tick(database_url, t, patient_ids=[patient], evaluate=False)
-    assert [s for s, _ in await _fired(database_url, sop)] == ["T-7 message", "T-2 confirmation link", "T+2 visit check"]
-    steps = await fetch(database_url, "SELECT step_name, fired_at IS NOT NULL AS fired, cancel_reason FROM touchpoints"
-                        " WHERE sop_instance_id = %s ORDER BY step_index", sop.instance_id)
+    assert [s for s, _ in await _fired(database_url, sop)] == [
+        "T-7 message",
+        "T-2 confirmation link",
+        "T+2 visit check",
+    ]
+    steps = await fetch(
+        database_url,
+        "SELECT step_name, fired_at IS NOT NULL AS fired, cancel_reason FROM touchpoints"
+        " WHERE sop_instance_id = %s ORDER BY step_index",
+        sop.instance_id,
+    )
     assert [(s["step_name"], s["fired"], s["cancel_reason"]) for s in steps] == [
-        ("T-7 message", True, None), ("T-2 confirmation link", True, None), ("T-1 voice message", False, "confirmed"),
-        ("day-of phone call", False, "confirmed"), ("T+2 visit check", True, None),
+        ("T-7 message", True, None),
+        ("T-2 confirmation link", True, None),
+        ("T-1 voice message", False, "confirmed"),
+        ("day-of phone call", False, "confirmed"),
+        ("T+2 visit check", True, None),
     ]
     task = (await fetch(database_url, "SELECT kind, severity, due_at, status FROM tasks WHERE id = %s", sop.task_id))[0]
-    assert (task["kind"], task["severity"], task["due_at"], task["status"]) == ("sop", "routine", anchor + timedelta(hours=48), "open")
+    assert (task["kind"], task["severity"], task["due_at"], task["status"]) == (
+        "sop",
+        "routine",
+        anchor + timedelta(hours=48),
+        "open",
+    )
 
 
 async def test_steps_already_past_when_scheduled_are_not_sent_late(database_url, unique):

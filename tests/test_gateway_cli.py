@@ -12,9 +12,9 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from vitalgate.contract import claim_code
-from vitalgate import cli_support
+from vitalgate.app import cli_support
 from vitalgate.app.cli import app
+from vitalgate.contract import claim_code
 
 METER, CUFF, PASSKEY_METER = "C0:DE:00:00:00:01", "C0:DE:00:00:00:02", "C0:DE:00:00:00:03"
 PASSKEY = 123456
@@ -84,17 +84,17 @@ def test_schema_check_passes_on_the_committed_files(cli) -> None:
 @pytest.fixture
 def passkey_meter(monkeypatch):
     """The demo fleet plus a meter that displays PASSKEY and refuses Just Works (like an Accu-Chek Guide)."""
-    import vitalgate.gateway.fleet
+    import vitalgate.gateway.fleet as fleet
     from vitalgate.devices.virtual import VirtualGlucoseMeter
 
-    demo = gateway.fleet.add_demo_fleet
+    demo = fleet.add_demo_fleet
 
     async def with_passkey_meter(radio, **kwargs):
         addresses = await demo(radio, **kwargs)
         meter = VirtualGlucoseMeter(name="VG Passkey Meter", serial="VGM-PASSKEY-1", passkey=PASSKEY)
         return [*addresses, await radio.add(meter)]
 
-    monkeypatch.setattr(gateway.fleet, "add_demo_fleet", with_passkey_meter)
+    monkeypatch.setattr(fleet, "add_demo_fleet", with_passkey_meter)
 
 
 def test_pair_with_passkey_option(cli, passkey_meter) -> None:
@@ -129,7 +129,9 @@ def test_terminal_user_is_asked_only_when_the_device_displays_a_passkey(cli, pas
     assert asked == ["asked"]
 
 
-@pytest.mark.parametrize(("typed", "expected"), [("123456\n", 123456), ("012345\n", 12345), ("12ab56\n", -1), ("1234\n", -1)])
+@pytest.mark.parametrize(
+    ("typed", "expected"), [("123456\n", 123456), ("012345\n", 12345), ("12ab56\n", -1), ("1234\n", -1)]
+)
 def test_passkey_prompt_reads_a_line_from_stdin(monkeypatch, typed: str, expected: int) -> None:
     from vitalgate.app.commands.gateway import ask_passkey
 

@@ -16,9 +16,10 @@ import sqlite3
 import sys
 
 import pytest
-from test_gateway_harness import BrokerProcess, Counter, CuttablePath, wait_for
 
+from test_gateway_harness import BrokerProcess, Counter, CuttablePath, wait_for
 from vitalgate.contract import reading_id, status_topic
+from vitalgate.core.mqtt import AsyncMqttClient
 from vitalgate.devices.virtual import VirtualRadio
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.fleet import demo_meter, fleet_epoch
@@ -27,7 +28,6 @@ from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device
 from vitalgate.gateway.publisher import Publisher
 from vitalgate.gateway.radio import VirtualHubRadio
-from vitalgate.core.mqtt import AsyncMqttClient
 
 VENV_BIN = os.path.dirname(sys.executable)
 
@@ -52,7 +52,9 @@ async def test_broker_outage_mid_sync_loses_nothing(broker_kind, tmp_path, uniqu
     gateway_id = f"gw-fault-{unique}"
     counter = Counter(broker.config(), gateway_id, f"counter-{unique}")
     await counter.connect()
-    config = HubConfig(radio="virtual", max_concurrent_syncs=1, sync_interval_s=3600, reconnect_min_s=0.2, reconnect_max_s=1.0)
+    config = HubConfig(
+        radio="virtual", max_concurrent_syncs=1, sync_interval_s=3600, reconnect_min_s=0.2, reconnect_max_s=1.0
+    )
     store = HubStore(tmp_path / "hub.sqlite", max_rows=config.outbox_max_rows)
     stop = asyncio.Event()
     try:
@@ -73,7 +75,9 @@ async def test_broker_outage_mid_sync_loses_nothing(broker_kind, tmp_path, uniqu
             await broker.stop()
             path.cut()
             backlog_at_outage = store.backlog()
-            await wait_for(lambda: store.backlog() >= backlog_at_outage + records, 60, "syncing to continue into the outbox")
+            await wait_for(
+                lambda: store.backlog() >= backlog_at_outage + records, 60, "syncing to continue into the outbox"
+            )
             await counter.close()
             await broker.start()
             await counter.connect()
@@ -97,8 +101,12 @@ async def test_broker_outage_mid_sync_loses_nothing(broker_kind, tmp_path, uniqu
 
 async def _hub_cmd(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        os.path.join(VENV_BIN, "vitalgate"), "gateway", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        os.path.join(VENV_BIN, "vitalgate"),
+        "gateway",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -124,11 +132,17 @@ async def test_hub_killed_between_outbox_write_and_publish_loses_nothing(tmp_pat
     broker = BrokerProcess("mosquitto", tmp_path)  # not started yet: the hub cannot publish
     gateway_id = f"gw-kill-{unique}"
     env = {
-        **os.environ, "VITALGATE_DATA_DIR": str(tmp_path), "VITALGATE_GATEWAY_ID": gateway_id,
-        "VITALGATE_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "VITALGATE_MQTT_PROTOCOL": "5",
-        "VITALGATE_GATEWAY_VIRTUAL_METERS": str(meters), "VITALGATE_GATEWAY_VIRTUAL_CUFFS": "0",
-        "VITALGATE_GATEWAY_VIRTUAL_RECORDS": str(records), "VITALGATE_GATEWAY_SYNC_INTERVAL_S": "3600",
-        "VITALGATE_GATEWAY_RECONNECT_MIN_S": "0.2", "VITALGATE_GATEWAY_RECONNECT_MAX_S": "0.5",
+        **os.environ,
+        "VITALGATE_DATA_DIR": str(tmp_path),
+        "VITALGATE_GATEWAY_ID": gateway_id,
+        "VITALGATE_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
+        "VITALGATE_MQTT_PROTOCOL": "5",
+        "VITALGATE_GATEWAY_VIRTUAL_METERS": str(meters),
+        "VITALGATE_GATEWAY_VIRTUAL_CUFFS": "0",
+        "VITALGATE_GATEWAY_VIRTUAL_RECORDS": str(records),
+        "VITALGATE_GATEWAY_SYNC_INTERVAL_S": "3600",
+        "VITALGATE_GATEWAY_RECONNECT_MIN_S": "0.2",
+        "VITALGATE_GATEWAY_RECONNECT_MAX_S": "0.5",
         "VITALGATE_LOG_FORMAT": "json",
     }
     for address in ("C0:DE:00:00:00:01", "C0:DE:00:00:00:02"):
@@ -153,7 +167,9 @@ async def test_hub_killed_between_outbox_write_and_publish_loses_nothing(tmp_pat
     await counter.connect()
     hub = await _hub_cmd("run", "--virtual", env=env)
     try:
-        await wait_for(lambda: len(counter.ids) >= meters * records, 60, f"all readings after restart (have {len(counter.ids)})")
+        await wait_for(
+            lambda: len(counter.ids) >= meters * records, 60, f"all readings after restart (have {len(counter.ids)})"
+        )
         await wait_for(lambda: _backlog(hub_db) == 0, 10, "outbox drained")
         await asyncio.sleep(0.5)  # the restarted hub also re-synced both meters: nothing new may follow
         running = await _status_json(env)
@@ -196,12 +212,17 @@ async def test_last_will_says_offline_when_the_hub_vanishes(tmp_path, unique) ->
     await broker.start()
     gateway_id = f"gw-will-{unique}"
     env = {
-        **os.environ, "VITALGATE_DATA_DIR": str(tmp_path), "VITALGATE_GATEWAY_ID": gateway_id,
-        "VITALGATE_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "VITALGATE_MQTT_PROTOCOL": "5",
-        "VITALGATE_GATEWAY_VIRTUAL_METERS": "0", "VITALGATE_GATEWAY_VIRTUAL_CUFFS": "0",
+        **os.environ,
+        "VITALGATE_DATA_DIR": str(tmp_path),
+        "VITALGATE_GATEWAY_ID": gateway_id,
+        "VITALGATE_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
+        "VITALGATE_MQTT_PROTOCOL": "5",
+        "VITALGATE_GATEWAY_VIRTUAL_METERS": "0",
+        "VITALGATE_GATEWAY_VIRTUAL_CUFFS": "0",
     }
     hub = await _hub_cmd("run", "--virtual", env=env)
     try:
+
         async def status() -> dict:
             return await _retained_status(broker, gateway_id, unique)
 
@@ -222,8 +243,17 @@ async def test_last_will_says_offline_when_the_hub_vanishes(tmp_path, unique) ->
             hub.kill()
             await hub.wait()
         await broker.stop()
-    assert offline == {"schema_version": 1, "gateway_id": gateway_id, "state": "offline", "online": False,
-                       "backlog": None, "dropped": None, "last_publish_at": None, "devices": [], "updated_at": None}
+    assert offline == {
+        "schema_version": 1,
+        "gateway_id": gateway_id,
+        "state": "offline",
+        "online": False,
+        "backlog": None,
+        "dropped": None,
+        "last_publish_at": None,
+        "devices": [],
+        "updated_at": None,
+    }
 
 
 async def test_resync_by_a_fresh_hub_yields_no_new_ids(tmp_path, mqtt_config, unique) -> None:
@@ -258,12 +288,18 @@ async def test_hub_killed_while_publishing_republishes_the_rest(tmp_path, unique
     await broker.start()
     gateway_id = f"gw-kill2-{unique}"
     env = {
-        **os.environ, "VITALGATE_DATA_DIR": str(tmp_path), "VITALGATE_GATEWAY_ID": gateway_id,
-        "VITALGATE_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "VITALGATE_MQTT_PROTOCOL": "3.1.1",
-        "VITALGATE_GATEWAY_VIRTUAL_METERS": str(meters), "VITALGATE_GATEWAY_VIRTUAL_CUFFS": "0",
-        "VITALGATE_GATEWAY_VIRTUAL_RECORDS": str(records), "VITALGATE_GATEWAY_SYNC_INTERVAL_S": "3600",
+        **os.environ,
+        "VITALGATE_DATA_DIR": str(tmp_path),
+        "VITALGATE_GATEWAY_ID": gateway_id,
+        "VITALGATE_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
+        "VITALGATE_MQTT_PROTOCOL": "3.1.1",
+        "VITALGATE_GATEWAY_VIRTUAL_METERS": str(meters),
+        "VITALGATE_GATEWAY_VIRTUAL_CUFFS": "0",
+        "VITALGATE_GATEWAY_VIRTUAL_RECORDS": str(records),
+        "VITALGATE_GATEWAY_SYNC_INTERVAL_S": "3600",
         # Small batches stretch the drain so the kill lands in the middle of it.
-        "VITALGATE_GATEWAY_BATCH_SIZE": "5", "VITALGATE_LOG_FORMAT": "json",
+        "VITALGATE_GATEWAY_BATCH_SIZE": "5",
+        "VITALGATE_LOG_FORMAT": "json",
     }
     for address in ("C0:DE:00:00:00:01", "C0:DE:00:00:00:02"):
         proc = await _hub_cmd("pair", "--virtual", address, env=env)

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vitalgate.contract import readings_topic
 from vitalgate.app.embedded import free_port
+from vitalgate.contract import readings_topic
 from vitalgate.core.mqtt import AsyncMqttClient, MqttError
 from vitalgate.core.settings import MqttConfig
 

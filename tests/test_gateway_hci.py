@@ -6,22 +6,34 @@ import subprocess
 import sys
 
 import pytest
-from test_gateway_harness import port_open, wait_for
 
+from test_gateway_harness import port_open, wait_for
+from vitalgate.app.embedded import free_port
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.hub import run_hub
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device, supports_passkey
-from vitalgate.gateway.radio_hci import HciRadio
 from vitalgate.gateway.radio import open_radio
-from vitalgate.app.embedded import free_port
+from vitalgate.gateway.radio_hci import HciRadio
 
 
 @pytest.fixture
 async def fleet_transport():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vitalgate.gateway.fleet_hci", "--port", str(port), "--meters", "2", "--cuffs", "1", "--records", "40"],
+        [
+            sys.executable,
+            "-m",
+            "vitalgate.gateway.fleet_hci",
+            "--port",
+            str(port),
+            "--meters",
+            "2",
+            "--cuffs",
+            "1",
+            "--records",
+            "40",
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -38,7 +50,9 @@ async def test_scan_pair_and_sync_over_hci(fleet_transport, tmp_path) -> None:
     async with open_radio(config) as radio:
         seen = await radio.scan(0.5)
         assert [(a.name, a.address) for a in seen] == [
-            ("VG Meter 1", "C0:DE:00:00:00:01"), ("VG Meter 2", "C0:DE:00:00:00:02"), ("VG Cuff 1", "C0:DE:00:00:00:03"),
+            ("VG Meter 1", "C0:DE:00:00:00:01"),
+            ("VG Meter 2", "C0:DE:00:00:00:02"),
+            ("VG Cuff 1", "C0:DE:00:00:00:03"),
         ]
         for adv in seen:
             await pair_device(radio, store, adv.address)

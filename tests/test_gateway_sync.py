@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ from vitalgate.gateway.radio import VirtualHubRadio
 from vitalgate.gateway.status import build_status
 from vitalgate.gateway.sync import sync_device
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _payloads(store: HubStore) -> list[dict]:
@@ -70,13 +70,18 @@ async def test_sequence_restart_with_few_new_records_keeps_them_in_order(tmp_pat
         address = await vr.add(meter)
         await _pair_and_sync(radio, store, address)
         meter.restart_sequence()
-        new = [meter.add_record(60.0 + i, base_time=meter.now().replace(microsecond=0) + timedelta(minutes=i)) for i in range(3)]
+        new = [
+            meter.add_record(60.0 + i, base_time=meter.now().replace(microsecond=0) + timedelta(minutes=i))
+            for i in range(3)
+        ]
         outcome = await _pair_and_sync(radio, store, address)
         assert outcome.restarted and outcome.queued == 3
         # The next sync after the restart is quiet again.
         assert (await _pair_and_sync(radio, store, address)).queued == 0
     tail = _payloads(store)[-3:]
-    assert [(p["sequence_number"], p["values"]["glucose"]["value"]) for p in tail] == [(r.sequence_number, r.mg_dl) for r in new]
+    assert [(p["sequence_number"], p["values"]["glucose"]["value"]) for p in tail] == [
+        (r.sequence_number, r.mg_dl) for r in new
+    ]
     assert store.device(address).cursor_seq == 3
 
 
@@ -90,7 +95,9 @@ async def test_sequence_restart_that_overtakes_the_cursor_is_detected(tmp_path) 
         await _pair_and_sync(radio, store, address)
         meter.restart_sequence()
         base = meter.now().replace(microsecond=0)
-        new = [meter.add_record(150.0 + i, base_time=base + timedelta(minutes=i)) for i in range(8)]  # seq 1..8 > cursor 5
+        new = [
+            meter.add_record(150.0 + i, base_time=base + timedelta(minutes=i)) for i in range(8)
+        ]  # seq 1..8 > cursor 5
         outcome = await _pair_and_sync(radio, store, address)
     assert outcome.restarted
     assert outcome.queued == 8, "seq 1..5 after the restart must not be mistaken for the old 1..5"
@@ -181,8 +188,16 @@ async def test_an_absent_device_is_recorded_and_does_not_stop_the_others(tmp_pat
         radio = VirtualHubRadio(vr, connect_timeout_s=0.5)
         present = await vr.add(_meter(3, serial="VGM-HERE"))
         await pair_device(radio, store, present)
-        store.register(address="C0:DE:00:00:0F:FF", serial="VGM-GONE", kind="glucose_meter", name=None, model=None,
-                       manufacturer=None, firmware=None, now=datetime.now(UTC))
+        store.register(
+            address="C0:DE:00:00:0F:FF",
+            serial="VGM-GONE",
+            kind="glucose_meter",
+            name=None,
+            model=None,
+            manufacturer=None,
+            firmware=None,
+            now=datetime.now(UTC),
+        )
         run = await run_hub(store, radio, config, publisher=None, once=True)
     assert [o.queued for o in run.outcomes] == [3]
     assert list(run.failures) == ["C0:DE:00:00:0F:FF"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +19,7 @@ from vitalgate.gateway.publisher import batch_payload
 from vitalgate.gateway.retry import backoff_s, reconnect_delay_s
 from vitalgate.gateway.timing import to_measured_at
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 METER = DeviceRef(serial="VGM-T", kind="glucose_meter")
 CUFF = DeviceRef(serial="VGC-T", kind="bp_cuff")
@@ -27,7 +27,9 @@ CUFF = DeviceRef(serial="VGC-T", kind="bp_cuff")
 
 def _store(tmp_path, max_rows=None) -> HubStore:
     store = HubStore(tmp_path / "hub.sqlite", max_rows=max_rows)
-    store.register(address="AA", serial="S", kind="glucose_meter", name=None, model=None, manufacturer=None, firmware=None, now=NOW)
+    store.register(
+        address="AA", serial="S", kind="glucose_meter", name=None, model=None, manufacturer=None, firmware=None, now=NOW
+    )
     return store
 
 
@@ -35,7 +37,9 @@ def test_outbox_bound_keeps_newest_and_counts_dropped(tmp_path) -> None:
     store = _store(tmp_path, max_rows=100)
     store.commit_sync("AA", [(f"id-{i}", f'{{"n":{i}}}') for i in range(80)], cursor_seq=80, cursor_time=None, now=NOW)
     assert store.dropped() == 0
-    store.commit_sync("AA", [(f"id-{i}", f'{{"n":{i}}}') for i in range(80, 150)], cursor_seq=150, cursor_time=None, now=NOW)
+    store.commit_sync(
+        "AA", [(f"id-{i}", f'{{"n":{i}}}') for i in range(80, 150)], cursor_seq=150, cursor_time=None, now=NOW
+    )
     assert store.backlog() == 100
     assert store.dropped() == 50
     batch = store.next_batch(1000)
@@ -51,7 +55,7 @@ def test_known_ids_are_not_queued_again_after_publish(tmp_path) -> None:
     assert store.commit_sync("AA", rows, cursor_seq=10, cursor_time=None, now=NOW) == 10
     store.delete_through(store.next_batch(100), now=NOW)
     assert store.backlog() == 0 and store.published() == 10 and store.last_publish_at() == NOW
-    assert store.commit_sync("AA", rows + [("id-new", "{}")], cursor_seq=11, cursor_time=None, now=NOW) == 1
+    assert store.commit_sync("AA", [*rows, ("id-new", "{}")], cursor_seq=11, cursor_time=None, now=NOW) == 1
     assert store.device("AA").cursor_seq == 11
 
 
@@ -77,8 +81,13 @@ def test_forget_keeps_queued_readings(tmp_path) -> None:
 
 def _glucose(mg_dl: float, *, offset: int | None = 0, status=frozenset()) -> GlucoseRecord:
     raw = encode_glucose_measurement(
-        sequence_number=7, base_time=datetime(2026, 3, 1, 8, 30), time_offset_minutes=offset, mg_dl=mg_dl,
-        sample_type="capillary whole blood", sample_location="finger", sensor_status=status,
+        sequence_number=7,
+        base_time=datetime(2026, 3, 1, 8, 30),
+        time_offset_minutes=offset,
+        mg_dl=mg_dl,
+        sample_type="capillary whole blood",
+        sample_location="finger",
+        sensor_status=status,
     )
     return GlucoseRecord(decode_glucose_measurement(raw))
 

@@ -6,18 +6,20 @@ import asyncio
 import json
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
-from vitalgate.ingest import loadgen
-from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
 from vitalgate.core.mqtt import AsyncMqttClient
 from vitalgate.core.settings import MqttConfig
+from vitalgate.ingest import loadgen
+from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
 
 
-async def _consume(mqtt_config: MqttConfig, unique: str, database_url: str, messages: list[bytes], expect: int) -> IngestConsumer:
+async def _consume(
+    mqtt_config: MqttConfig, unique: str, database_url: str, messages: list[bytes], expect: int
+) -> IngestConsumer:
     """Run a consumer on this test's own group and gateway until it has handled `expect` messages."""
     gateway = f"gw-{unique}"
     sub = AsyncMqttClient(mqtt_config, f"ingest-{unique}", clean_start=True, manual_ack=True)
@@ -51,7 +53,9 @@ async def test_republished_and_overlapping_batches_store_each_reading_once(datab
     first, second = loadgen.payloads(f"gw-{unique}", fleet, 1000)
     overlap = json.loads(second)
     overlap["readings"] = overlap["readings"][:250] + json.loads(first)["readings"][:250]
-    consumer = await _consume(mqtt_config, unique, database_url, [first, first, second, json.dumps(overlap).encode()], 4)
+    consumer = await _consume(
+        mqtt_config, unique, database_url, [first, first, second, json.dumps(overlap).encode()], 4
+    )
     assert consumer.stats.readings_stored == 1000
     assert consumer.stats.duplicates == 500 + 500
     with psycopg.connect(database_url) as conn:
@@ -68,15 +72,18 @@ async def test_poison_goes_to_dead_letters_and_good_neighbours_are_stored(databa
     doc = json.loads(mixed)
     bp = next(i for i, r in enumerate(doc["readings"]) if r["kind"] == "blood_pressure")
     doc["readings"][bp]["values"]["systolic"]["value"] = 900.0
-    doc["readings"][0]["measured_at"] = (datetime.now(timezone.utc) + timedelta(days=3650)).isoformat()
+    doc["readings"][0]["measured_at"] = (datetime.now(UTC) + timedelta(days=3650)).isoformat()
     # Valid by the contract, refused by PostgreSQL (text cannot hold NUL): found and isolated.
     nul = json.loads(refused)
     nul["readings"][3]["device"]["serial"] = f"NUL\u0000{unique}"
     wrong_version = json.loads(good)
     wrong_version["schema_version"] = 9
     messages = [
-        b"{not json " + unique.encode(), good, json.dumps(doc).encode(),
-        json.dumps(nul).encode(), json.dumps(wrong_version).encode(),
+        b"{not json " + unique.encode(),
+        good,
+        json.dumps(doc).encode(),
+        json.dumps(nul).encode(),
+        json.dumps(wrong_version).encode(),
     ]
     consumer = await _consume(mqtt_config, unique, database_url, messages, len(messages))
 
@@ -85,7 +92,8 @@ async def test_poison_goes_to_dead_letters_and_good_neighbours_are_stored(databa
     with psycopg.connect(database_url) as conn:
         stored = conn.execute("SELECT count(*) FROM readings WHERE gateway_id = %s", (gateway,)).fetchone()[0]
         letters = conn.execute(
-            "SELECT reason, payload FROM dead_letters WHERE topic = %s ORDER BY id", (f"vitalgate/v1/{gateway}/readings",)
+            "SELECT reason, payload FROM dead_letters WHERE topic = %s ORDER BY id",
+            (f"vitalgate/v1/{gateway}/readings",),
         ).fetchall()
     assert stored == 27
     reasons = [r for r, _ in letters]
@@ -97,9 +105,14 @@ async def test_poison_goes_to_dead_letters_and_good_neighbours_are_stored(databa
     assert all(p for _, p in letters)  # the raw input is kept
 
     cli = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("vitalgate")), "ingest", "dead-letters", "--limit", "200",
+        str(Path(sys.executable).with_name("vitalgate")),
+        "ingest",
+        "dead-letters",
+        "--limit",
+        "200",
         env={**os.environ, "VITALGATE_DATABASE_URL": database_url, "COLUMNS": "250"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output = (await asyncio.wait_for(cli.communicate(), 60))[0].decode()
     assert cli.returncode == 0, output

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from vitalgate.ingest import loadgen
 from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.ingest import loadgen
 
 VITALGATE = str(Path(sys.executable).with_name("vitalgate"))
 
@@ -26,8 +26,14 @@ class IngestProcess:
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self, database_url: str, mqtt_url: str, protocol: str, *args: str) -> None:
-        env = {**os.environ, "VITALGATE_DATABASE_URL": database_url, "VITALGATE_MQTT_URL": mqtt_url,
-               "VITALGATE_MQTT_PROTOCOL": protocol, "VITALGATE_LOG_FORMAT": "json", "VITALGATE_INGEST_BATCH_SIZE": "1000"}
+        env = {
+            **os.environ,
+            "VITALGATE_DATABASE_URL": database_url,
+            "VITALGATE_MQTT_URL": mqtt_url,
+            "VITALGATE_MQTT_PROTOCOL": protocol,
+            "VITALGATE_LOG_FORMAT": "json",
+            "VITALGATE_INGEST_BATCH_SIZE": "1000",
+        }
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 VITALGATE, "ingest", "run", "--no-alerts", *args, env=env, stdout=out, stderr=out
@@ -137,8 +143,17 @@ async def test_two_processes_on_one_shared_subscription_split_the_stream(
     workers = [IngestProcess(tmp_path / f"ingest-{i}.log") for i in range(2)]
     try:
         for i, worker in enumerate(workers):
-            await worker.start(database_url, mqtt_url, mqtt_protocol,
-                               "--client-id", f"ingest-split-{i}-{unique}", "--group", group, "--gateway-id", gateway)
+            await worker.start(
+                database_url,
+                mqtt_url,
+                mqtt_protocol,
+                "--client-id",
+                f"ingest-split-{i}-{unique}",
+                "--group",
+                group,
+                "--gateway-id",
+                gateway,
+            )
         await _publish(mqtt_config, unique, gateway, messages)
         await _until(database_url, gateway, lambda n: n >= total, 120)
         await asyncio.sleep(0.5)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from vitalgate.ingest import loadgen
 from vitalgate.ingest.rows import staging_row
 from vitalgate.ingest.validate import parse_message
 from vitalgate.store.readings import STAGING_COLUMNS, STAGING_TYPES
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 GW = "gw-validate"
 TOPIC = f"vitalgate/v1/{GW}/readings"
 

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
-import pytest
 from rich.console import Console
 
+from vitalgate.app.demo import run_demo
+from vitalgate.app.pipeline import AlertPipeline
 from vitalgate.contract import DeviceRef, Quantity, Reading, ReadingBatch, reading_id, readings_topic
+from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.core.settings import MqttConfig, Settings
 from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
 from vitalgate.store import people
 from vitalgate.store.db import connect
-from vitalgate.app.demo import run_demo
-from vitalgate.core.mqtt import AsyncMqttClient
-from vitalgate.app.pipeline import AlertPipeline
-from vitalgate.core.settings import MqttConfig, Settings
 
 
 async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_url, mqtt_url, mqtt_protocol, tmp_path):
@@ -34,7 +33,11 @@ async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_u
             " ORDER BY kind DESC, measured_at",
             (low_patient,),
         ).fetchall()
-        assert rows == [("glucose", 95.0, None, None), ("glucose", 48.0, None, None), ("blood_pressure", None, 118.0, 76.0)]
+        assert rows == [
+            ("glucose", 95.0, None, None),
+            ("glucose", 48.0, None, None),
+            ("blood_pressure", None, 118.0, 76.0),
+        ]
         alerts = conn.execute(
             "SELECT rule_id, severity, status FROM alerts WHERE patient_id = %s", (low_patient,)
         ).fetchall()
@@ -45,10 +48,13 @@ async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_u
         ).fetchall()
         assert tasks == [("urgent", "open", timedelta(minutes=15), True)]
         # The seeded history of the other demo patients trips a trend, a gap and a consecutive rule.
-        rules = {r for (r,) in conn.execute(
-            "SELECT a.rule_id FROM alerts a JOIN tasks t ON t.alert_id = a.id WHERE a.patient_id = ANY(%s)",
-            (result.patient_ids,),
-        )}
+        rules = {
+            r
+            for (r,) in conn.execute(
+                "SELECT a.rule_id FROM alerts a JOIN tasks t ON t.alert_id = a.id WHERE a.patient_id = ANY(%s)",
+                (result.patient_ids,),
+            )
+        }
         assert {"glucose-level2-hypo", "bp-systolic-rising", "no-reading-3-days", "glucose-fasting-high-3"} <= rules
     text = out.getvalue()
     assert text.index("reading stored") < text.index("ALERT") < text.index("task opened")
@@ -61,13 +67,15 @@ async def _seed_patient(database_url: str, unique: str) -> tuple[int, str]:
         await people.create_user(conn, f"nurse-{unique}", "Nurse", "nurse", care_team_id=team)
         patient = await people.create_patient(conn, "Test Patient", team, external_ref=f"p-{unique}")
         serial = f"SER-{unique}"
-        await people.bind_device(conn, serial, "glucose_meter", patient, valid_from=datetime.now(timezone.utc) - timedelta(days=30))
+        await people.bind_device(
+            conn, serial, "glucose_meter", patient, valid_from=datetime.now(UTC) - timedelta(days=30)
+        )
     await conn.close()
     return patient, serial
 
 
 def _batch(gateway: str, serial: str, values: list[float]) -> bytes:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     readings = []
     for seq, value in enumerate(values, start=1):
         device_time = (now - timedelta(minutes=10 * seq)).replace(tzinfo=None)
@@ -78,7 +86,7 @@ def _batch(gateway: str, serial: str, values: list[float]) -> bytes:
                 kind="glucose",
                 sequence_number=seq,
                 values={"glucose": Quantity(value=value, unit="mg/dL")},
-                measured_at=device_time.replace(tzinfo=timezone.utc),
+                measured_at=device_time.replace(tzinfo=UTC),
                 device_time=device_time,
                 received_at=now,
             )

@@ -7,7 +7,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -59,16 +59,20 @@ def test_native_path_prepares_monthly_partitions_ahead(empty_database: str):
     applied = upgrade(empty_database, timeseries="native")
     assert [m.name for m in applied][:2] == ["core", "timeseries.native"]
     assert upgrade(empty_database, timeseries="native") == []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     months = []
     year, month = now.year, now.month
     for _ in range(4):
         months.append(f"readings_{year:04d}_{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     with psycopg.connect(empty_database) as conn:
-        parts = {r[0] for r in conn.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " WHERE i.inhparent = 'readings'::regclass")}
+        parts = {
+            r[0]
+            for r in conn.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = 'readings'::regclass"
+            )
+        }
         brin = conn.execute(
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'readings' AND indexdef ILIKE '%USING brin%'"
         ).fetchone()[0]
@@ -81,7 +85,9 @@ def test_native_path_prepares_monthly_partitions_ahead(empty_database: str):
 
 def test_detection_explains_why_timescaledb_was_not_used(empty_database: str):
     with psycopg.connect(empty_database) as conn:
-        available = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()[0]
+        available = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()[
+            0
+        ]
         if available:
             pytest.skip("this server has TimescaleDB: the Timescale path is exercised instead")
         backend = detect_timeseries(conn)

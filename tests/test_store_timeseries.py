@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -18,7 +18,7 @@ from vitalgate.store.db import connect
 from vitalgate.store.readings import unbound_devices, write_readings
 from vitalgate.store.timeseries import daily_stats, latest_readings, patient_series, timeseries_backend
 
-DAY0 = datetime(2026, 10, 5, tzinfo=timezone.utc)  # a Monday
+DAY0 = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
 
 
 def _reading(device: loadgen.Device, seq: int, at: datetime, value: float | None = None, **override) -> Reading:
@@ -107,7 +107,7 @@ async def test_a_month_without_a_partition_gets_one_on_demand(database_url, uniq
     if await _backend(database_url) != "native":
         pytest.skip("partitions are TimescaleDB chunks on this server")
     meter = loadgen.Device(f"OLD-{unique}", "glucose_meter")
-    old = _reading(meter, 1, datetime(2019, 3, 15, 8, 30, tzinfo=timezone.utc))  # a hub re-syncing a very old memory
+    old = _reading(meter, 1, datetime(2019, 3, 15, 8, 30, tzinfo=UTC))  # a hub re-syncing a very old memory
     await _write(database_url, [old])
     with psycopg.connect(database_url) as conn:
         where = conn.execute("SELECT tableoid::regclass::text FROM readings WHERE id = %s", (old.id,)).fetchone()
@@ -143,7 +143,9 @@ async def test_series_daily_stats_and_latest_agree_with_the_raw_readings(databas
     try:
         days = await daily_stats(conn, patient, DAY0, DAY0 + timedelta(days=3), kind="glucose")
         series = await patient_series(conn, patient, DAY0, DAY0 + timedelta(days=3), timedelta(hours=6), kind="glucose")
-        weekly = await patient_series(conn, patient, DAY0 - timedelta(days=7), DAY0 + timedelta(days=7), timedelta(days=7))
+        weekly = await patient_series(
+            conn, patient, DAY0 - timedelta(days=7), DAY0 + timedelta(days=7), timedelta(days=7)
+        )
         latest = await latest_readings(conn, [patient])
         bp_days = await daily_stats(conn, patient, DAY0, DAY0 + timedelta(days=3), kind="blood_pressure")
     finally:

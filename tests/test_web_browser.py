@@ -7,12 +7,15 @@ import time
 
 import pytest
 
-from vitalgate.api.claim import claim_code
 from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, World, seed_world, served_app
+from vitalgate.api.claim import claim_code
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install playwright)")
+playwright_api = pytest.importorskip(
+    "playwright.async_api", reason="playwright is not installed (pip install playwright)"
+)
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install -y chromium (Playwright's own browsers are not used)"
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} missing: apt-get install -y chromium (Playwright's own browsers are not used)",
 )
 
 
@@ -40,7 +43,9 @@ async def test_coordinator_works_the_worklist_and_reads_charts(database_url: str
             await page.wait_for_url(f"{base}/ui/worklist")
             rows = page.locator("table.worklist tbody tr[data-task]")
             ids = [int(x) for x in await rows.evaluate_all("rows => rows.map(r => r.dataset.task)")]
-            assert world.tasks["urgent_p1"] == ids[0] and world.tasks["urgent_p3"] not in ids  # urgent first; other team hidden
+            assert (
+                world.tasks["urgent_p1"] == ids[0] and world.tasks["urgent_p3"] not in ids
+            )  # urgent first; other team hidden
             urgent = page.locator(f"#task-{world.tasks['urgent_p1']}")
             assert "is-overdue" in (await urgent.get_attribute("class") or "")
             assert "insulin" in await urgent.inner_text()

@@ -17,7 +17,9 @@ def world(database_url: str) -> World:
 
 async def test_session_cookie_and_csrf(database_url: str, world: World) -> None:
     async with api_client(database_url) as client:
-        login = await client.post("/ui/login", data={"username": world.users["coord_a"], "password": PASSWORD, "next": "//evil.example/x"})
+        login = await client.post(
+            "/ui/login", data={"username": world.users["coord_a"], "password": PASSWORD, "next": "//evil.example/x"}
+        )
         assert login.status_code == 303 and login.headers["location"] == "/ui/worklist"  # no open redirect
         cookie = login.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie and "max-age=28800" in cookie

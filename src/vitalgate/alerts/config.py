@@ -62,12 +62,12 @@ class _RuleBase(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
     title: str
     severity: Severity
-    segment: str = "*"          # tag expression selecting the patients this rule applies to
+    segment: str = "*"  # tag expression selecting the patients this rule applies to
     enabled: bool = True
     escalation: str | None = None  # escalation chain id; None = chosen by segment/severity
-    auto_resolve: bool = True   # resolve the episode when the condition clears
+    auto_resolve: bool = True  # resolve the episode when the condition clears
     cooldown_hours: float = Field(default=24.0, ge=0)  # no new episode this soon after a person resolved one
-    source: str = ""            # clinical source, shown with the alert
+    source: str = ""  # clinical source, shown with the alert
 
     _segment_parses = field_validator("segment")(validate_segment)
 
@@ -114,7 +114,7 @@ class TrendRule(_RuleBase):
     exclude_first_day: bool = False
     min_readings: int = Field(default=1, ge=1)
     min_days: int = Field(default=1, ge=1)
-    range_low: float | None = None   # mg/dL, for time in / below range
+    range_low: float | None = None  # mg/dL, for time in / below range
     range_high: float | None = None
 
 

@@ -20,9 +20,8 @@ from vitalgate.alerts.config import ConsecutiveRule, MissingDataRule, RuleSet, T
 from vitalgate.alerts.frame import FIELDS, ReadingFrame
 from vitalgate.alerts.rules import PatientContext, evaluate_rule
 from vitalgate.alerts.selection import rule_groups
-from vitalgate.store import alert_inputs
+from vitalgate.store import alert_inputs, rule_overrides
 from vitalgate.store import alerts as alert_store
-from vitalgate.store import rule_overrides
 
 # Patients per database round trip in a full evaluation: bounds memory (a 30-day window of
 # 2,000 patients is ~200k readings) while keeping the per-query overhead small.
@@ -83,7 +82,7 @@ async def evaluate_patients(
     raised: list[RaisedAlert] = []
     ids = sorted(set(int(p) for p in patient_ids))
     for start in range(0, len(ids), CHUNK_PATIENTS):
-        chunk = ids[start:start + CHUNK_PATIENTS]
+        chunk = ids[start : start + CHUNK_PATIENTS]
         raised += await _evaluate_chunk(conn, chunk, now, ruleset, new_reading_ids, clear_only)
     return raised
 
@@ -127,25 +126,41 @@ async def _evaluate_chunk(
                 if episode is None and person_at is not None and now - person_at < timedelta(hours=rule.cooldown_hours):
                     continue  # a person closed this recently: do not re-open on the same evidence
                 meta[key] = rule
-                writes.append(alert_store.EpisodeWrite(
-                    finding.patient_id, rule.id, rule.severity,
-                    # One open episode per patient and rule; a new one may open after it resolves.
-                    f"{finding.patient_id}:{rule.id}", finding.summary,
-                    {**finding.evidence, "rule_kind": rule.kind, "source": rule.source},
-                ))
+                writes.append(
+                    alert_store.EpisodeWrite(
+                        finding.patient_id,
+                        rule.id,
+                        rule.severity,
+                        # One open episode per patient and rule; a new one may open after it resolves.
+                        f"{finding.patient_id}:{rule.id}",
+                        finding.summary,
+                        {**finding.evidence, "rule_kind": rule.kind, "source": rule.source},
+                    )
+                )
             elif episode is not None and rule.auto_resolve:
                 meta[key] = rule
                 to_resolve.append(episode["dedup_key"])
     raised: list[RaisedAlert] = []
     for alert_id, pid, rule_id, opened in await alert_store.upsert_episodes(conn, writes, now):
         rule = meta[(pid, rule_id)]
-        raised.append(RaisedAlert(alert_id, pid, rule_id, rule.severity, rule.title, opened,
-                                  "opened" if opened else "updated", rule.escalation))
+        raised.append(
+            RaisedAlert(
+                alert_id,
+                pid,
+                rule_id,
+                rule.severity,
+                rule.title,
+                opened,
+                "opened" if opened else "updated",
+                rule.escalation,
+            )
+        )
     for alert_id, dedup_key in await alert_store.resolve_episodes(conn, to_resolve, now):
         pid, rule_id = dedup_key.split(":", 1)
         rule = meta[(int(pid), rule_id)]
-        raised.append(RaisedAlert(alert_id, int(pid), rule_id, rule.severity, rule.title, False, "resolved",
-                                  rule.escalation))
+        raised.append(
+            RaisedAlert(alert_id, int(pid), rule_id, rule.severity, rule.title, False, "resolved", rule.escalation)
+        )
     return raised
 
 
@@ -170,10 +185,13 @@ async def evaluate_readings(
         patients = await alert_inputs.patients_of_readings(conn, reading_ids)
     else:
         patients = [p for p in patient_ids if p is not None]
-    return await evaluate_patients(conn, patients, now=now, rules=rules, new_reading_ids=reading_ids,
-                                   clear_only=frozenset({"missing_data"}))
+    return await evaluate_patients(
+        conn, patients, now=now, rules=rules, new_reading_ids=reading_ids, clear_only=frozenset({"missing_data"})
+    )
 
 
-async def evaluate_all(conn: psycopg.AsyncConnection, *, now: datetime, rules: RuleSet | None = None) -> list[RaisedAlert]:
+async def evaluate_all(
+    conn: psycopg.AsyncConnection, *, now: datetime, rules: RuleSet | None = None
+) -> list[RaisedAlert]:
     """Scheduled evaluation of every monitored patient (time-based rules need it)."""
     return await evaluate_patients(conn, await alert_inputs.monitored_patient_ids(conn), now=now, rules=rules)

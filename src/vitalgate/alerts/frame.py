@@ -15,12 +15,12 @@ DAY = 86_400.0
 class ReadingFrame:
     """Readings as aligned arrays; `t` is epoch seconds (UTC); NaN where a value is absent."""
 
-    patient: np.ndarray          # int64
-    t: np.ndarray                # float64
-    kind: np.ndarray             # int8, KIND_CODES
+    patient: np.ndarray  # int64
+    t: np.ndarray  # float64
+    kind: np.ndarray  # int8, KIND_CODES
     values: dict[str, np.ndarray]
-    meal: np.ndarray             # object: str or None
-    is_new: np.ndarray           # bool: in the batch being evaluated
+    meal: np.ndarray  # object: str or None
+    is_new: np.ndarray  # bool: in the batch being evaluated
     ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))  # optional reading ids
     universe: np.ndarray | None = None  # sorted patients the frame was loaded for (all rows belong to them)
 
@@ -42,21 +42,39 @@ class ReadingFrame:
         meal_arr = np.asarray(meal if len(meal) else [None] * n, dtype=object)
         ids_arr = np.asarray(ids, dtype=object)[order] if ids is not None else np.full(n, None, dtype=object)
         return cls(
-            p[order], tt[order], np.asarray(kind, dtype=np.int8)[order], vals, meal_arr[order],
-            np.asarray(is_new if len(is_new) else np.zeros(n, bool), dtype=bool)[order], ids_arr,
+            p[order],
+            tt[order],
+            np.asarray(kind, dtype=np.int8)[order],
+            vals,
+            meal_arr[order],
+            np.asarray(is_new if len(is_new) else np.zeros(n, bool), dtype=bool)[order],
+            ids_arr,
         )
 
     def select(self, mask: np.ndarray) -> ReadingFrame:
         """Rows where mask is True (order kept; the result has no universe)."""
         return ReadingFrame(
-            self.patient[mask], self.t[mask], self.kind[mask], {f: v[mask] for f, v in self.values.items()},
-            self.meal[mask], self.is_new[mask], self.ids[mask] if len(self.ids) else self.ids,
+            self.patient[mask],
+            self.t[mask],
+            self.kind[mask],
+            {f: v[mask] for f, v in self.values.items()},
+            self.meal[mask],
+            self.is_new[mask],
+            self.ids[mask] if len(self.ids) else self.ids,
         )
 
     def with_universe(self, patients: np.ndarray) -> ReadingFrame:
         """The same frame, declared to hold exactly the readings of these (sorted) patients."""
-        return ReadingFrame(self.patient, self.t, self.kind, self.values, self.meal, self.is_new, self.ids,
-                            np.asarray(patients, dtype=np.int64))
+        return ReadingFrame(
+            self.patient,
+            self.t,
+            self.kind,
+            self.values,
+            self.meal,
+            self.is_new,
+            self.ids,
+            np.asarray(patients, dtype=np.int64),
+        )
 
 
 def dense_index(patients: np.ndarray, frame_patients: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ Patients with too little data to judge are left out, so their episodes stay as t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,12 +29,12 @@ CLOCK_SKEW_S = 3600.0
 class PatientContext:
     """Per-patient facts not in the readings: monitoring start (epoch s, NaN unknown)."""
 
-    patients: np.ndarray        # sorted unique int64
+    patients: np.ndarray  # sorted unique int64
     monitoring_start: np.ndarray  # float64 aligned with patients
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat()
 
 
 def _restrict(frame: ReadingFrame, patients: np.ndarray) -> tuple[ReadingFrame, np.ndarray]:
@@ -89,11 +89,20 @@ def evaluate_threshold(
         vals = sub.values[first.field][rows]
         worst = float(np.nanmin(vals) if first.op in ("<", "<=") else np.nanmax(vals))
         word = "lowest" if first.op in ("<", "<=") else "highest"
-        findings.append(Finding(
-            int(pid), True, worst, f"{rule.title}: {rows.size} reading(s), {word} {worst:g} {first.unit}",
-            {"count": int(rows.size), "worst": worst, "unit": first.unit,
-             "readings": _reading_evidence(sub, rows, fields, first.unit)},
-        ))
+        findings.append(
+            Finding(
+                int(pid),
+                True,
+                worst,
+                f"{rule.title}: {rows.size} reading(s), {word} {worst:g} {first.unit}",
+                {
+                    "count": int(rows.size),
+                    "worst": worst,
+                    "unit": first.unit,
+                    "readings": _reading_evidence(sub, rows, fields, first.unit),
+                },
+            )
+        )
     return findings
 
 
@@ -104,8 +113,11 @@ def evaluate_consecutive(
     sub, idx = _restrict(frame, patients)
     c = rule.condition
     sel = (
-        (sub.kind == KIND_CODES[rule.measurement]) & _meal_mask(sub, rule.meals) & ~np.isnan(sub.values[c.field])
-        & (sub.t >= now - rule.lookback_days * DAY) & (sub.t <= now + CLOCK_SKEW_S)
+        (sub.kind == KIND_CODES[rule.measurement])
+        & _meal_mask(sub, rule.meals)
+        & ~np.isnan(sub.values[c.field])
+        & (sub.t >= now - rule.lookback_days * DAY)
+        & (sub.t <= now + CLOCK_SKEW_S)
     )
     rows = np.flatnonzero(sel)
     g = idx[rows]
@@ -119,11 +131,15 @@ def evaluate_consecutive(
     for k in np.flatnonzero(active):
         pid = patients[k]
         hit = groups[k]
-        findings.append(Finding(
-            int(pid), True, float(n_beyond[k]),
-            f"{rule.title}: {n_beyond[k]} of last {rule.m} beyond {c.value:g} {c.unit}",
-            {"n": int(n_beyond[k]), "m": rule.m, "readings": _reading_evidence(sub, hit, [c.field], c.unit)},
-        ))
+        findings.append(
+            Finding(
+                int(pid),
+                True,
+                float(n_beyond[k]),
+                f"{rule.title}: {n_beyond[k]} of last {rule.m} beyond {c.value:g} {c.unit}",
+                {"n": int(n_beyond[k]), "m": rule.m, "readings": _reading_evidence(sub, hit, [c.field], c.unit)},
+            )
+        )
     return findings
 
 
@@ -183,17 +199,31 @@ def evaluate_forecast(
         predicted = ar2_forecast(prev, last, gap[k], rule.horizon_minutes // 5).min(axis=1)
         for j, kk in enumerate(k):
             active = bool(last[j] >= rule.below_mg_dl and predicted[j] < rule.below_mg_dl)
-            findings.append(Finding(
-                int(patients[kk]), active, float(predicted[j]),
-                f"{rule.title}: {prev[j]:g} -> {last[j]:g} mg/dL, predicted {predicted[j]:.0f} mg/dL",
-                {"previous": float(prev[j]), "last": float(last[j]), "predicted_min": float(predicted[j]),
-                 "unit": "mg/dL", "at": _iso(float(sub.t[last_rows[kk]])), "horizon_minutes": rule.horizon_minutes},
-            ))
+            findings.append(
+                Finding(
+                    int(patients[kk]),
+                    active,
+                    float(predicted[j]),
+                    f"{rule.title}: {prev[j]:g} -> {last[j]:g} mg/dL, predicted {predicted[j]:.0f} mg/dL",
+                    {
+                        "previous": float(prev[j]),
+                        "last": float(last[j]),
+                        "predicted_min": float(predicted[j]),
+                        "unit": "mg/dL",
+                        "at": _iso(float(sub.t[last_rows[kk]])),
+                        "horizon_minutes": rule.horizon_minutes,
+                    },
+                )
+            )
     return findings
 
 
 def evaluate_missing(
-    rule: MissingDataRule, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext,
+    rule: MissingDataRule,
+    frame: ReadingFrame,
+    patients: np.ndarray,
+    now: float,
+    ctx: PatientContext,
     keep: np.ndarray | None = None,
 ) -> list[Finding]:
     """Silence: no reading for silent_days. Coverage: < min_days reading days in window_days."""
@@ -213,9 +243,15 @@ def evaluate_missing(
         findings = cleared(patients, known & ~active, keep)
         for k in np.flatnonzero(active):
             seen = _iso(last[k]) if np.isfinite(last[k]) else None
-            findings.append(Finding(int(patients[k]), True, float(silent[k]),
-                                    f"{rule.title}: silent for {silent[k]:.1f} days",
-                                    {"silent_days": round(float(silent[k]), 2), "last_reading_at": seen}))
+            findings.append(
+                Finding(
+                    int(patients[k]),
+                    True,
+                    float(silent[k]),
+                    f"{rule.title}: silent for {silent[k]:.1f} days",
+                    {"silent_days": round(float(silent[k]), 2), "last_reading_at": seen},
+                )
+            )
         return findings
     window_start = now - rule.window_days * DAY
     sel &= sub.t >= window_start
@@ -227,15 +263,24 @@ def evaluate_missing(
     active = judged & (days < rule.min_days)
     findings = cleared(patients, judged & ~active, keep)
     for k in np.flatnonzero(active):
-        findings.append(Finding(int(patients[k]), True, float(days[k]),
-                                f"{rule.title}: {days[k]} reading days in the last {rule.window_days}",
-                                {"reading_days": int(days[k]), "window_days": rule.window_days,
-                                 "required_days": rule.min_days}))
+        findings.append(
+            Finding(
+                int(patients[k]),
+                True,
+                float(days[k]),
+                f"{rule.title}: {days[k]} reading days in the last {rule.window_days}",
+                {"reading_days": int(days[k]), "window_days": rule.window_days, "required_days": rule.min_days},
+            )
+        )
     return findings
 
 
 def evaluate_rule(
-    rule: Any, frame: ReadingFrame, patients: np.ndarray, now: float, ctx: PatientContext,
+    rule: Any,
+    frame: ReadingFrame,
+    patients: np.ndarray,
+    now: float,
+    ctx: PatientContext,
     keep: np.ndarray | None = None,
 ) -> list[Finding]:
     """Dispatch on the rule kind; `keep` (bool per patient) limits inactive findings to those that matter."""

@@ -78,11 +78,21 @@ def evaluate_trend(
     findings = []
     for k in np.flatnonzero(wanted):
         s = float(stat[k])
-        findings.append(Finding(
-            int(patients[k]), bool(active[k]), s,
-            f"{rule.title}: {rule.metric} {s:.1f} {rule.unit} over {rule.window_days} days",
-            {"metric": rule.metric, "value": round(s, 3), "unit": rule.unit, "readings": int(n[k]),
-             "reading_days": int(reading_days[k]), "window_days": rule.window_days,
-             "excluded_first_day": rule.exclude_first_day},
-        ))
+        findings.append(
+            Finding(
+                int(patients[k]),
+                bool(active[k]),
+                s,
+                f"{rule.title}: {rule.metric} {s:.1f} {rule.unit} over {rule.window_days} days",
+                {
+                    "metric": rule.metric,
+                    "value": round(s, 3),
+                    "unit": rule.unit,
+                    "readings": int(n[k]),
+                    "reading_days": int(reading_days[k]),
+                    "window_days": rule.window_days,
+                    "excluded_first_day": rule.exclude_first_day,
+                },
+            )
+        )
     return findings

@@ -8,18 +8,27 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from vitalgate import __version__
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
-from vitalgate.api import errors, routes_admin, routes_auth, routes_devices, routes_fhir, routes_patients, routes_tasks, web
+from vitalgate import __version__
+from vitalgate.api import (
+    errors,
+    routes_admin,
+    routes_auth,
+    routes_devices,
+    routes_fhir,
+    routes_patients,
+    routes_tasks,
+    web,
+)
 from vitalgate.api.auth import TokenSigner
 from vitalgate.api.deps import ApiState, Conn
 from vitalgate.api.security_headers import SecurityHeaders
 from vitalgate.api.throttle import ThrottlePolicy
-from vitalgate.store.db import make_pool
 from vitalgate.core.settings import Settings
+from vitalgate.store.db import make_pool
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -34,8 +43,12 @@ Values carry UCUM units: glucose `mg/dL`, pressures `mm[Hg]`, pulse `/min`.
 
 
 def create_app(
-    database_url: str, *, settings: Settings | None = None, pool: AsyncConnectionPool | None = None,
-    throttle: ThrottlePolicy | None = None, clock: Callable[[], datetime] | None = None,
+    database_url: str,
+    *,
+    settings: Settings | None = None,
+    pool: AsyncConnectionPool | None = None,
+    throttle: ThrottlePolicy | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     """Build the app around one connection pool (settings default to the environment's).
 
@@ -46,9 +59,12 @@ def create_app(
     pool = pool or make_pool(database_url)
     signer = TokenSigner(
         settings.secret_key.get_secret_value(),
-        access_minutes=settings.access_token_minutes, session_hours=settings.session_hours,
+        access_minutes=settings.access_token_minutes,
+        session_hours=settings.session_hours,
     )
-    cookie_secure = settings.cookie_secure if settings.cookie_secure is not None else settings.environment == "production"
+    cookie_secure = (
+        settings.cookie_secure if settings.cookie_secure is not None else settings.environment == "production"
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,8 +76,12 @@ def create_app(
 
     app = FastAPI(title="VitalGate", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.vitalgate = ApiState(
-        pool=pool, signer=signer, cookie_secure=cookie_secure, display_timezone=settings.display_timezone,
-        throttle=throttle or ThrottlePolicy(), **({"clock": clock} if clock else {}),
+        pool=pool,
+        signer=signer,
+        cookie_secure=cookie_secure,
+        display_timezone=settings.display_timezone,
+        throttle=throttle or ThrottlePolicy(),
+        **({"clock": clock} if clock else {}),
     )
     errors.install(app)
     app.add_middleware(SecurityHeaders)

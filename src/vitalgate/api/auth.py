@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import jwt
@@ -85,10 +85,15 @@ class TokenSigner:
 
     def issue(self, user_id: int, role: str, kind: TokenType, now: datetime | None = None) -> str:
         """A signed token for one user, expiring after its kind's lifetime."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         claims = {
-            "sub": str(user_id), "role": role, "typ": kind, "iss": _ISSUER, "iat": now,
-            "exp": now + self._lifetimes[kind], "jti": secrets.token_urlsafe(12),
+            "sub": str(user_id),
+            "role": role,
+            "typ": kind,
+            "iss": _ISSUER,
+            "iat": now,
+            "exp": now + self._lifetimes[kind],
+            "jti": secrets.token_urlsafe(12),
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
@@ -97,11 +102,14 @@ class TokenSigner:
         claims = self.verify_claims(token, kind)
         return claims.user_id, claims.session_id
 
-    def verify_claims(self, token: str, kind: TokenType) -> "TokenClaims":
+    def verify_claims(self, token: str, kind: TokenType) -> TokenClaims:
         """User id, session id and issue time of a valid token of this kind; AuthError otherwise."""
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[_ALGORITHM], issuer=_ISSUER,
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                issuer=_ISSUER,
                 options={"require": ["sub", "exp", "iat", "typ", "jti"]},
             )
         except jwt.ExpiredSignatureError as exc:
@@ -111,7 +119,7 @@ class TokenSigner:
         if claims.get("typ") != kind:
             raise AuthError("wrong token type")
         try:
-            return TokenClaims(int(claims["sub"]), str(claims["jti"]), datetime.fromtimestamp(int(claims["iat"]), timezone.utc))
+            return TokenClaims(int(claims["sub"]), str(claims["jti"]), datetime.fromtimestamp(int(claims["iat"]), UTC))
         except (ValueError, TypeError, OverflowError) as exc:
             raise AuthError("invalid token") from exc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import psycopg
@@ -13,7 +13,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from vitalgate.api.auth import AuthError, Principal, TokenSigner
 from vitalgate.api.throttle import ThrottlePolicy
-from vitalgate.store import audit as audit_store, people, users as user_store
+from vitalgate.store import audit as audit_store
+from vitalgate.store import people
+from vitalgate.store import users as user_store
 
 SESSION_COOKIE = "vg_session"
 CSRF_HEADER = "x-csrf-token"
@@ -29,7 +31,7 @@ class ApiState:
     display_timezone: str = "UTC"
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     # The sign-in throttle's clock; tests inject one to step past a lockout without sleeping.
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 def state(request: Request) -> ApiState:
@@ -60,7 +62,9 @@ async def load_principal(
         return None
     teams = await user_store.team_ids(conn, user_id) if user["role"] != "patient" else []
     patient_id = await user_store.patient_id_of_user(conn, user_id) if user["role"] == "patient" else None
-    return Principal(user_id, user["username"], user["display_name"], user["role"], tuple(teams), patient_id, session_id)
+    return Principal(
+        user_id, user["username"], user["display_name"], user["role"], tuple(teams), patient_id, session_id
+    )
 
 
 async def principal_from_request(request: Request, conn: psycopg.AsyncConnection) -> Principal | None:
@@ -105,7 +109,9 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def check(principal: CurrentUser) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status_code=403, detail=f"role {principal.role!r} may not do this; needs one of {', '.join(roles)}")
+            raise HTTPException(
+                status_code=403, detail=f"role {principal.role!r} may not do this; needs one of {', '.join(roles)}"
+            )
         return principal
 
     return check
@@ -138,13 +144,23 @@ def source_of(request: Request) -> str | None:
 
 
 async def audit(
-    conn: psycopg.AsyncConnection, principal: Principal, request: Request, action: str,
-    patient_id: int | None, detail: dict[str, Any] | None = None,
+    conn: psycopg.AsyncConnection,
+    principal: Principal,
+    request: Request,
+    action: str,
+    patient_id: int | None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """Write the audit row of this access and commit it together with any change."""
     await audit_store.record(
-        conn, actor=principal.username, actor_id=principal.user_id, role=principal.role, action=action,
-        patient_id=patient_id, source=source_of(request), detail={"path": request.url.path, **(detail or {})},
+        conn,
+        actor=principal.username,
+        actor_id=principal.user_id,
+        role=principal.role,
+        action=action,
+        patient_id=patient_id,
+        source=source_of(request),
+        detail={"path": request.url.path, **(detail or {})},
     )
     await conn.commit()
 
@@ -155,7 +171,13 @@ async def audit_list(
     """Audit a list view: one row per patient it showed."""
     if patient_ids:
         await audit_store.record_many(
-            conn, actor=principal.username, actor_id=principal.user_id, role=principal.role, action=action,
-            patient_ids=patient_ids, source=source_of(request), detail={"path": request.url.path},
+            conn,
+            actor=principal.username,
+            actor_id=principal.user_id,
+            role=principal.role,
+            action=action,
+            patient_ids=patient_ids,
+            source=source_of(request),
+            detail={"path": request.url.path},
         )
     await conn.commit()

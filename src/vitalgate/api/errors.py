@@ -21,7 +21,9 @@ def install(app: FastAPI) -> None:
         if request.url.path.startswith("/ui/"):
             from vitalgate.api.web_common import render
 
-            page = render(request, "error.html", None, status_code=exc.status_code, status=exc.status_code, detail=exc.detail)
+            page = render(
+                request, "error.html", None, status_code=exc.status_code, status=exc.status_code, detail=exc.detail
+            )
             page.headers.update(exc.headers or {})  # Retry-After, WWW-Authenticate survive on pages too
             return page
         return await http_exception_handler(request, exc)

@@ -53,10 +53,12 @@ def _base(obs_id: str, reading: dict[str, Any], patient_id: int, profile: str, c
 def glucose_observation(reading: dict[str, Any], patient_id: int) -> dict[str, Any]:
     """Capillary blood glucose: LOINC 41653-7 (by glucometer) + MDC 160184, mg/dL."""
     obs = _base(str(reading["id"]), reading, patient_id, "PhdNumericObservation", None)
-    obs["code"] = {"coding": [
-        _coding(MDC, "160184", "MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD"),
-        _coding(LOINC, "41653-7", "Glucose [Mass/volume] in Capillary blood by Glucometer"),
-    ]}
+    obs["code"] = {
+        "coding": [
+            _coding(MDC, "160184", "MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD"),
+            _coding(LOINC, "41653-7", "Glucose [Mass/volume] in Capillary blood by Glucometer"),
+        ]
+    }
     obs["valueQuantity"] = _quantity(reading["glucose_mg_dl"], "mg/dL")
     return obs
 
@@ -64,18 +66,22 @@ def glucose_observation(reading: dict[str, Any], patient_id: int) -> dict[str, A
 def bp_observation(reading: dict[str, Any], patient_id: int) -> dict[str, Any]:
     """Blood-pressure panel: LOINC 85354-9 + MDC 150020, components systolic/diastolic (and mean)."""
     obs = _base(str(reading["id"]), reading, patient_id, "PhdCompoundNumericObservation", "vital-signs")
-    obs["code"] = {"coding": [
-        _coding(MDC, "150020", "MDC_PRESS_BLD_NONINV"),
-        _coding(LOINC, "85354-9", "Blood pressure panel with all children optional"),
-    ]}
+    obs["code"] = {
+        "coding": [
+            _coding(MDC, "150020", "MDC_PRESS_BLD_NONINV"),
+            _coding(LOINC, "85354-9", "Blood pressure panel with all children optional"),
+        ]
+    }
     components = [
         ("systolic_mmhg", "150021", "MDC_PRESS_BLD_NONINV_SYS", "8480-6", "Systolic blood pressure"),
         ("diastolic_mmhg", "150022", "MDC_PRESS_BLD_NONINV_DIA", "8462-4", "Diastolic blood pressure"),
         ("map_mmhg", "150023", "MDC_PRESS_BLD_NONINV_MEAN", "8478-0", "Mean blood pressure"),
     ]
     obs["component"] = [
-        {"code": {"coding": [_coding(MDC, mdc, mdc_name), _coding(LOINC, loinc, loinc_name)]},
-         "valueQuantity": _quantity(reading[column], "mm[Hg]")}
+        {
+            "code": {"coding": [_coding(MDC, mdc, mdc_name), _coding(LOINC, loinc, loinc_name)]},
+            "valueQuantity": _quantity(reading[column], "mm[Hg]"),
+        }
         for column, mdc, mdc_name, loinc, loinc_name in components
         if reading.get(column) is not None
     ]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 from fastapi import HTTPException
 
+from vitalgate.alerts.engine import evaluate_readings
 from vitalgate.api.auth import Principal
 from vitalgate.api.claim import check_claim_code, normalise_claim_code
 from vitalgate.api.schemas import BindRequest
-from vitalgate.alerts.engine import evaluate_readings
 from vitalgate.followup.tasks import act_on_alerts
 from vitalgate.store import bindings
 
@@ -19,18 +19,22 @@ from vitalgate.store import bindings
 _MAX_FUTURE = timedelta(days=1)
 
 
-async def pair(conn: psycopg.AsyncConnection, principal: Principal, patient: dict[str, Any], req: BindRequest) -> dict[str, Any]:
+async def pair(
+    conn: psycopg.AsyncConnection, principal: Principal, patient: dict[str, Any], req: BindRequest
+) -> dict[str, Any]:
     """Bind the device to the patient from now (or staff's valid_from); HTTPException with advice otherwise."""
     if req.valid_from is not None and not principal.is_staff:
         raise HTTPException(status_code=403, detail="only care-team staff may set valid_from")
     device = await _resolve(conn, req)
     kind = device["kind"] if device else req.kind
     if device and req.kind and req.kind != device["kind"]:
-        raise HTTPException(status_code=422, detail=f"device {device['serial']} is a {device['kind']}, not a {req.kind}")
+        raise HTTPException(
+            status_code=422, detail=f"device {device['serial']} is a {device['kind']}, not a {req.kind}"
+        )
     serial = device["serial"] if device else req.serial
     assert serial is not None and kind is not None
-    valid_from = _aware(req.valid_from) or datetime.now(timezone.utc)
-    if valid_from > datetime.now(timezone.utc) + _MAX_FUTURE:
+    valid_from = _aware(req.valid_from) or datetime.now(UTC)
+    if valid_from > datetime.now(UTC) + _MAX_FUTURE:
         raise HTTPException(status_code=422, detail="valid_from may be at most one day in the future")
     if device and device["bound_patient_id"] is not None:
         if device["bound_patient_id"] == patient["id"]:
@@ -38,20 +42,35 @@ async def pair(conn: psycopg.AsyncConnection, principal: Principal, patient: dic
         own_team = principal.is_staff and device["bound_care_team_id"] in principal.team_ids
         if not own_team:
             # Same words whether it is another team's patient or not: no hint about other patients.
-            raise HTTPException(status_code=409, detail=f"device {serial} is paired with someone else; ask the care team to release it")
+            raise HTTPException(
+                status_code=409, detail=f"device {serial} is paired with someone else; ask the care team to release it"
+            )
         if valid_from <= device["bound_since"]:
-            raise HTTPException(status_code=409, detail=f"valid_from must be after the current binding's start ({device['bound_since'].isoformat()})")
+            raise HTTPException(
+                status_code=409,
+                detail=f"valid_from must be after the current binding's start ({device['bound_since'].isoformat()})",
+            )
     row = await bindings.bind(
-        conn, serial=serial, kind=kind, patient_id=int(patient["id"]), valid_from=valid_from, bound_by=principal.username
+        conn,
+        serial=serial,
+        kind=kind,
+        patient_id=int(patient["id"]),
+        valid_from=valid_from,
+        bound_by=principal.username,
     )
     if row["filed_reading_ids"]:
         # Readings filed to the patient only now never went through the ingest hook with a
         # patient: evaluate them as if just ingested, or a filed 48 mg/dL would raise nothing.
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         raised = await evaluate_readings(conn, row["filed_reading_ids"], now=now, patient_ids=[row["patient_id"]])
         await act_on_alerts(conn, raised, now=now)
-    return {"binding_id": row["id"], "serial": serial, "patient_id": row["patient_id"], "valid_from": row["valid_from"],
-            "readings_filed": row["readings_filed"]}
+    return {
+        "binding_id": row["id"],
+        "serial": serial,
+        "patient_id": row["patient_id"],
+        "valid_from": row["valid_from"],
+        "readings_filed": row["readings_filed"],
+    }
 
 
 async def _resolve(conn: psycopg.AsyncConnection, req: BindRequest) -> dict[str, Any] | None:
@@ -62,9 +81,13 @@ async def _resolve(conn: psycopg.AsyncConnection, req: BindRequest) -> dict[str,
             raise HTTPException(status_code=422, detail="a claim code has 8 letters or digits, e.g. 7K2M-Q9XD")
         found = [d for d in await bindings.find_device(conn, claim_code=code) if check_claim_code(d["serial"], code)]
         if not found:
-            raise HTTPException(status_code=404, detail="no device with this claim code yet: check the code, or let the hub sync first")
+            raise HTTPException(
+                status_code=404, detail="no device with this claim code yet: check the code, or let the hub sync first"
+            )
         if len(found) > 1:
-            raise HTTPException(status_code=409, detail="this claim code matches more than one device: pair by serial number")
+            raise HTTPException(
+                status_code=409, detail="this claim code matches more than one device: pair by serial number"
+            )
         return found[0]
     serial = (req.serial or "").strip()
     if not serial:
@@ -73,7 +96,10 @@ async def _resolve(conn: psycopg.AsyncConnection, req: BindRequest) -> dict[str,
     if found:
         return found[0]
     if req.kind is None:
-        raise HTTPException(status_code=404, detail=f"device {serial} has not sent readings yet: give its kind (glucose_meter or bp_cuff) to pair it in advance")
+        raise HTTPException(
+            status_code=404,
+            detail=f"device {serial} has not sent readings yet: give its kind (glucose_meter or bp_cuff) to pair it in advance",
+        )
     req.serial = serial
     return None
 
@@ -81,4 +107,4 @@ async def _resolve(conn: psycopg.AsyncConnection, req: BindRequest) -> dict[str,
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -13,7 +13,9 @@ from vitalgate.api.auth import hash_password
 from vitalgate.api.deps import AdminUser, Conn, audit
 from vitalgate.api.routes_patients import utc
 from vitalgate.api.schemas import AuditOut, ErrorOut, MemberIn, TeamIn, TeamOut, UserIn, UserOut
-from vitalgate.store import audit as audit_store, people, users as user_store
+from vitalgate.store import audit as audit_store
+from vitalgate.store import people
+from vitalgate.store import users as user_store
 
 router = APIRouter(tags=["admin"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
 BigId = Annotated[int, Query(ge=1, le=2**63 - 1)]
@@ -21,10 +23,13 @@ BigId = Annotated[int, Query(ge=1, le=2**63 - 1)]
 
 @router.get("/audit", response_model=list[AuditOut])
 async def get_audit(
-    conn: Conn, principal: AdminUser,
+    conn: Conn,
+    principal: AdminUser,
     actor: Annotated[str | None, Query(max_length=64, description="username")] = None,
     patient_id: BigId | None = None,
-    action: Annotated[str | None, Query(max_length=64, description="prefix, e.g. 'read:' or 'change:bind_device'")] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="prefix, e.g. 'read:' or 'change:bind_device'")
+    ] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
@@ -42,24 +47,44 @@ async def list_users(conn: Conn, principal: AdminUser) -> list[UserOut]:
     return [UserOut(**r) for r in await user_store.list_users(conn)]
 
 
-@router.post("/admin/users", response_model=UserOut, status_code=201, responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+@router.post(
+    "/admin/users",
+    response_model=UserOut,
+    status_code=201,
+    responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
 async def create_user(body: UserIn, request: Request, conn: Conn, principal: AdminUser) -> UserOut:
     """Create a user; staff join `care_team_id`, a patient user is linked to `patient_id`."""
     password_hash = await run_in_threadpool(hash_password, body.password)
     try:
-        user_id = await create_user_record(conn, body.username, body.display_name, body.role, password_hash,
-                                           care_team_id=body.care_team_id, patient_id=body.patient_id)
+        user_id = await create_user_record(
+            conn,
+            body.username,
+            body.display_name,
+            body.role,
+            password_hash,
+            care_team_id=body.care_team_id,
+            patient_id=body.patient_id,
+        )
     except LookupError as exc:
         await conn.rollback()
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    await audit(conn, principal, request, "change:create_user", body.patient_id, {"username": body.username, "role": body.role})
+    await audit(
+        conn, principal, request, "change:create_user", body.patient_id, {"username": body.username, "role": body.role}
+    )
     rows = [r for r in await user_store.list_users(conn) if r["id"] == user_id]
     return UserOut(**rows[0])
 
 
 async def create_user_record(
-    conn: psycopg.AsyncConnection, username: str, display_name: str, role: str, password_hash: str,
-    *, care_team_id: int | None, patient_id: int | None,
+    conn: psycopg.AsyncConnection,
+    username: str,
+    display_name: str,
+    role: str,
+    password_hash: str,
+    *,
+    care_team_id: int | None,
+    patient_id: int | None,
 ) -> int:
     """Create the user row and its team membership or patient link (shared with the CLI)."""
     if role == "patient":
@@ -71,7 +96,9 @@ async def create_user_record(
         raise LookupError("only patient users have a patient_id")
     if care_team_id is not None and not any(t["id"] == care_team_id for t in await user_store.list_teams(conn)):
         raise LookupError(f"care team {care_team_id} not found")
-    user_id = await user_store.create_user(conn, username, display_name, role, password_hash=password_hash, care_team_id=care_team_id)
+    user_id = await user_store.create_user(
+        conn, username, display_name, role, password_hash=password_hash, care_team_id=care_team_id
+    )
     if patient_id is not None:
         await people.link_patient_user(conn, patient_id, user_id)
     return user_id
@@ -91,9 +118,15 @@ async def create_team(body: TeamIn, request: Request, conn: Conn, principal: Adm
     return TeamOut(**next(t for t in await user_store.list_teams(conn) if t["id"] == team_id))
 
 
-@router.post("/admin/teams/{team_id}/members", status_code=204, responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+@router.post(
+    "/admin/teams/{team_id}/members", status_code=204, responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+)
 async def add_member(
-    team_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: MemberIn, request: Request, conn: Conn, principal: AdminUser
+    team_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: MemberIn,
+    request: Request,
+    conn: Conn,
+    principal: AdminUser,
 ) -> None:
     """Add a staff member to a care team."""
     if not any(t["id"] == team_id for t in await user_store.list_teams(conn)):

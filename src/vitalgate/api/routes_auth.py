@@ -12,7 +12,8 @@ from vitalgate.api import throttle
 from vitalgate.api.auth import verify_password
 from vitalgate.api.deps import Conn, CurrentUser, source_of, state
 from vitalgate.api.schemas import ErrorOut, MeOut, TokenOut
-from vitalgate.store import audit as audit_store, users as user_store
+from vitalgate.store import audit as audit_store
+from vitalgate.store import users as user_store
 
 router = APIRouter(tags=["auth"])
 
@@ -33,8 +34,14 @@ async def authenticate(conn: Conn, request: Request, username: str, password: st
         await throttle.begin(conn, api.throttle, key, source, api.clock())
     except throttle.Throttled as exc:
         await audit_store.record(
-            conn, actor=username[:64], actor_id=None, role="unknown", action="auth:throttled", patient_id=None,
-            source=source, detail={"scope": exc.scope},
+            conn,
+            actor=username[:64],
+            actor_id=None,
+            role="unknown",
+            action="auth:throttled",
+            patient_id=None,
+            source=source,
+            detail={"scope": exc.scope},
         )
         await conn.commit()
         raise
@@ -45,7 +52,12 @@ async def authenticate(conn: Conn, request: Request, username: str, password: st
     if not ok or user is None or user["disabled"]:
         await throttle.failed(conn, api.throttle, key, source, api.clock())
         await audit_store.record(
-            conn, actor=username[:64], actor_id=None, role="unknown", action="auth:failed", patient_id=None,
+            conn,
+            actor=username[:64],
+            actor_id=None,
+            role="unknown",
+            action="auth:failed",
+            patient_id=None,
             source=source,
         )
         await conn.commit()
@@ -57,8 +69,12 @@ async def authenticate(conn: Conn, request: Request, username: str, password: st
 
 
 @router.post(
-    "/auth/token", response_model=TokenOut,
-    responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut, "description": "too many failed sign-ins; see Retry-After"}},
+    "/auth/token",
+    response_model=TokenOut,
+    responses={
+        401: {"model": ErrorOut},
+        429: {"model": ErrorOut, "description": "too many failed sign-ins; see Retry-After"},
+    },
 )
 async def login_for_token(
     request: Request, conn: Conn, form: Annotated[OAuth2PasswordRequestForm, Depends()]
@@ -70,7 +86,9 @@ async def login_for_token(
     """
     user = await authenticate(conn, request, form.username, form.password)
     if user is None:
-        raise HTTPException(status_code=401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status_code=401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"}
+        )
     signer = state(request).signer
     token = signer.issue(int(user["id"]), user["role"], "access")
     return TokenOut(access_token=token, expires_in=int(signer.lifetime("access").total_seconds()))
@@ -80,6 +98,10 @@ async def login_for_token(
 async def me(principal: CurrentUser) -> MeOut:
     """The signed-in user, their care teams and (for patients) their patient record."""
     return MeOut(
-        id=principal.user_id, username=principal.username, display_name=principal.display_name,
-        role=principal.role, care_team_ids=list(principal.team_ids), patient_id=principal.patient_id,  # type: ignore[arg-type]
+        id=principal.user_id,
+        username=principal.username,
+        display_name=principal.display_name,
+        role=principal.role,
+        care_team_ids=list(principal.team_ids),
+        patient_id=principal.patient_id,  # type: ignore[arg-type]
     )

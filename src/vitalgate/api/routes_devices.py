@@ -8,7 +8,8 @@ from vitalgate.api import pairing
 from vitalgate.api.deps import Conn, CurrentUser, StaffUser, audit, visible_patient
 from vitalgate.api.routes_patients import PatientId
 from vitalgate.api.schemas import BindingOut, BindRequest, DeviceOut, ErrorOut, UnboundDeviceOut
-from vitalgate.store import bindings, readings as reading_store
+from vitalgate.store import bindings
+from vitalgate.store import readings as reading_store
 
 router = APIRouter(tags=["devices"], responses={401: {"model": ErrorOut}})
 
@@ -23,10 +24,14 @@ async def get_devices(patient_id: PatientId, request: Request, conn: Conn, princ
 
 
 @router.post(
-    "/patients/{patient_id}/devices", response_model=BindingOut, status_code=201,
+    "/patients/{patient_id}/devices",
+    response_model=BindingOut,
+    status_code=201,
     responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
-async def bind_device(patient_id: PatientId, body: BindRequest, request: Request, conn: Conn, principal: CurrentUser) -> BindingOut:
+async def bind_device(
+    patient_id: PatientId, body: BindRequest, request: Request, conn: Conn, principal: CurrentUser
+) -> BindingOut:
     """Pair a device by serial or claim code from now on; re-binding closes the device's old binding."""
     patient = await visible_patient(conn, principal, patient_id)
     try:
@@ -47,7 +52,12 @@ async def get_unbound(request: Request, conn: Conn, principal: StaffUser) -> lis
 def unbound_out(row: dict) -> UnboundDeviceOut:
     """store.readings.unbound_devices row → API model."""
     return UnboundDeviceOut(
-        serial=row["serial"], kind=row["kind"], model=row["model"], manufacturer=row["manufacturer"],
-        unassigned_readings=row["readings"], first_measured_at=row["first_measured_at"],
-        last_measured_at=row["last_measured_at"], gateway_id=row["last_gateway_id"],
+        serial=row["serial"],
+        kind=row["kind"],
+        model=row["model"],
+        manufacturer=row["manufacturer"],
+        unassigned_readings=row["readings"],
+        first_measured_at=row["first_measured_at"],
+        last_measured_at=row["last_measured_at"],
+        gateway_id=row["last_gateway_id"],
     )

@@ -54,11 +54,16 @@ def parse_dates(values: list[str]) -> tuple[datetime | None, datetime | None]:
 
 
 @router.get(
-    "/fhir/Patient/{patient_id}/Observation", response_model=BundleOut, response_class=FhirJSONResponse,
+    "/fhir/Patient/{patient_id}/Observation",
+    response_model=BundleOut,
+    response_class=FhirJSONResponse,
     responses={422: {"model": ErrorOut}},
 )
 async def patient_observations(
-    patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser,
+    patient_id: PatientId,
+    request: Request,
+    conn: Conn,
+    principal: CurrentUser,
     date: Annotated[list[str] | None, Query(max_length=4, description="ge/gt/le/lt + ISO date, repeatable")] = None,
     count: Annotated[int, Query(alias="_count", ge=1, le=5000, description="readings per page (newest first)")] = 500,
     code: Annotated[Literal["glucose", "blood_pressure"] | None, Query(description="reading kind")] = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,18 +11,33 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from vitalgate.api import stats
 from vitalgate.api.deps import Conn, CurrentUser, audit, audit_list, visible_patient
 from vitalgate.api.schemas import (
-    UNITS, AlertOut, DailyProfileOut, ErrorOut, Kind, PatientOut, ProfileHour, ReadingOut, ReadingsPage,
-    LatestReadingOut, SeriesOut, SeriesPoint, StatisticsOut, TaskEventOut,
+    UNITS,
+    AlertOut,
+    DailyProfileOut,
+    ErrorOut,
+    Kind,
+    LatestReadingOut,
+    PatientOut,
+    ProfileHour,
+    ReadingOut,
+    ReadingsPage,
+    SeriesOut,
+    SeriesPoint,
+    StatisticsOut,
+    TaskEventOut,
 )
-from vitalgate.store import adherence, alerts as alert_store, patient_stats, people, readings as reading_store, tasks as task_store, timeseries
+from vitalgate.store import adherence, patient_stats, people, timeseries
+from vitalgate.store import alerts as alert_store
+from vitalgate.store import readings as reading_store
+from vitalgate.store import tasks as task_store
 
 router = APIRouter(tags=["patients"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
 MAX_ID = 2**63 - 1
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="patient id")]
 # Dates far outside any monitoring period are refused early instead of overflowing interval maths.
-_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -30,7 +45,7 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     try:
-        aware = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError as exc:
         raise HTTPException(status_code=422, detail="date out of range") from exc
     if not _EARLIEST <= aware <= _LATEST:
@@ -40,7 +55,7 @@ def utc(value: datetime | None) -> datetime | None:
 
 def window(since: datetime | None, until: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
     """A checked [since, until) window; defaults to the last `default` up to now."""
-    end = utc(until) or datetime.now(timezone.utc)
+    end = utc(until) or datetime.now(UTC)
     start = utc(since) or max(end - default, _EARLIEST)
     if start >= end:
         raise HTTPException(status_code=422, detail="since must be before until")
@@ -51,7 +66,9 @@ def timezone_name(tz: str) -> str:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise HTTPException(status_code=422, detail=f"unknown time zone {tz!r} (use an IANA name, e.g. Europe/Berlin)") from exc
+        raise HTTPException(
+            status_code=422, detail=f"unknown time zone {tz!r} (use an IANA name, e.g. Europe/Berlin)"
+        ) from exc
     return tz
 
 
@@ -78,8 +95,13 @@ async def get_patient(patient_id: PatientId, request: Request, conn: Conn, princ
 
 @router.get("/patients/{patient_id}/readings", response_model=ReadingsPage)
 async def get_patient_readings(
-    patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser,
-    since: datetime | None = None, until: datetime | None = None, kind: Kind | None = None,
+    patient_id: PatientId,
+    request: Request,
+    conn: Conn,
+    principal: CurrentUser,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: Kind | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> ReadingsPage:
     """A patient's readings, newest first, values in the stored units listed in `units`."""
@@ -92,8 +114,13 @@ async def get_patient_readings(
 
 @router.get("/patients/{patient_id}/series", response_model=SeriesOut)
 async def get_series(
-    patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser, kind: Kind,
-    since: datetime | None = None, until: datetime | None = None,
+    patient_id: PatientId,
+    request: Request,
+    conn: Conn,
+    principal: CurrentUser,
+    kind: Kind,
+    since: datetime | None = None,
+    until: datetime | None = None,
     bucket: Literal["auto", "raw", "15m", "1h", "6h", "1d", "7d"] = "auto",
 ) -> SeriesOut:
     """Readings of one kind over any window (default last 30 days), averaged per bucket (mean/min/max)."""
@@ -103,12 +130,22 @@ async def get_series(
     rows = await series_rows(conn, patient_id, kind, start, end, width)
     await audit(conn, principal, request, "read:series", patient_id, {"kind": kind, "points": len(rows)})
     return SeriesOut(
-        patient_id=patient_id, kind=kind, since=start, until=end, bucket=name, units=UNITS,
-        points=[SeriesPoint(t=r["bucket"], **{k: r[k] for k in SeriesPoint.model_fields if k in r and k != "t"}) for r in rows],
+        patient_id=patient_id,
+        kind=kind,
+        since=start,
+        until=end,
+        bucket=name,
+        units=UNITS,
+        points=[
+            SeriesPoint(t=r["bucket"], **{k: r[k] for k in SeriesPoint.model_fields if k in r and k != "t"})
+            for r in rows
+        ],
     )
 
 
-async def series_rows(conn: Conn, patient_id: int, kind: str, start: datetime, end: datetime, width: timedelta | None) -> list[dict]:
+async def series_rows(
+    conn: Conn, patient_id: int, kind: str, start: datetime, end: datetime, width: timedelta | None
+) -> list[dict]:
     """Bucketed rows from store.timeseries (TimescaleDB or native), or single readings when width is None."""
     if width is None:
         return await patient_stats.raw_series(conn, patient_id, kind, start, end)
@@ -117,7 +154,10 @@ async def series_rows(conn: Conn, patient_id: int, kind: str, start: datetime, e
 
 @router.get("/patients/{patient_id}/statistics", response_model=StatisticsOut)
 async def get_statistics(
-    patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser,
+    patient_id: PatientId,
+    request: Request,
+    conn: Conn,
+    principal: CurrentUser,
     days: Annotated[int, Query(ge=1, le=365, description="glucose window, days (AGP: 14)")] = 14,
 ) -> StatisticsOut:
     """Glucose mean, GMI, CV, time in ranges; 7-day home BP means; reading days in the last 30; latest readings."""
@@ -129,21 +169,28 @@ async def get_statistics(
 
 async def statistics_for(conn: Conn, patient_id: int, days: int) -> StatisticsOut:
     """The statistics block (shared by the API and the patient page)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     glucose = await patient_stats.glucose_stats(conn, patient_id, now - timedelta(days=days), now)
     bp = await patient_stats.bp_stats(conn, patient_id, now - timedelta(days=7), now)
     adherence_row = (await adherence.reading_days(conn, [patient_id], now=now))[patient_id]
     latest = await timeseries.latest_readings(conn, [patient_id])
     return StatisticsOut(
-        patient_id=patient_id, glucose_window_days=days, glucose=stats.glucose_summary(glucose),
-        bp_home_7d=stats.bp_summary(bp), reading_days_last_30=adherence_row["reading_days"],
-        meets_16_of_30_days=adherence_row["meets_requirement"], latest=[LatestReadingOut(**r) for r in latest],
+        patient_id=patient_id,
+        glucose_window_days=days,
+        glucose=stats.glucose_summary(glucose),
+        bp_home_7d=stats.bp_summary(bp),
+        reading_days_last_30=adherence_row["reading_days"],
+        meets_16_of_30_days=adherence_row["meets_requirement"],
+        latest=[LatestReadingOut(**r) for r in latest],
     )
 
 
 @router.get("/patients/{patient_id}/daily-profile", response_model=DailyProfileOut)
 async def get_daily_profile(
-    patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser,
+    patient_id: PatientId,
+    request: Request,
+    conn: Conn,
+    principal: CurrentUser,
     days: Annotated[int, Query(ge=1, le=90)] = 14,
     tz: Annotated[str, Query(max_length=64)] = "UTC",
 ) -> DailyProfileOut:
@@ -155,9 +202,12 @@ async def get_daily_profile(
 
 
 async def profile_for(conn: Conn, patient_id: int, days: int, tz: str) -> DailyProfileOut:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = await patient_stats.daily_profile(conn, patient_id, now - timedelta(days=days), now, tz)
-    hours = [ProfileHour(hour=r["hour"], n=r["n"], **dict(zip(("p05", "p25", "p50", "p75", "p95"), r["p"], strict=True))) for r in rows]
+    hours = [
+        ProfileHour(hour=r["hour"], n=r["n"], **dict(zip(("p05", "p25", "p50", "p75", "p95"), r["p"], strict=True)))
+        for r in rows
+    ]
     return DailyProfileOut(patient_id=patient_id, days=days, timezone=tz, hours=hours)
 
 
@@ -171,7 +221,9 @@ async def get_alerts(patient_id: PatientId, request: Request, conn: Conn, princi
 
 
 @router.get("/patients/{patient_id}/task-history", response_model=list[TaskEventOut])
-async def get_task_history(patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser) -> list[TaskEventOut]:
+async def get_task_history(
+    patient_id: PatientId, request: Request, conn: Conn, principal: CurrentUser
+) -> list[TaskEventOut]:
     """Every event of the patient's follow-up tasks, oldest first."""
     await visible_patient(conn, principal, patient_id)
     tasks = await task_store.patient_tasks(conn, patient_id)

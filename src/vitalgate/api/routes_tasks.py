@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import psycopg
@@ -21,7 +21,9 @@ TaskId = Annotated[int, Path(ge=1, le=2**63 - 1, description="task id")]
 
 @router.get("/tasks", response_model=list[TaskOut])
 async def get_tasks(
-    request: Request, conn: Conn, principal: StaffUser,
+    request: Request,
+    conn: Conn,
+    principal: StaffUser,
     status: Annotated[list[TaskStatus] | None, Query(description="default: open and in_progress")] = None,
     care_team_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> list[TaskOut]:
@@ -32,21 +34,26 @@ async def get_tasks(
             raise HTTPException(status_code=404, detail=f"care team {care_team_id} not found")
         teams = [care_team_id]
     rows = await task_store.list_tasks(
-        conn, care_team_ids=teams, status=list(status) if status else ["open", "in_progress"], now=datetime.now(timezone.utc)
+        conn, care_team_ids=teams, status=list(status) if status else ["open", "in_progress"], now=datetime.now(UTC)
     )
     await audit_list(conn, principal, request, "read:worklist", [r["patient_id"] for r in rows])
     return [TaskOut(**r) for r in rows]
 
 
 async def _act(
-    conn: psycopg.AsyncConnection, principal: Principal, request: Request, task_id: int, action: str,
-    change: Callable[[datetime], Awaitable[Any]], detail: dict[str, Any],
+    conn: psycopg.AsyncConnection,
+    principal: Principal,
+    request: Request,
+    task_id: int,
+    action: str,
+    change: Callable[[datetime], Awaitable[Any]],
+    detail: dict[str, Any],
 ) -> TaskOut:
     """Scope check (404 outside the user's teams), the change, its audit row, then the task as it is now."""
     task = await task_store.get_task(conn, task_id)
     if task is None or task["care_team_id"] not in principal.team_ids:
         raise HTTPException(status_code=404, detail=f"task {task_id} not found")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         result = await change(now)
     except actions.TaskStateError as exc:
@@ -58,29 +65,65 @@ async def _act(
         raise HTTPException(status_code=409, detail=f"task {task_id} is {what}")
     await audit(conn, principal, request, action, int(task["patient_id"]), {"task_id": task_id, **detail})
     rows = await task_store.list_tasks(
-        conn, care_team_ids=[task["care_team_id"]], status=["open", "in_progress", "done", "cancelled"], now=now, task_id=task_id
+        conn,
+        care_team_ids=[task["care_team_id"]],
+        status=["open", "in_progress", "done", "cancelled"],
+        now=now,
+        task_id=task_id,
     )
     return TaskOut(**rows[0])
 
 
-@router.post("/tasks/{task_id}/acknowledge", response_model=TaskOut, responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+@router.post(
+    "/tasks/{task_id}/acknowledge",
+    response_model=TaskOut,
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+)
 async def acknowledge(task_id: TaskId, request: Request, conn: Conn, principal: StaffUser) -> TaskOut:
     """Take an open task: it moves to in_progress (its alert to acknowledged)."""
-    return await _act(conn, principal, request, task_id, "change:task_acknowledge",
-                      lambda now: actions.acknowledge_task(conn, task_id, actor=principal.username, now=now), {})
+    return await _act(
+        conn,
+        principal,
+        request,
+        task_id,
+        "change:task_acknowledge",
+        lambda now: actions.acknowledge_task(conn, task_id, actor=principal.username, now=now),
+        {},
+    )
 
 
-@router.post("/tasks/{task_id}/outcome", response_model=TaskOut, responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-async def record_outcome(task_id: TaskId, body: OutcomeRequest, request: Request, conn: Conn, principal: StaffUser) -> TaskOut:
+@router.post(
+    "/tasks/{task_id}/outcome", response_model=TaskOut, responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}}
+)
+async def record_outcome(
+    task_id: TaskId, body: OutcomeRequest, request: Request, conn: Conn, principal: StaffUser
+) -> TaskOut:
     """Record what came of the follow-up: reached / resolved / emergency close the task;
     not_reached delivers the next escalation step now; referred_to_doctor hands over to the doctor step."""
-    return await _act(conn, principal, request, task_id, "change:task_outcome",
-                      lambda now: actions.record_outcome(conn, task_id, body.outcome, actor=principal.username, now=now, note=body.note),
-                      {"outcome": body.outcome})
+    return await _act(
+        conn,
+        principal,
+        request,
+        task_id,
+        "change:task_outcome",
+        lambda now: actions.record_outcome(
+            conn, task_id, body.outcome, actor=principal.username, now=now, note=body.note
+        ),
+        {"outcome": body.outcome},
+    )
 
 
-@router.post("/tasks/{task_id}/escalate", response_model=TaskOut, responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+@router.post(
+    "/tasks/{task_id}/escalate", response_model=TaskOut, responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}}
+)
 async def escalate(task_id: TaskId, request: Request, conn: Conn, principal: StaffUser) -> TaskOut:
     """Deliver the next escalation step now (message → questionnaire → voice → phone → doctor, per chain)."""
-    return await _act(conn, principal, request, task_id, "change:task_escalate",
-                      lambda now: actions.advance_escalation(conn, task_id, actor=principal.username, now=now), {})
+    return await _act(
+        conn,
+        principal,
+        request,
+        task_id,
+        "change:task_escalate",
+        lambda now: actions.advance_escalation(conn, task_id, actor=principal.username, now=now),
+        {},
+    )

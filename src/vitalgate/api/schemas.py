@@ -16,7 +16,13 @@ Severity = Literal["urgent", "high", "routine"]
 TaskStatus = Literal["open", "in_progress", "done", "cancelled"]
 # What a coordinator records (followup.actions.OUTCOMES): reached / resolved / emergency close the task.
 Outcome = Literal["reached", "not_reached", "resolved", "referred_to_doctor", "emergency"]
-UNITS = {"glucose_mg_dl": "mg/dL", "systolic_mmhg": "mm[Hg]", "diastolic_mmhg": "mm[Hg]", "map_mmhg": "mm[Hg]", "pulse_bpm": "/min"}
+UNITS = {
+    "glucose_mg_dl": "mg/dL",
+    "systolic_mmhg": "mm[Hg]",
+    "diastolic_mmhg": "mm[Hg]",
+    "map_mmhg": "mm[Hg]",
+    "pulse_bpm": "/min",
+}
 
 
 class ErrorOut(BaseModel):
@@ -133,7 +139,9 @@ class StatisticsOut(BaseModel):
     glucose: GlucoseStats
     bp_home_7d: BloodPressureStats
     reading_days_last_30: int = Field(description="24-hour slices of the last 30 days with a reading")
-    meets_16_of_30_days: bool = Field(description="remote-monitoring adherence (CMS CPT 99454: data on ≥ 16 of 30 days)")
+    meets_16_of_30_days: bool = Field(
+        description="remote-monitoring adherence (CMS CPT 99454: data on ≥ 16 of 30 days)"
+    )
     latest: list[LatestReadingOut]
 
 
@@ -168,12 +176,14 @@ class DeviceOut(BaseModel):
 
 class BindRequest(BaseModel):
     serial: str | None = Field(default=None, min_length=1, max_length=64, description="device serial number")
-    claim_code: str | None = Field(default=None, max_length=16, description="claim code printed by `vitalgate gateway pair` (XXXX-XXXX)")
+    claim_code: str | None = Field(
+        default=None, max_length=16, description="claim code printed by `vitalgate gateway pair` (XXXX-XXXX)"
+    )
     kind: DeviceKind | None = Field(default=None, description="needed only for a device the server has not seen yet")
     valid_from: datetime | None = Field(default=None, description="staff only: binding start (default now)")
 
     @model_validator(mode="after")
-    def _one_identifier(self) -> "BindRequest":
+    def _one_identifier(self) -> BindRequest:
         if (self.serial is None) == (self.claim_code is None):
             raise ValueError("give exactly one of serial or claim_code")
         return self

@@ -14,8 +14,14 @@ _AUTO_BUCKETS = (
     (timedelta(days=92), timedelta(hours=6)),
     (timedelta(days=400), timedelta(days=1)),
 )
-BUCKETS = {"raw": None, "15m": timedelta(minutes=15), "1h": timedelta(hours=1), "6h": timedelta(hours=6),
-           "1d": timedelta(days=1), "7d": timedelta(days=7)}
+BUCKETS = {
+    "raw": None,
+    "15m": timedelta(minutes=15),
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+}
 
 
 def gmi_percent(mean_mg_dl: float) -> float:
@@ -32,7 +38,9 @@ def glucose_summary(agg: dict[str, Any]) -> GlucoseStats:
     cv = float(agg["sd"]) / mean * 100.0 if agg["sd"] is not None and mean > 0 else None
     pct = {k: round(100.0 * int(agg[k]) / n, 1) for k in ("very_low", "low", "in_range", "high", "very_high")}
     return GlucoseStats(
-        readings=n, mean_mg_dl=round(mean, 1), gmi_pct=round(gmi_percent(mean), 1),
+        readings=n,
+        mean_mg_dl=round(mean, 1),
+        gmi_pct=round(gmi_percent(mean), 1),
         cv_pct=round(cv, 1) if cv is not None else None,
         time_in_ranges=TimeInRanges(**{f"{k}_pct": v for k, v in pct.items()}),
     )
@@ -40,11 +48,14 @@ def glucose_summary(agg: dict[str, Any]) -> GlucoseStats:
 
 def bp_summary(agg: dict[str, Any]) -> BloodPressureStats:
     """Home blood-pressure means (ACC/AHA 2017: average several days of home readings)."""
+
     def r(v: Any) -> float | None:
         return round(float(v), 1) if v is not None else None
 
     return BloodPressureStats(
-        readings=int(agg["n"]), systolic_mean_mmhg=r(agg["systolic"]), diastolic_mean_mmhg=r(agg["diastolic"]),
+        readings=int(agg["n"]),
+        systolic_mean_mmhg=r(agg["systolic"]),
+        diastolic_mean_mmhg=r(agg["diastolic"]),
         pulse_mean_bpm=r(agg["pulse"]),
     )
 

@@ -43,9 +43,13 @@ class Throttled(HTTPException):
         self.scope = scope
 
 
-async def begin(conn: psycopg.AsyncConnection, policy: ThrottlePolicy, username: str, source: str | None, now: datetime) -> None:
+async def begin(
+    conn: psycopg.AsyncConnection, policy: ThrottlePolicy, username: str, source: str | None, now: datetime
+) -> None:
     """Count this attempt (committed before the password check); Throttled if the name or address is locked."""
-    scopes = ([("source", source, policy.max_source_failures)] if source else []) + [("username", username, policy.max_failures)]
+    scopes = ([("source", source, policy.max_source_failures)] if source else []) + [
+        ("username", username, policy.max_failures)
+    ]
     try:
         for scope, key, limit in scopes:
             locked_until = await login_throttle.begin_attempt(
@@ -58,13 +62,21 @@ async def begin(conn: psycopg.AsyncConnection, policy: ThrottlePolicy, username:
         await conn.commit()
 
 
-async def failed(conn: psycopg.AsyncConnection, policy: ThrottlePolicy, username: str, source: str | None, now: datetime) -> None:
+async def failed(
+    conn: psycopg.AsyncConnection, policy: ThrottlePolicy, username: str, source: str | None, now: datetime
+) -> None:
     """A wrong password (or unknown name): lock whichever key has reached its limit."""
-    await login_throttle.record_failure(conn, "username", username, now=now, max_failures=policy.max_failures, lockout=policy.lockout)
+    await login_throttle.record_failure(
+        conn, "username", username, now=now, max_failures=policy.max_failures, lockout=policy.lockout
+    )
     if source:
-        await login_throttle.record_failure(conn, "source", source, now=now, max_failures=policy.max_source_failures, lockout=policy.lockout)
+        await login_throttle.record_failure(
+            conn, "source", source, now=now, max_failures=policy.max_source_failures, lockout=policy.lockout
+        )
 
 
-async def succeeded(conn: psycopg.AsyncConnection, policy: ThrottlePolicy, username: str, source: str | None, now: datetime) -> None:
+async def succeeded(
+    conn: psycopg.AsyncConnection, policy: ThrottlePolicy, username: str, source: str | None, now: datetime
+) -> None:
     """A correct password resets the name's counter."""
     await login_throttle.record_success(conn, username, source, now=now, window=max(policy.window, policy.lockout))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vitalgate.api import web_patient
 from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
 from vitalgate.api.routes_auth import authenticate
-from vitalgate.api.throttle import Throttled
-from vitalgate.api.schemas import OutcomeRequest
-from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
 from vitalgate.api.routes_devices import unbound_out
-from vitalgate.store import people, readings as reading_store, tasks as task_store
+from vitalgate.api.schemas import OutcomeRequest
+from vitalgate.api.throttle import Throttled
+from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.store import people
+from vitalgate.store import readings as reading_store
+from vitalgate.store import tasks as task_store
 from vitalgate.store import users as user_store
 
 router = APIRouter(include_in_schema=False)
@@ -46,26 +48,48 @@ async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 
 @router.post("/ui/login")
 async def login(
-    request: Request, conn: Conn, username: Annotated[str, Form()], password: Annotated[str, Form()],
+    request: Request,
+    conn: Conn,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password and set the session cookie (HttpOnly, SameSite=Lax, Secure in production)."""
     try:
         user = await authenticate(conn, request, username, password)
     except Throttled as exc:
-        page = render(request, "login.html", None, status_code=429, next=_safe_next(next) or "",
-                      error=str(exc.detail)[0].upper() + str(exc.detail)[1:] + ".", username=username)
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=_safe_next(next) or "",
+            error=str(exc.detail)[0].upper() + str(exc.detail)[1:] + ".",
+            username=username,
+        )
         page.headers.update(exc.headers or {})
         return page
     if user is None:
-        return render(request, "login.html", None, status_code=401, next=_safe_next(next) or "",
-                      error="Wrong username or password.", username=username)
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=_safe_next(next) or "",
+            error="Wrong username or password.",
+            username=username,
+        )
     api = state(request)
     token = api.signer.issue(int(user["id"]), user["role"], "session")
     response = RedirectResponse(_safe_next(next) or _home_of(user["role"]), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(api.signer.lifetime("session").total_seconds()), httponly=True,
-        secure=api.cookie_secure, samesite="lax", path="/",
+        SESSION_COOKIE,
+        token,
+        max_age=int(api.signer.lifetime("session").total_seconds()),
+        httponly=True,
+        secure=api.cookie_secure,
+        samesite="lax",
+        path="/",
     )
     return response
 
@@ -91,7 +115,7 @@ async def worklist(request: Request, conn: Conn) -> Response:
         return login_redirect(request)
     if not principal.is_staff:
         return RedirectResponse(_home_of(principal.role), status_code=303)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     teams = list(principal.team_ids)
     tasks = await task_store.list_tasks(conn, care_team_ids=teams, status=["open", "in_progress"], now=now)
     closed = await task_store.list_tasks(conn, care_team_ids=teams, status=["done", "cancelled"], now=now, limit=500)
@@ -99,14 +123,27 @@ async def worklist(request: Request, conn: Conn) -> Response:
     unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
     await audit_list(conn, principal, request, "read:worklist_page", [t["patient_id"] for t in tasks + closed])
     counts = {s: sum(1 for t in tasks if t["severity"] == s) for s in ("urgent", "high", "routine")}
-    return render(request, "worklist.html", principal, tasks=tasks, closed=closed, unbound=unbound, counts=counts,
-                  overdue=sum(1 for t in tasks if t["overdue"]))
+    return render(
+        request,
+        "worklist.html",
+        principal,
+        tasks=tasks,
+        closed=closed,
+        unbound=unbound,
+        counts=counts,
+        overdue=sum(1 for t in tasks if t["overdue"]),
+    )
 
 
 @router.post("/ui/tasks/{task_id}/{action}")
 async def task_action(
-    task_id: int, action: str, request: Request, conn: Conn, csrf: Annotated[str, Form()] = "",
-    outcome: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+    task_id: int,
+    action: str,
+    request: Request,
+    conn: Conn,
+    csrf: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
 ) -> Response:
     """The worklist buttons: acknowledge, outcome, escalate (then back to the worklist)."""
     from vitalgate.api.routes_tasks import acknowledge, escalate, record_outcome

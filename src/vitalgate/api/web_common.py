@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,18 +80,28 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/ui/login?next={request.url.path}", status_code=303)
 
 
-def render(request: Request, name: str, principal: Principal | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, principal: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     """Render a page with the common context (user, CSRF token, time helpers)."""
     tz = _tz(request)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     csrf = state(request).signer.csrf_token(principal.session_id) if principal else ""
     return templates.TemplateResponse(
-        request, name,
+        request,
+        name,
         {
-            "me": principal, "csrf": csrf, "now": now, "tzname": str(tz),
-            "t": lambda v, fmt="%d %b %Y %H:%M": fmt_time(v, tz, fmt), "rel": lambda v: relative(v, now),
-            "severity_label": SEVERITY_LABEL, "outcome_label": OUTCOME_LABEL, "message": DONE_MESSAGES.get(request.query_params.get("done", "")),
-            "error": None, **context,
+            "me": principal,
+            "csrf": csrf,
+            "now": now,
+            "tzname": str(tz),
+            "t": lambda v, fmt="%d %b %Y %H:%M": fmt_time(v, tz, fmt),
+            "rel": lambda v: relative(v, now),
+            "severity_label": SEVERITY_LABEL,
+            "outcome_label": OUTCOME_LABEL,
+            "message": DONE_MESSAGES.get(request.query_params.get("done", "")),
+            "error": None,
+            **context,
         },
         status_code=status_code,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import psycopg
@@ -16,7 +16,10 @@ from vitalgate.api.deps import Conn, audit, state, visible_patient
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
 from vitalgate.api.schemas import BindRequest
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
-from vitalgate.store import alerts as alert_store, bindings, readings as reading_store, tasks as task_store
+from vitalgate.store import alerts as alert_store
+from vitalgate.store import bindings
+from vitalgate.store import readings as reading_store
+from vitalgate.store import tasks as task_store
 
 router = APIRouter(include_in_schema=False)
 # The chart page shows 30 days of readings and a 14-day daily profile (the AGP convention).
@@ -32,22 +35,36 @@ def _epoch(value: datetime) -> float:
 
 async def chart_data(conn: psycopg.AsyncConnection, patient_id: int, tz: str) -> dict[str, Any]:
     """Columns for uPlot (x in epoch seconds); aggregated in SQL, so a year of data stays small."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     since = now - timedelta(days=CHART_DAYS)
     glucose = await series_rows(conn, patient_id, "glucose", since, now, CHART_BUCKET)
     bp = await series_rows(conn, patient_id, "blood_pressure", since, now, CHART_BUCKET)
     profile = await profile_for(conn, patient_id, PROFILE_DAYS, tz)
     return {
-        "since": _epoch(since), "until": _epoch(now), "tz": tz,
+        "since": _epoch(since),
+        "until": _epoch(now),
+        "tz": tz,
         "glucose": [[_epoch(r["bucket"]) for r in glucose], [r["glucose_mean"] for r in glucose]],
-        "bp": [[_epoch(r["bucket"]) for r in bp], [r["systolic_mean"] for r in bp], [r["diastolic_mean"] for r in bp],
-               [r["pulse_mean"] for r in bp]],
-        "profile": [[h.hour for h in profile.hours]] + [[getattr(h, p) for h in profile.hours] for p in ("p05", "p25", "p50", "p75", "p95")],
+        "bp": [
+            [_epoch(r["bucket"]) for r in bp],
+            [r["systolic_mean"] for r in bp],
+            [r["diastolic_mean"] for r in bp],
+            [r["pulse_mean"] for r in bp],
+        ],
+        "profile": [[h.hour for h in profile.hours]]
+        + [[getattr(h, p) for h in profile.hours] for p in ("p05", "p25", "p50", "p75", "p95")],
     }
 
 
-async def _patient_page(request: Request, conn: psycopg.AsyncConnection, principal: Principal, patient_id: int,
-                        *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+async def _patient_page(
+    request: Request,
+    conn: psycopg.AsyncConnection,
+    principal: Principal,
+    patient_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     patient = await visible_patient(conn, principal, patient_id)
     tz = state(request).display_timezone
     stats = await statistics_for(conn, patient_id, PROFILE_DAYS)
@@ -55,10 +72,19 @@ async def _patient_page(request: Request, conn: psycopg.AsyncConnection, princip
     events = await task_store.task_events(conn, [t["id"] for t in tasks])
     await audit(conn, principal, request, "read:patient_page", patient_id)
     return render(
-        request, "patient.html", principal, status_code=status_code, patient=patient, stats=stats,
-        charts=await chart_data(conn, patient_id, tz), alerts=await alert_store.patient_alerts(conn, patient_id, limit=20),
-        tasks=tasks, events=events, devices=await bindings.patient_devices(conn, patient_id),
-        readings=await reading_store.patient_readings(conn, patient_id, limit=15), error=error,
+        request,
+        "patient.html",
+        principal,
+        status_code=status_code,
+        patient=patient,
+        stats=stats,
+        charts=await chart_data(conn, patient_id, tz),
+        alerts=await alert_store.patient_alerts(conn, patient_id, limit=20),
+        tasks=tasks,
+        events=events,
+        devices=await bindings.patient_devices(conn, patient_id),
+        readings=await reading_store.patient_readings(conn, patient_id, limit=15),
+        error=error,
     )
 
 
@@ -73,8 +99,14 @@ async def patient_page(patient_id: int, request: Request, conn: Conn) -> Respons
     return await _patient_page(request, conn, principal, patient_id)
 
 
-async def _me_page(request: Request, conn: psycopg.AsyncConnection, principal: Principal,
-                   *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+async def _me_page(
+    request: Request,
+    conn: psycopg.AsyncConnection,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     if principal.patient_id is None:
         raise HTTPException(status_code=404, detail="this account is not linked to a patient record")
     patient = await visible_patient(conn, principal, principal.patient_id)
@@ -82,10 +114,16 @@ async def _me_page(request: Request, conn: psycopg.AsyncConnection, principal: P
     stats = await statistics_for(conn, patient["id"], PROFILE_DAYS)
     await audit(conn, principal, request, "read:own_page", patient["id"])
     return render(
-        request, "me.html", principal, status_code=status_code, patient=patient, stats=stats,
+        request,
+        "me.html",
+        principal,
+        status_code=status_code,
+        patient=patient,
+        stats=stats,
         charts=await chart_data(conn, patient["id"], tz),
         devices=await bindings.patient_devices(conn, patient["id"], include_closed=False),
-        readings=await reading_store.patient_readings(conn, patient["id"], limit=30), error=error,
+        readings=await reading_store.patient_readings(conn, patient["id"], limit=30),
+        error=error,
     )
 
 
@@ -104,14 +142,25 @@ def _bind_request(code: str, serial: str, kind: str) -> BindRequest:
     """The form fields as a BindRequest; a ValueError with plain words when they do not fit."""
     try:
         return BindRequest(
-            claim_code=code.strip() or None, serial=serial.strip() or None, kind=kind or None,  # type: ignore[arg-type]
+            claim_code=code.strip() or None,
+            serial=serial.strip() or None,
+            kind=kind or None,  # type: ignore[arg-type]
         )
     except ValidationError as exc:
-        raise ValueError("Enter either the 8-character code shown by your hub, or the serial number on the device.") from exc
+        raise ValueError(
+            "Enter either the 8-character code shown by your hub, or the serial number on the device."
+        ) from exc
 
 
-async def _pair(request: Request, conn: psycopg.AsyncConnection, principal: Principal, patient_id: int,
-                code: str, serial: str, kind: str) -> str | None:
+async def _pair(
+    request: Request,
+    conn: psycopg.AsyncConnection,
+    principal: Principal,
+    patient_id: int,
+    code: str,
+    serial: str,
+    kind: str,
+) -> str | None:
     """Pair from a form; returns an error to show, or None on success."""
     try:
         req = _bind_request(code, serial, kind)
@@ -130,8 +179,12 @@ async def _pair(request: Request, conn: psycopg.AsyncConnection, principal: Prin
 
 @router.post("/ui/me/devices")
 async def pair_own(
-    request: Request, conn: Conn, csrf: Annotated[str, Form()] = "", claim_code: Annotated[str, Form()] = "",
-    serial: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+    request: Request,
+    conn: Conn,
+    csrf: Annotated[str, Form()] = "",
+    claim_code: Annotated[str, Form()] = "",
+    serial: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
 ) -> Response:
     """A patient pairs a device to themselves."""
     principal = await web_principal(request, conn)
@@ -148,8 +201,13 @@ async def pair_own(
 
 @router.post("/ui/patients/{patient_id}/devices")
 async def pair_for_patient(
-    patient_id: int, request: Request, conn: Conn, csrf: Annotated[str, Form()] = "",
-    claim_code: Annotated[str, Form()] = "", serial: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+    patient_id: int,
+    request: Request,
+    conn: Conn,
+    csrf: Annotated[str, Form()] = "",
+    claim_code: Annotated[str, Form()] = "",
+    serial: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
 ) -> Response:
     """Staff pair a device on the patient's behalf."""
     principal = await web_principal(request, conn)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import contextlib
+import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from vitalgate.app.commands.api import admin_app, app as api_app
+from vitalgate.app.cli_support import console, database_url, load_settings
+from vitalgate.app.commands.api import admin_app
+from vitalgate.app.commands.api import app as api_app
 from vitalgate.app.commands.followup import app as followup_app
 from vitalgate.app.commands.gateway import app as gateway_app
 from vitalgate.app.commands.ingest import app as ingest_app
-from vitalgate.app.cli_support import console, database_url, load_settings
 
 app = typer.Typer(
     help="VitalGate: home glucose and blood-pressure monitoring for care teams.",
@@ -33,8 +34,12 @@ app.add_typer(admin_app, name="admin")
 @app.command()
 def demo(
     once: Annotated[bool, typer.Option("--once", help="Run the path once, print the summary and exit 0.")] = False,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder for the embedded database and hub files.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every service's structured log lines too.")] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Folder for the embedded database and hub files.")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show every service's structured log lines too.")
+    ] = False,
 ) -> None:
     """Virtual meters -> gateway -> MQTT -> ingest -> PostgreSQL -> alerts -> tasks, then serve the API."""
     from vitalgate.app.demo import run_demo

@@ -10,13 +10,17 @@ import asyncio
 import contextlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from vitalgate.api.auth import hash_password
+from vitalgate.app.embedded import embedded_broker, start_embedded_postgres
+from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
+from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.core.settings import MqttConfig, Settings
 from vitalgate.devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 from vitalgate.devices.virtual.bp_cuff import StoredBpReading, VirtualBpCuff
 from vitalgate.followup.scheduler import tick as scheduler_tick
@@ -28,18 +32,18 @@ from vitalgate.gateway.pairing import pair_device
 from vitalgate.gateway.publisher import Publisher
 from vitalgate.gateway.radio import VirtualHubRadio
 from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
-from vitalgate.store import people, tasks as task_store
+from vitalgate.store import people
+from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
 from vitalgate.store.migrate import describe_timeseries, upgrade
-from vitalgate.app.embedded import embedded_broker, start_embedded_postgres
-from vitalgate.core.mqtt import AsyncMqttClient
-from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
-from vitalgate.core.settings import MqttConfig, Settings
-
 
 # Development-only credentials, printed by the demo; production refuses to run the demo's embedded services.
 DEMO_PASSWORD = "demo-password-123"
-DEMO_STAFF = (("demo-coordinator", "Demo Coordinator", "coordinator"), ("demo-nurse", "Demo Nurse", "nurse"), ("demo-doctor", "Demo Doctor", "doctor"))
+DEMO_STAFF = (
+    ("demo-coordinator", "Demo Coordinator", "coordinator"),
+    ("demo-nurse", "Demo Nurse", "nurse"),
+    ("demo-doctor", "Demo Doctor", "doctor"),
+)
 DEMO_PATIENT_LOGIN = "demo-patient"
 
 
@@ -58,8 +62,15 @@ class DemoDevices:
 
 
 DEMO_PATIENTS = (
-    DemoPatient("Demo Patient A", ("diabetes:t2", "program:home-glucose"), (112.0, 131.0, 98.0), ((124, 79, 68), (121, 77, 71))),
-    DemoPatient("Demo Patient B", ("diabetes:t2", "hypertension", "risk:medium"), (164.0, 142.0, 150.0), ((138, 88, 75), (142, 91, 77))),
+    DemoPatient(
+        "Demo Patient A", ("diabetes:t2", "program:home-glucose"), (112.0, 131.0, 98.0), ((124, 79, 68), (121, 77, 71))
+    ),
+    DemoPatient(
+        "Demo Patient B",
+        ("diabetes:t2", "hypertension", "risk:medium"),
+        (164.0, 142.0, 150.0),
+        ((138, 88, 75), (142, 91, 77)),
+    ),
     # 48 mg/dL is ADA level 2 hypoglycemia: this patient's meter drives the urgent path.
     DemoPatient("Demo Patient C", ("diabetes:t1", "risk:high"), (95.0, 48.0), ((118, 76, 82),)),
 )
@@ -77,8 +88,11 @@ def _cuff_readings(patient: DemoPatient, now: datetime) -> list[StoredBpReading]
     count = len(patient.blood_pressure)
     return [
         StoredBpReading(
-            timestamp=now - timedelta(hours=12 * (count - index) + 1), systolic_mmhg=sys_, diastolic_mmhg=dia,
-            map_mmhg=round(dia + (sys_ - dia) / 3), pulse_bpm=pulse,
+            timestamp=now - timedelta(hours=12 * (count - index) + 1),
+            systolic_mmhg=sys_,
+            diastolic_mmhg=dia,
+            map_mmhg=round(dia + (sys_ - dia) / 3),
+            pulse_bpm=pulse,
         )
         for index, (sys_, dia, pulse) in enumerate(patient.blood_pressure, start=1)
     ]
@@ -116,7 +130,9 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         else:
             mqtt_url = await stack.enter_async_context(embedded_broker())
             # amqtt speaks MQTT 3.1.1 only: no shared subscriptions, same code otherwise.
-            mqtt_config = Settings.model_validate({**settings.model_dump(), "mqtt_protocol": "3.1.1"}).mqtt_config(mqtt_url)
+            mqtt_config = Settings.model_validate({**settings.model_dump(), "mqtt_protocol": "3.1.1"}).mqtt_config(
+                mqtt_url
+            )
             console.print(f"[bold]embedded MQTT broker[/] (amqtt) at {mqtt_url}")
         result = DemoResult(run_id, _redact(database_url), mqtt_config.describe())
         await asyncio.to_thread(upgrade, database_url)
@@ -129,12 +145,16 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         def show(event: PipelineEvent) -> None:
             d = event.detail
             if event.stage == "stored":
-                console.print(f"  [green]reading stored[/]  patient #{d['patient_id']}  {d['kind']}  id {d['reading_id'][:8]}")
+                console.print(
+                    f"  [green]reading stored[/]  patient #{d['patient_id']}  {d['kind']}  id {d['reading_id'][:8]}"
+                )
             elif event.stage == "alert":
                 console.print(f"  [red]ALERT[/] {d['severity']}  patient #{d['patient_id']}  rule {d['rule']}")
             elif event.stage == "task":
                 rule = f" rule {d['rule']}" if d.get("rule") else ""
-                console.print(f"  [yellow]task opened[/]  #{d['task_id']} for patient #{d['patient_id']} ({d['severity']}){rule}, due {d['due_at'][5:10]} {d['due_at'][11:16]} UTC, assignee #{d['assignee_id']}")
+                console.print(
+                    f"  [yellow]task opened[/]  #{d['task_id']} for patient #{d['patient_id']} ({d['severity']}){rule}, due {d['due_at'][5:10]} {d['due_at'][11:16]} UTC, assignee #{d['assignee_id']}"
+                )
             elif event.stage == "touchpoint":
                 console.print(f"  [blue]touchpoint[/]  {d['channel']} '{d['step']}' sent for task #{d['task_id']}")
 
@@ -147,7 +167,10 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
             subscription_topic(mqtt_config.protocol == "5", group=f"demo-{run_id}", gateway_id=gateway_id), qos=1
         )
         consumer = IngestConsumer(
-            ingest_mqtt, database_url, batch_size=settings.ingest_batch_size, batch_ms=settings.ingest_batch_ms,
+            ingest_mqtt,
+            database_url,
+            batch_size=settings.ingest_batch_size,
+            batch_ms=settings.ingest_batch_ms,
             on_committed=AlertPipeline(database_url, observer=show),
         )
         ingest_task = asyncio.create_task(consumer.run(), name="ingest")
@@ -172,11 +195,17 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         result.readings_stored = consumer.stats.readings_stored
         console.print("scheduler: one follow-up tick (time-based rules, due touchpoints)")
         tick_result = await scheduler_tick(
-            database_url, datetime.now(timezone.utc), patient_ids=result.patient_ids,
+            database_url,
+            datetime.now(UTC),
+            patient_ids=result.patient_ids,
             on_event=lambda stage, detail: show(PipelineEvent(stage, detail)),
         )
         for fired in tick_result.fired:
-            show(PipelineEvent("touchpoint", {"channel": fired.channel, "step": fired.step_name, "task_id": fired.task_id}))
+            show(
+                PipelineEvent(
+                    "touchpoint", {"channel": fired.channel, "step": fired.step_name, "task_id": fired.task_id}
+                )
+            )
         await _summarise(database_url, result, console)
         if not once:
             await _serve(settings, database_url, result, console)
@@ -207,7 +236,7 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[Demo
                 )
                 pair = DemoDevices(meter=f"VGM-{run_id}-{index}", cuff=f"VBP-{run_id}-{index}")
                 # Bound since a week ago: the devices' stored readings are from the last days.
-                since = datetime.now(timezone.utc) - timedelta(days=7)
+                since = datetime.now(UTC) - timedelta(days=7)
                 await people.bind_device(conn, pair.meter, "glucose_meter", patient_id, valid_from=since)
                 await people.bind_device(conn, pair.cuff, "bp_cuff", patient_id, valid_from=since)
                 result.patient_ids.append(patient_id)
@@ -223,7 +252,7 @@ async def _seed_history(database_url: str, run_id: str, result: DemoResult) -> S
     conn = await connect(database_url)
     try:
         async with conn.transaction():
-            showcase = await seed_showcase(conn, result.care_team_id, run_id, datetime.now(timezone.utc))
+            showcase = await seed_showcase(conn, result.care_team_id, run_id, datetime.now(UTC))
     finally:
         await conn.close()
     result.patient_ids.extend(showcase.patient_ids)
@@ -244,18 +273,24 @@ async def _gateway_round(
                 meter = VirtualGlucoseMeter(
                     name=f"VG Meter {index}", serial=serials.meter, records=_meter_records(patient, now)
                 )
-                cuff = VirtualBpCuff(name=f"VG Cuff {index}", serial=serials.cuff, readings=_cuff_readings(patient, now))
+                cuff = VirtualBpCuff(
+                    name=f"VG Cuff {index}", serial=serials.cuff, readings=_cuff_readings(patient, now)
+                )
                 for device in (meter, cuff):
                     paired = await pair_device(radio, hub, await virtual.add(device), name=device.name)
                     console.print(
                         f"gateway: paired {paired.device.kind} {paired.device.serial} at {paired.device.address}"
                         f" (claim code {paired.claim_code})"
                     )
-            run = await run_hub(hub, radio, config, publisher=Publisher(hub, mqtt_config, gateway_id, config), once=True)
+            run = await run_hub(
+                hub, radio, config, publisher=Publisher(hub, mqtt_config, gateway_id, config), once=True
+            )
         queued = sum(outcome.queued for outcome in run.outcomes)
         for address, failure in run.failures.items():
             console.print(f"[red]gateway: {address} failed[/]: {failure}")
-        console.print(f"gateway: synced {len(hub.devices())} devices, published {queued} readings over MQTT (QoS 1, PUBACK received)")
+        console.print(
+            f"gateway: synced {len(hub.devices())} devices, published {queued} readings over MQTT (QoS 1, PUBACK received)"
+        )
     finally:
         hub.close()
     return queued
@@ -269,14 +304,23 @@ async def _summarise(database_url: str, result: DemoResult, console: Console) ->
             (result.patient_ids,),
         )
         result.alerts = list(await cur.fetchall())
-        result.tasks = [t for t in await task_store.list_tasks(conn, status=["open"]) if t["patient_id"] in result.patient_ids]
+        result.tasks = [
+            t for t in await task_store.list_tasks(conn, status=["open"]) if t["patient_id"] in result.patient_ids
+        ]
     finally:
         await conn.close()
     table = Table(title=f"Worklist of Demo team {result.run_id}")
     for column in ("task", "patient", "severity", "title", "due (UTC)", "assignee"):
         table.add_column(column)
     for t in result.tasks:
-        table.add_row(str(t["id"]), str(t["patient_ref"]), str(t["severity"]), str(t["title"]), t["due_at"].strftime("%m-%d %H:%M"), str(t["assignee"]))
+        table.add_row(
+            str(t["id"]),
+            str(t["patient_ref"]),
+            str(t["severity"]),
+            str(t["title"]),
+            t["due_at"].strftime("%m-%d %H:%M"),
+            str(t["assignee"]),
+        )
     console.print(table)
     console.print(
         f"[bold]summary[/]: {result.readings_stored} readings stored, {len(result.alerts)} alerts, {len(result.tasks)} open tasks"
@@ -288,10 +332,14 @@ async def _serve(settings: Settings, database_url: str, result: DemoResult, cons
 
     from vitalgate.api.app import create_app
 
-    config = uvicorn.Config(create_app(database_url, settings=settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(database_url, settings=settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"[bold]web[/]: {base}/ui/login   (password for every demo login: {DEMO_PASSWORD})")
-    console.print(f"  coordinator [cyan]demo-coordinator[/] -> {base}/ui/worklist ; doctor [cyan]demo-doctor[/] -> {base}/ui/patients/{result.patient_ids[2]}")
+    console.print(
+        f"  coordinator [cyan]demo-coordinator[/] -> {base}/ui/worklist ; doctor [cyan]demo-doctor[/] -> {base}/ui/patients/{result.patient_ids[2]}"
+    )
     console.print(f"  patient [cyan]demo-patient[/] -> {base}/ui/me ; API docs {base}/docs   (Ctrl-C stops)")
     await server.serve()

@@ -42,7 +42,11 @@ class AlertPipeline:
 
     async def __call__(self, stored: Sequence[StoredReading], now: datetime) -> None:
         for reading in stored:
-            self._observer(PipelineEvent("stored", {"reading_id": str(reading.id), "patient_id": reading.patient_id, "kind": reading.kind}))
+            self._observer(
+                PipelineEvent(
+                    "stored", {"reading_id": str(reading.id), "patient_id": reading.patient_id, "kind": reading.kind}
+                )
+            )
         conn = await connect(self._url)
         try:
             async with conn.transaction():

@@ -1,30 +1,30 @@
 """The MQTT wire contract shared by gateway and ingest; imports nothing of the project."""
 
+from vitalgate.contract.claim import check_claim_code, claim_code
 from vitalgate.contract.readings import (
     SCHEMA_VERSION,
     DeviceRef,
     Quantity,
     Reading,
     ReadingBatch,
-    readings_topic,
     reading_id,
+    readings_topic,
     status_topic,
 )
-from vitalgate.contract.claim import check_claim_code, claim_code
 from vitalgate.contract.status import DeviceSyncState, GatewayStatus, offline_status
 
 __all__ = [
     "SCHEMA_VERSION",
     "DeviceRef",
+    "DeviceSyncState",
+    "GatewayStatus",
     "Quantity",
     "Reading",
     "ReadingBatch",
+    "check_claim_code",
+    "claim_code",
+    "offline_status",
     "reading_id",
     "readings_topic",
     "status_topic",
-    "check_claim_code",
-    "claim_code",
-    "DeviceSyncState",
-    "GatewayStatus",
-    "offline_status",
 ]

@@ -103,7 +103,7 @@ class Reading(BaseModel):
     context: dict[str, str | float | int | None] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _values_fit_kind(self) -> "Reading":
+    def _values_fit_kind(self) -> Reading:
         allowed, required = KIND_VALUES[self.kind], REQUIRED_VALUES[self.kind]
         names = set(self.values)
         if not required <= names:

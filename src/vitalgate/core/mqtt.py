@@ -16,8 +16,8 @@ from typing import Any
 import paho.mqtt.client as paho
 import structlog
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from vitalgate.core.settings import MqttConfig
 
@@ -80,7 +80,9 @@ class AsyncMqttClient:
         self._clean_start = clean_start
         # A clean session is throw-away (expires on disconnect); a persistent one keeps unacked
         # messages for a week so a restarted consumer or hub resumes where it stopped.
-        self._session_expiry_s = session_expiry_s if session_expiry_s is not None else (0 if clean_start else PERSISTENT_SESSION_EXPIRY_S)
+        self._session_expiry_s = (
+            session_expiry_s if session_expiry_s is not None else (0 if clean_start else PERSISTENT_SESSION_EXPIRY_S)
+        )
         self._receive_maximum = receive_maximum
         # Receive Maximum counts messages, but memory is bytes: a consumer of 200 kB batches would
         # otherwise hold up to receive_maximum x 200 kB. With manual acks we also stop reading the
@@ -153,7 +155,7 @@ class AsyncMqttClient:
             rc = await asyncio.wait_for(
                 asyncio.to_thread(self._client.connect, self._config.host, self._config.port, **kwargs), timeout
             )
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise MqttError(f"cannot reach MQTT broker {self._config.describe()}: {exc}") from exc
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise MqttError(f"MQTT connect failed: {paho.error_string(rc)}")
@@ -164,7 +166,7 @@ class AsyncMqttClient:
         self._misc_task = asyncio.create_task(self._misc_loop(), name=f"mqtt-misc-{self._client_id}")
         try:
             await asyncio.wait_for(asyncio.shield(self._connected), timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             await self.disconnect()
             raise MqttError(f"no CONNACK from {self._config.describe()} within {timeout}s") from exc
 
@@ -174,7 +176,7 @@ class AsyncMqttClient:
             self._client.disconnect()
             try:
                 await asyncio.wait_for(self._disconnected.wait(), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("mqtt.disconnect_timeout", client_id=self._client_id)
         self._detach_socket()
         if self._misc_task is not None:
@@ -186,7 +188,9 @@ class AsyncMqttClient:
         """Return when the connection is lost (or closed)."""
         await self._disconnected.wait()
 
-    async def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False, timeout: float = 30.0) -> None:
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False, timeout: float = 30.0
+    ) -> None:
         """Publish and, for QoS 1, wait for the broker's PUBACK."""
         if not self._client.is_connected():
             raise MqttError("not connected")
@@ -202,7 +206,7 @@ class AsyncMqttClient:
             self._pending.futures[info.mid] = future
         try:
             await asyncio.wait_for(asyncio.shield(future), timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise MqttError(f"no PUBACK within {timeout}s") from exc
         finally:
             self._pending.futures.pop(info.mid, None)

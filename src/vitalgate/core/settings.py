@@ -33,7 +33,7 @@ class MqttConfig(BaseModel):
     keepalive_s: int = 30
 
     @classmethod
-    def from_url(cls, url: str, **extra: object) -> "MqttConfig":
+    def from_url(cls, url: str, **extra: object) -> MqttConfig:
         """Parse mqtt://user:pass@host:port (mqtts:// for TLS)."""
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
 
     @model_validator(mode="after")
-    def _refuse_insecure_production(self) -> "Settings":
+    def _refuse_insecure_production(self) -> Settings:
         if self.environment == "production":
             secret = self.secret_key.get_secret_value()
             if len(secret) < 32 or secret.startswith("dev-") or _looks_like_placeholder(secret):
@@ -119,9 +119,13 @@ class Settings(BaseSettings):
                     " (e.g. python3 -c 'import secrets;print(secrets.token_urlsafe(48))')"
                 )
             if self.cookie_secure is False:
-                raise ValueError("production sends the session cookie over HTTPS only: remove VITALGATE_COOKIE_SECURE=false")
+                raise ValueError(
+                    "production sends the session cookie over HTTPS only: remove VITALGATE_COOKIE_SECURE=false"
+                )
             if self.database_url is None or self.mqtt_url is None:
-                raise ValueError("production needs VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL (no embedded services)")
+                raise ValueError(
+                    "production needs VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL (no embedded services)"
+                )
         return self
 
     def resolved_data_dir(self) -> Path:

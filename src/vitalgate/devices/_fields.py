@@ -32,8 +32,11 @@ class Reader:
     def _need(self, n: int, field: str) -> int:
         have = len(self.data) - self.pos
         if have < n:
-            raise DecodeError(f"{self.what}: truncated at offset {self.pos} reading {field} "
-                              f"(need {n} bytes, have {have})", field=field, offset=self.pos)
+            raise DecodeError(
+                f"{self.what}: truncated at offset {self.pos} reading {field} (need {n} bytes, have {have})",
+                field=field,
+                offset=self.pos,
+            )
         start = self.pos
         self.pos += n
         return start
@@ -64,8 +67,12 @@ class Reader:
         """Reject trailing bytes: the flags fully determine the length."""
         extra = len(self.data) - self.pos
         if extra:
-            raise DecodeError(f"{self.what}: {extra} unexpected trailing byte(s) (length mismatch) at offset "
-                              f"{self.pos} after field {last_field}", field=last_field, offset=self.pos)
+            raise DecodeError(
+                f"{self.what}: {extra} unexpected trailing byte(s) (length mismatch) at offset "
+                f"{self.pos} after field {last_field}",
+                field=last_field,
+                offset=self.pos,
+            )
 
 
 def pack(st: Struct, value: int, field: str) -> bytes:

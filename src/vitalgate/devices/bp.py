@@ -13,22 +13,41 @@ from vitalgate.devices.datetime_field import encode_date_time
 from vitalgate.devices.sfloat import decode_sfloat, encode_sfloat_nearest
 
 __all__ = [
-    "BloodPressureMeasurement", "BP_STATUS", "BP_FEATURES", "USER_ID_UNKNOWN",
-    "decode_bp_measurement", "decode_intermediate_cuff_pressure", "encode_bp_measurement",
-    "encode_intermediate_cuff_pressure", "decode_bp_feature", "encode_bp_feature",
+    "BP_FEATURES",
+    "BP_STATUS",
+    "USER_ID_UNKNOWN",
+    "BloodPressureMeasurement",
+    "decode_bp_feature",
+    "decode_bp_measurement",
+    "decode_intermediate_cuff_pressure",
+    "encode_bp_feature",
+    "encode_bp_measurement",
+    "encode_intermediate_cuff_pressure",
 ]
 
 F_KPA, F_TIMESTAMP, F_PULSE, F_USER, F_STATUS = 0x01, 0x02, 0x04, 0x08, 0x10
 USER_ID_UNKNOWN = 0xFF  # spec: 255 = "unknown user"; kept as 255, callers decide
-EXCEEDS, BELOW, OUT_OF_RANGE = "pulse rate exceeds upper limit", "pulse rate below lower limit", "pulse rate out of range"
+EXCEEDS, BELOW, OUT_OF_RANGE = (
+    "pulse rate exceeds upper limit",
+    "pulse rate below lower limit",
+    "pulse rate out of range",
+)
 # Measurement Status: single bits 0,1,2,5; bits 3-4 are a 2-bit pulse-rate-range enum; 6-15 RFU.
 _STATUS_BITS = {0: "body movement", 1: "cuff too loose", 2: "irregular pulse", 5: "improper position"}
 BP_STATUS = frozenset(_STATUS_BITS.values()) | {EXCEEDS, BELOW, OUT_OF_RANGE}
 _PULSE_RANGE = {1: EXCEEDS, 2: BELOW}
 # Blood Pressure Feature bits (BLS v1.1 adds bits 6-8); 9-15 RFU.
-BP_FEATURES = ("body movement detection", "cuff fit detection", "irregular pulse detection",
-               "pulse rate range detection", "measurement position detection", "multiple bond support",
-               "e2e-crc support", "user data service support", "user facing time support")
+BP_FEATURES = (
+    "body movement detection",
+    "cuff fit detection",
+    "irregular pulse detection",
+    "pulse rate range detection",
+    "measurement position detection",
+    "multiple bond support",
+    "e2e-crc support",
+    "user data service support",
+    "user facing time support",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +100,20 @@ def _decode(data: bytes, what: str) -> BloodPressureMeasurement:
             names |= {_PULSE_RANGE[pulse_range], OUT_OF_RANGE}
         status, last = frozenset(names), "measurement_status"
     r.end(last)
-    return BloodPressureMeasurement(flags, "kPa" if kpa else "mmHg", systolic, diastolic, mean,
-                                    _to_mmhg(systolic, kpa), _to_mmhg(diastolic, kpa), _to_mmhg(mean, kpa),
-                                    timestamp, pulse, user_id, status)
+    return BloodPressureMeasurement(
+        flags,
+        "kPa" if kpa else "mmHg",
+        systolic,
+        diastolic,
+        mean,
+        _to_mmhg(systolic, kpa),
+        _to_mmhg(diastolic, kpa),
+        _to_mmhg(mean, kpa),
+        timestamp,
+        pulse,
+        user_id,
+        status,
+    )
 
 
 def decode_bp_measurement(data: bytes) -> BloodPressureMeasurement:
@@ -114,9 +144,16 @@ def _status_bits(status: frozenset[str] | set[str]) -> int:
     return bits | (1 << 3 if EXCEEDS in status else 0) | (2 << 3 if BELOW in status else 0)
 
 
-def encode_bp_measurement(systolic_mmhg: float, diastolic_mmhg: float, map_mmhg: float, unit: str = "mmHg",
-                          timestamp: datetime | None = None, pulse_bpm: float | None = None,
-                          user_id: int | None = None, status: frozenset[str] = frozenset()) -> bytes:
+def encode_bp_measurement(
+    systolic_mmhg: float,
+    diastolic_mmhg: float,
+    map_mmhg: float,
+    unit: str = "mmHg",
+    timestamp: datetime | None = None,
+    pulse_bpm: float | None = None,
+    user_id: int | None = None,
+    status: frozenset[str] = frozenset(),
+) -> bytes:
     """Encode a Blood Pressure Measurement from mmHg (converted when unit="kPa"); NaN allowed."""
     if unit not in ("mmHg", "kPa"):
         raise ValueError(f"unit must be 'mmHg' or 'kPa', not {unit!r}")
@@ -138,9 +175,14 @@ def encode_bp_measurement(systolic_mmhg: float, diastolic_mmhg: float, map_mmhg:
     return U8.pack(flags) + b"".join(out)
 
 
-def encode_intermediate_cuff_pressure(cuff_mmhg: float, unit: str = "mmHg", timestamp: datetime | None = None,
-                                      pulse_bpm: float | None = None, user_id: int | None = None,
-                                      status: frozenset[str] = frozenset()) -> bytes:
+def encode_intermediate_cuff_pressure(
+    cuff_mmhg: float,
+    unit: str = "mmHg",
+    timestamp: datetime | None = None,
+    pulse_bpm: float | None = None,
+    user_id: int | None = None,
+    status: frozenset[str] = frozenset(),
+) -> bytes:
     """Encode 0x2A36: cuff pressure in the systolic slot, diastolic/map NaN."""
     return encode_bp_measurement(cuff_mmhg, math.nan, math.nan, unit, timestamp, pulse_bpm, user_id, status)
 

@@ -15,18 +15,23 @@ DATE_TIME_SIZE = DATE_TIME.size  # 7
 _YEAR_MIN, _YEAR_MAX = 1582, 9999  # range the GATT Supplement allows
 
 
-def decode_date_time(data: bytes, offset: int = 0, *, what: str = "date time",
-                     field: str = "date_time") -> datetime:
+def decode_date_time(data: bytes, offset: int = 0, *, what: str = "date time", field: str = "date_time") -> datetime:
     """Decode 7 bytes at offset into a naive datetime (device clock)."""
     have = len(data) - offset
     if have < DATE_TIME_SIZE:
-        raise DecodeError(f"{what}: truncated at offset {offset} reading {field} "
-                          f"(need {DATE_TIME_SIZE} bytes, have {max(have, 0)})", field=field, offset=offset)
+        raise DecodeError(
+            f"{what}: truncated at offset {offset} reading {field} (need {DATE_TIME_SIZE} bytes, have {max(have, 0)})",
+            field=field,
+            offset=offset,
+        )
     year, month, day, hour, minute, second = DATE_TIME.unpack_from(data, offset)
 
     def bad(sub: str, rel: int, detail: str) -> DecodeError:
-        return DecodeError(f"{what}: impossible date at offset {offset + rel} reading {field}.{sub} ({detail})",
-                           field=f"{field}.{sub}", offset=offset + rel)
+        return DecodeError(
+            f"{what}: impossible date at offset {offset + rel} reading {field}.{sub} ({detail})",
+            field=f"{field}.{sub}",
+            offset=offset + rel,
+        )
 
     # The spec lets year/month/day be 0 = "not known". A glucose or BP reading with no
     # date cannot be ordered, deduplicated or alerted on, so we reject it as impossible.

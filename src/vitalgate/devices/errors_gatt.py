@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 __all__ = [
+    "DeviceConnectionError",
     "DeviceError",
     "DeviceNotFound",
-    "DeviceConnectionError",
     "DeviceTimeout",
     "PairingError",
     "ProcedureError",
@@ -41,8 +41,7 @@ class DeviceNotFound(DeviceError):
     """The device was not seen / is not reachable at its address."""
 
     default_advice = (
-        "Wake the device (take a reading or press its Bluetooth button) "
-        "and keep it within 2 m of the gateway."
+        "Wake the device (take a reading or press its Bluetooth button) and keep it within 2 m of the gateway."
     )
 
 
@@ -50,17 +49,14 @@ class DeviceConnectionError(DeviceError):
     """Connecting failed or the link dropped mid-operation."""
 
     default_advice = (
-        "Keep the device close to the gateway and retry; replace the "
-        "device battery if the link keeps dropping."
+        "Keep the device close to the gateway and retry; replace the device battery if the link keeps dropping."
     )
 
 
 class DeviceTimeout(DeviceError):
     """The device did not answer in time."""
 
-    default_advice = (
-        "The device stopped answering; retry the sync with the device awake and nearby."
-    )
+    default_advice = "The device stopped answering; retry the sync with the device awake and nearby."
 
 
 class PairingError(DeviceError):

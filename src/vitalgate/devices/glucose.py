@@ -13,38 +13,88 @@ from vitalgate.devices.datetime_field import encode_date_time
 from vitalgate.devices.sfloat import decode_sfloat, encode_sfloat_nearest
 
 __all__ = [
-    "GlucoseMeasurement", "GlucoseContext", "SAMPLE_TYPES", "SAMPLE_LOCATIONS", "SENSOR_STATUS",
-    "GLUCOSE_FEATURES", "CARBOHYDRATES", "MEALS", "TESTERS", "HEALTH", "MEDICATIONS",
-    "EXERCISE_DURATION_OVERRUN", "decode_glucose_measurement", "encode_glucose_measurement",
-    "decode_glucose_context", "encode_glucose_context", "decode_glucose_feature", "encode_glucose_feature",
+    "CARBOHYDRATES",
+    "EXERCISE_DURATION_OVERRUN",
+    "GLUCOSE_FEATURES",
+    "HEALTH",
+    "MEALS",
+    "MEDICATIONS",
+    "SAMPLE_LOCATIONS",
+    "SAMPLE_TYPES",
+    "SENSOR_STATUS",
+    "TESTERS",
+    "GlucoseContext",
+    "GlucoseMeasurement",
+    "decode_glucose_context",
+    "decode_glucose_feature",
+    "decode_glucose_measurement",
+    "encode_glucose_context",
+    "encode_glucose_feature",
+    "encode_glucose_measurement",
 ]
 
 # 0x2A18 flags
 F_TIME_OFFSET, F_CONCENTRATION, F_MOL_L, F_STATUS, F_CONTEXT = 0x01, 0x02, 0x04, 0x08, 0x10
-SAMPLE_TYPES = {1: "capillary whole blood", 2: "capillary plasma", 3: "venous whole blood",
-                4: "venous plasma", 5: "arterial whole blood", 6: "arterial plasma",
-                7: "undetermined whole blood", 8: "undetermined plasma", 9: "interstitial fluid",
-                10: "control solution"}
-SAMPLE_LOCATIONS = {1: "finger", 2: "alternate site test", 3: "earlobe", 4: "control solution",
-                    15: "not available"}
-SENSOR_STATUS = ("device battery low", "sensor malfunction", "sample size insufficient",
-                 "strip insertion error", "strip type incorrect", "result too high", "result too low",
-                 "sensor temperature too high", "sensor temperature too low", "sensor read interrupted",
-                 "general device fault", "time fault")  # bit i; bits 12-15 reserved
-GLUCOSE_FEATURES = ("low battery detection", "sensor malfunction detection", "sensor sample size",
-                    "sensor strip insertion error detection", "sensor strip type error detection",
-                    "sensor result high-low detection", "sensor temperature high-low detection",
-                    "sensor read interrupt detection", "general device fault", "time fault",
-                    "multiple bond support")  # bit i; bits 11-15 reserved
+SAMPLE_TYPES = {
+    1: "capillary whole blood",
+    2: "capillary plasma",
+    3: "venous whole blood",
+    4: "venous plasma",
+    5: "arterial whole blood",
+    6: "arterial plasma",
+    7: "undetermined whole blood",
+    8: "undetermined plasma",
+    9: "interstitial fluid",
+    10: "control solution",
+}
+SAMPLE_LOCATIONS = {1: "finger", 2: "alternate site test", 3: "earlobe", 4: "control solution", 15: "not available"}
+SENSOR_STATUS = (
+    "device battery low",
+    "sensor malfunction",
+    "sample size insufficient",
+    "strip insertion error",
+    "strip type incorrect",
+    "result too high",
+    "result too low",
+    "sensor temperature too high",
+    "sensor temperature too low",
+    "sensor read interrupted",
+    "general device fault",
+    "time fault",
+)  # bit i; bits 12-15 reserved
+GLUCOSE_FEATURES = (
+    "low battery detection",
+    "sensor malfunction detection",
+    "sensor sample size",
+    "sensor strip insertion error detection",
+    "sensor strip type error detection",
+    "sensor result high-low detection",
+    "sensor temperature high-low detection",
+    "sensor read interrupt detection",
+    "general device fault",
+    "time fault",
+    "multiple bond support",
+)  # bit i; bits 11-15 reserved
 # 0x2A34 flags (all 8 bits defined)
 C_CARB, C_MEAL, C_TESTER, C_EXERCISE, C_MEDICATION, C_MED_LITRES, C_HBA1C, C_EXTENDED = (1 << i for i in range(8))
 CARBOHYDRATES = {1: "breakfast", 2: "lunch", 3: "dinner", 4: "snack", 5: "drink", 6: "supper", 7: "brunch"}
 MEALS = {1: "preprandial", 2: "postprandial", 3: "fasting", 4: "casual", 5: "bedtime"}
 TESTERS = {1: "self", 2: "health care professional", 3: "lab test", 15: "not available"}
-HEALTH = {1: "minor health issues", 2: "major health issues", 3: "during menses", 4: "under stress",
-          5: "no health issues", 15: "not available"}
-MEDICATIONS = {1: "rapid acting insulin", 2: "short acting insulin", 3: "intermediate acting insulin",
-               4: "long acting insulin", 5: "pre-mixed insulin"}
+HEALTH = {
+    1: "minor health issues",
+    2: "major health issues",
+    3: "during menses",
+    4: "under stress",
+    5: "no health issues",
+    15: "not available",
+}
+MEDICATIONS = {
+    1: "rapid acting insulin",
+    2: "short acting insulin",
+    3: "intermediate acting insulin",
+    4: "long acting insulin",
+    5: "pre-mixed insulin",
+}
 EXERCISE_DURATION_OVERRUN = 0xFFFF  # spec: "overrun", i.e. longer than 65534 s
 
 
@@ -132,8 +182,20 @@ def decode_glucose_measurement(data: bytes) -> GlucoseMeasurement:
         status = _bits_to_names(r.flags("sensor_status", 2, 0x0FFF), SENSOR_STATUS)
         last = "sensor_status"
     r.end(last)
-    return GlucoseMeasurement(flags, seq, base_time, offset_min, conc, unit, mg_dl, mmol_l,
-                              sample_type, location, status, bool(flags & F_CONTEXT))
+    return GlucoseMeasurement(
+        flags,
+        seq,
+        base_time,
+        offset_min,
+        conc,
+        unit,
+        mg_dl,
+        mmol_l,
+        sample_type,
+        location,
+        status,
+        bool(flags & F_CONTEXT),
+    )
 
 
 def _concentration_raw(mg_dl: float | None, mmol_l: float | None, unit: str) -> int:
@@ -149,10 +211,19 @@ def _concentration_raw(mg_dl: float | None, mmol_l: float | None, unit: str) -> 
     return encode_sfloat_nearest(Decimal(repr(float(mmol))).scaleb(-3))
 
 
-def encode_glucose_measurement(*, sequence_number: int, base_time: datetime, time_offset_minutes: int | None = None,
-                               mg_dl: float | None = None, unit: str = "kg/L", sample_type: str | None = None,
-                               sample_location: str | None = None, sensor_status: frozenset[str] = frozenset(),
-                               context_follows: bool = False, mmol_l: float | None = None) -> bytes:
+def encode_glucose_measurement(
+    *,
+    sequence_number: int,
+    base_time: datetime,
+    time_offset_minutes: int | None = None,
+    mg_dl: float | None = None,
+    unit: str = "kg/L",
+    sample_type: str | None = None,
+    sample_location: str | None = None,
+    sensor_status: frozenset[str] = frozenset(),
+    context_follows: bool = False,
+    mmol_l: float | None = None,
+) -> bytes:
     """Encode a Glucose Measurement; the SFLOAT uses the finest exponent that fits."""
     if unit not in ("kg/L", "mol/L"):
         raise ValueError(f"unit must be 'kg/L' or 'mol/L', not {unit!r}")
@@ -232,20 +303,32 @@ def decode_glucose_context(data: bytes) -> GlucoseContext:
     if flags & C_HBA1C:
         hba1c, last = decode_sfloat(r.u16("hba1c")), "hba1c"
     r.end(last)
-    return GlucoseContext(flags, seq, ext, carb_id, carb_g, meal, tester, health, duration, intensity,
-                          med_id, med, med_unit, hba1c)
+    return GlucoseContext(
+        flags, seq, ext, carb_id, carb_g, meal, tester, health, duration, intensity, med_id, med, med_unit, hba1c
+    )
 
 
-def encode_glucose_context(*, sequence_number: int, carbohydrate_id: str | None = None,
-                           carbohydrate_g: float | None = None, meal: str | None = None,
-                           tester: str | None = None, health: str | None = None,
-                           exercise_duration_s: int | None = None, exercise_intensity_pct: int | None = None,
-                           medication_id: str | None = None, medication: float | None = None,
-                           medication_unit: str = "kg", hba1c_percent: float | None = None) -> bytes:
+def encode_glucose_context(
+    *,
+    sequence_number: int,
+    carbohydrate_id: str | None = None,
+    carbohydrate_g: float | None = None,
+    meal: str | None = None,
+    tester: str | None = None,
+    health: str | None = None,
+    exercise_duration_s: int | None = None,
+    exercise_intensity_pct: int | None = None,
+    medication_id: str | None = None,
+    medication: float | None = None,
+    medication_unit: str = "kg",
+    hba1c_percent: float | None = None,
+) -> bytes:
     """Encode a Glucose Measurement Context; paired fields must be given together."""
-    for a, b, what in ((carbohydrate_id, carbohydrate_g, "carbohydrate_id/carbohydrate_g"),
-                       (exercise_duration_s, exercise_intensity_pct, "exercise_duration_s/exercise_intensity_pct"),
-                       (medication_id, medication, "medication_id/medication")):
+    for a, b, what in (
+        (carbohydrate_id, carbohydrate_g, "carbohydrate_id/carbohydrate_g"),
+        (exercise_duration_s, exercise_intensity_pct, "exercise_duration_s/exercise_intensity_pct"),
+        (medication_id, medication, "medication_id/medication"),
+    ):
         if (a is None) != (b is None):
             raise ValueError(f"{what} must be given together")
     if medication_unit not in ("kg", "L"):
@@ -256,22 +339,30 @@ def encode_glucose_context(*, sequence_number: int, carbohydrate_id: str | None 
     flags = 0
     if carbohydrate_id is not None:
         flags |= C_CARB
-        body += [U8.pack(_code(CARBOHYDRATES, carbohydrate_id, "carbohydrate_id")),
-                 U16.pack(encode_sfloat_nearest(Decimal(repr(float(carbohydrate_g))).scaleb(-3)))]
+        body += [
+            U8.pack(_code(CARBOHYDRATES, carbohydrate_id, "carbohydrate_id")),
+            U16.pack(encode_sfloat_nearest(Decimal(repr(float(carbohydrate_g))).scaleb(-3))),
+        ]
     if meal is not None:
         flags |= C_MEAL
         body.append(U8.pack(_code(MEALS, meal, "meal")))
     if tester is not None or health is not None:
         flags |= C_TESTER
-        body.append(U8.pack(_code(HEALTH, health or "not available", "health") << 4
-                            | _code(TESTERS, tester or "not available", "tester")))
+        body.append(
+            U8.pack(
+                _code(HEALTH, health or "not available", "health") << 4
+                | _code(TESTERS, tester or "not available", "tester")
+            )
+        )
     if exercise_duration_s is not None:
         flags |= C_EXERCISE
         body += [pack(U16, exercise_duration_s, "exercise_duration_s"), U8.pack(exercise_intensity_pct)]
     if medication_id is not None:
         flags |= C_MEDICATION | (C_MED_LITRES if medication_unit == "L" else 0)
-        body += [U8.pack(_code(MEDICATIONS, medication_id, "medication_id")),
-                 U16.pack(encode_sfloat_nearest(medication))]
+        body += [
+            U8.pack(_code(MEDICATIONS, medication_id, "medication_id")),
+            U16.pack(encode_sfloat_nearest(medication)),
+        ]
     if hba1c_percent is not None:
         flags |= C_HBA1C
         body.append(U16.pack(encode_sfloat_nearest(hba1c_percent)))

@@ -11,14 +11,37 @@ from vitalgate.devices.datetime_field import DATE_TIME_SIZE, decode_date_time, e
 from vitalgate.devices.errors import DecodeError
 
 __all__ = [
-    "Opcode", "Operator", "FilterType", "ResponseCode", "RacpRequest", "RacpRequestError",
-    "NumberOfRecordsResponse", "ResponseCodeResponse", "RacpResponse", "response_code_name",
-    "build_request", "report_all", "report_first", "report_last", "report_less_or_equal",
-    "report_greater_or_equal", "report_within_range", "report_time_less_or_equal",
-    "report_time_greater_or_equal", "report_time_within_range", "delete_all", "delete_less_or_equal",
-    "delete_greater_or_equal", "delete_within_range", "abort", "report_number_all",
-    "report_number_greater_or_equal", "parse_racp_request", "parse_racp_response",
-    "encode_number_of_records", "encode_response_code",
+    "FilterType",
+    "NumberOfRecordsResponse",
+    "Opcode",
+    "Operator",
+    "RacpRequest",
+    "RacpRequestError",
+    "RacpResponse",
+    "ResponseCode",
+    "ResponseCodeResponse",
+    "abort",
+    "build_request",
+    "delete_all",
+    "delete_greater_or_equal",
+    "delete_less_or_equal",
+    "delete_within_range",
+    "encode_number_of_records",
+    "encode_response_code",
+    "parse_racp_request",
+    "parse_racp_response",
+    "report_all",
+    "report_first",
+    "report_greater_or_equal",
+    "report_last",
+    "report_less_or_equal",
+    "report_number_all",
+    "report_number_greater_or_equal",
+    "report_time_greater_or_equal",
+    "report_time_less_or_equal",
+    "report_time_within_range",
+    "report_within_range",
+    "response_code_name",
 ]
 
 
@@ -58,10 +81,20 @@ class ResponseCode(IntEnum):
     OPERAND_NOT_SUPPORTED = 9
 
 
-_REQUEST_OPCODES = {Opcode.REPORT_STORED_RECORDS, Opcode.DELETE_STORED_RECORDS, Opcode.ABORT_OPERATION,
-                    Opcode.REPORT_NUMBER_OF_STORED_RECORDS}
-_OPERAND_COUNT = {Operator.ALL: 0, Operator.FIRST: 0, Operator.LAST: 0, Operator.LESS_OR_EQUAL: 1,
-                  Operator.GREATER_OR_EQUAL: 1, Operator.WITHIN_RANGE: 2}
+_REQUEST_OPCODES = {
+    Opcode.REPORT_STORED_RECORDS,
+    Opcode.DELETE_STORED_RECORDS,
+    Opcode.ABORT_OPERATION,
+    Opcode.REPORT_NUMBER_OF_STORED_RECORDS,
+}
+_OPERAND_COUNT = {
+    Operator.ALL: 0,
+    Operator.FIRST: 0,
+    Operator.LAST: 0,
+    Operator.LESS_OR_EQUAL: 1,
+    Operator.GREATER_OR_EQUAL: 1,
+    Operator.WITHIN_RANGE: 2,
+}
 Operand = int | datetime
 # Plain int sets: `int in IntEnumClass` is not reliable across 3.11/3.12.
 _OPERATORS = {int(o) for o in Operator}
@@ -110,8 +143,9 @@ RacpResponse = NumberOfRecordsResponse | ResponseCodeResponse
 class RacpRequestError(DecodeError):
     """Malformed request; `response_code` is what a server should answer with."""
 
-    def __init__(self, message: str, *, field: str, offset: int, opcode: int | None,
-                 response_code: ResponseCode) -> None:
+    def __init__(
+        self, message: str, *, field: str, offset: int, opcode: int | None, response_code: ResponseCode
+    ) -> None:
         super().__init__(message, field=field, offset=offset)
         self.opcode = opcode
         self.response_code = response_code
@@ -127,8 +161,12 @@ def _encode_operand(filter_type: FilterType, operand: Operand) -> bytes:
     return encode_date_time(operand)
 
 
-def build_request(opcode: Opcode, operator: Operator, filter_type: FilterType | None = None,
-                  operands: tuple[Operand, ...] | list[Operand] = ()) -> bytes:
+def build_request(
+    opcode: Opcode,
+    operator: Operator,
+    filter_type: FilterType | None = None,
+    operands: tuple[Operand, ...] | list[Operand] = (),
+) -> bytes:
     """Build any client request; validates operator/operand combinations per GLS 4.x."""
     opcode, operator = Opcode(opcode), Operator(operator)
     if opcode not in _REQUEST_OPCODES:
@@ -211,8 +249,9 @@ def report_number_all() -> bytes:
 
 
 def report_number_greater_or_equal(seq: int) -> bytes:
-    return build_request(Opcode.REPORT_NUMBER_OF_STORED_RECORDS, Operator.GREATER_OR_EQUAL,
-                         FilterType.SEQUENCE_NUMBER, (seq,))
+    return build_request(
+        Opcode.REPORT_NUMBER_OF_STORED_RECORDS, Operator.GREATER_OR_EQUAL, FilterType.SEQUENCE_NUMBER, (seq,)
+    )
 
 
 def parse_racp_request(data: bytes) -> RacpRequest:
@@ -221,8 +260,13 @@ def parse_racp_request(data: bytes) -> RacpRequest:
     raw_opcode = None
 
     def fail(field: str, offset: int, detail: str, code: ResponseCode, message: str = "") -> RacpRequestError:
-        return RacpRequestError(message or f"racp request: {detail} at offset {offset} reading {field}",
-                                field=field, offset=offset, opcode=raw_opcode, response_code=code)
+        return RacpRequestError(
+            message or f"racp request: {detail} at offset {offset} reading {field}",
+            field=field,
+            offset=offset,
+            opcode=raw_opcode,
+            response_code=code,
+        )
 
     if not r.data:
         raise fail("opcode", 0, "truncated (need 1 byte, have 0)", ResponseCode.OP_CODE_NOT_SUPPORTED)
@@ -251,8 +295,9 @@ def parse_racp_request(data: bytes) -> RacpRequest:
     filter_type = FilterType(raw_filter)
     size = 2 if filter_type is FilterType.SEQUENCE_NUMBER else DATE_TIME_SIZE
     if len(r.data) != 3 + count * size:
-        raise fail("operand", 3, f"operand length {len(r.data) - 3}, expected {count * size}",
-                   ResponseCode.INVALID_OPERAND)
+        raise fail(
+            "operand", 3, f"operand length {len(r.data) - 3}, expected {count * size}", ResponseCode.INVALID_OPERAND
+        )
     operands: list[Operand] = []
     for i in range(count):
         offset = 3 + i * size
@@ -297,5 +342,8 @@ def encode_number_of_records(n: int) -> bytes:
 
 def encode_response_code(request_opcode: int, code: ResponseCode) -> bytes:
     """Server side: opcode 6 response for request_opcode."""
-    return bytes((Opcode.RESPONSE_CODE, Operator.NULL)) + pack(U8, request_opcode, "request_opcode") \
+    return (
+        bytes((Opcode.RESPONSE_CODE, Operator.NULL))
+        + pack(U8, request_opcode, "request_opcode")
         + U8.pack(ResponseCode(code))
+    )

@@ -8,10 +8,22 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from vitalgate.devices.errors import DecodeError
 
 __all__ = [
-    "SFLOAT_NAN", "SFLOAT_NRES", "SFLOAT_RESERVED", "SFLOAT_POS_INF", "SFLOAT_NEG_INF",
-    "FLOAT_NAN", "FLOAT_NRES", "FLOAT_RESERVED", "FLOAT_POS_INF", "FLOAT_NEG_INF",
-    "SFLOAT_MANTISSA_MAX", "decode_sfloat", "decode_float", "sfloat_special",
-    "encode_sfloat", "encode_sfloat_nearest",
+    "FLOAT_NAN",
+    "FLOAT_NEG_INF",
+    "FLOAT_NRES",
+    "FLOAT_POS_INF",
+    "FLOAT_RESERVED",
+    "SFLOAT_MANTISSA_MAX",
+    "SFLOAT_NAN",
+    "SFLOAT_NEG_INF",
+    "SFLOAT_NRES",
+    "SFLOAT_POS_INF",
+    "SFLOAT_RESERVED",
+    "decode_float",
+    "decode_sfloat",
+    "encode_sfloat",
+    "encode_sfloat_nearest",
+    "sfloat_special",
 ]
 
 # Special values are whole raw words (exponent 0), as listed in 11073-20601 Annex F.
@@ -21,13 +33,18 @@ FLOAT_NAN, FLOAT_NRES, FLOAT_RESERVED = 0x007FFFFF, 0x00800000, 0x00800001
 FLOAT_POS_INF, FLOAT_NEG_INF = 0x007FFFFE, 0x00800002
 
 _SFLOAT_SPECIALS = {
-    SFLOAT_NAN: ("NaN", math.nan), SFLOAT_NRES: ("NRes", math.nan),
+    SFLOAT_NAN: ("NaN", math.nan),
+    SFLOAT_NRES: ("NRes", math.nan),
     SFLOAT_RESERVED: ("reserved", math.nan),
-    SFLOAT_POS_INF: ("+INF", math.inf), SFLOAT_NEG_INF: ("-INF", -math.inf),
+    SFLOAT_POS_INF: ("+INF", math.inf),
+    SFLOAT_NEG_INF: ("-INF", -math.inf),
 }
 _FLOAT_SPECIALS = {
-    FLOAT_NAN: math.nan, FLOAT_NRES: math.nan, FLOAT_RESERVED: math.nan,
-    FLOAT_POS_INF: math.inf, FLOAT_NEG_INF: -math.inf,
+    FLOAT_NAN: math.nan,
+    FLOAT_NRES: math.nan,
+    FLOAT_RESERVED: math.nan,
+    FLOAT_POS_INF: math.inf,
+    FLOAT_NEG_INF: -math.inf,
 }
 # The encoder never emits mantissas +-2046..2048 so no exponent can alias a special.
 SFLOAT_MANTISSA_MAX = 2045
@@ -50,8 +67,9 @@ def sfloat_special(raw: int) -> str | None:
 def decode_sfloat(raw: int, *, decimal_shift: int = 0) -> float:
     """Decode a 16-bit SFLOAT; decimal_shift rescales by 10**shift without float error."""
     if not 0 <= raw <= 0xFFFF:
-        raise DecodeError(f"sfloat: raw value {raw!r} outside 16 bits at offset 0 reading sfloat",
-                          field="sfloat", offset=0)
+        raise DecodeError(
+            f"sfloat: raw value {raw!r} outside 16 bits at offset 0 reading sfloat", field="sfloat", offset=0
+        )
     special = _SFLOAT_SPECIALS.get(raw)
     if special is not None:
         return special[1]
@@ -65,8 +83,9 @@ def decode_sfloat(raw: int, *, decimal_shift: int = 0) -> float:
 def decode_float(raw: int) -> float:
     """Decode a 32-bit FLOAT (8-bit signed exponent, 24-bit signed mantissa)."""
     if not 0 <= raw <= 0xFFFFFFFF:
-        raise DecodeError(f"float: raw value {raw!r} outside 32 bits at offset 0 reading float",
-                          field="float", offset=0)
+        raise DecodeError(
+            f"float: raw value {raw!r} outside 32 bits at offset 0 reading float", field="float", offset=0
+        )
     if raw in _FLOAT_SPECIALS:
         return _FLOAT_SPECIALS[raw]
     exponent = (raw >> 24) - 256 if raw & 0x80000000 else raw >> 24

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 __all__ = [
-    "MG_DL_PER_MMOL_L", "MG_DL_PER_KG_L", "MMOL_L_PER_MOL_L", "MMHG_PER_KPA",
-    "kg_per_l_to_mg_dl", "mol_per_l_to_mmol_l", "mmol_l_to_mg_dl", "mg_dl_to_mmol_l",
-    "kpa_to_mmhg", "mmhg_to_kpa",
+    "MG_DL_PER_KG_L",
+    "MG_DL_PER_MMOL_L",
+    "MMHG_PER_KPA",
+    "MMOL_L_PER_MOL_L",
+    "kg_per_l_to_mg_dl",
+    "kpa_to_mmhg",
+    "mg_dl_to_mmol_l",
+    "mmhg_to_kpa",
+    "mmol_l_to_mg_dl",
+    "mol_per_l_to_mmol_l",
 ]
 
 # Glucose molar mass 180.156 g/mol: 1 mmol/L = 180.156 mg/L = 18.0156 mg/dL.

@@ -46,22 +46,34 @@ async def acknowledge_task(conn: psycopg.AsyncConnection, task_id: int, *, actor
 
 
 async def advance_escalation(
-    conn: psycopg.AsyncConnection, task_id: int, *, actor: str, now: datetime,
-    channels: dict[str, Channel] | None = None, channel: str | None = None,
+    conn: psycopg.AsyncConnection,
+    task_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    channels: dict[str, Channel] | None = None,
+    channel: str | None = None,
 ) -> list[Fired]:
     """Deliver the next pending step now (or the next step of `channel`); later timers keep their gaps."""
     await _open_task(conn, task_id)
     touchpoint = await tp_store.pull_forward(conn, task_id, now, channel=channel)
-    await task_store.add_task_event(conn, task_id, now, actor, "escalation_advanced",
-                                    {"touchpoint_id": touchpoint, "channel": channel})
+    await task_store.add_task_event(
+        conn, task_id, now, actor, "escalation_advanced", {"touchpoint_id": touchpoint, "channel": channel}
+    )
     if touchpoint is None:
         return []
     return await fire_due(conn, now, channels=channels, task_id=task_id, limit=1)
 
 
 async def record_outcome(
-    conn: psycopg.AsyncConnection, task_id: int, outcome: Outcome, *, actor: str, now: datetime,
-    note: str | None = None, channels: dict[str, Channel] | None = None,
+    conn: psycopg.AsyncConnection,
+    task_id: int,
+    outcome: Outcome,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    channels: dict[str, Channel] | None = None,
 ) -> str:
     """Apply an outcome; returns the task status afterwards.
 
@@ -103,5 +115,11 @@ async def record_patient_response(
     await _open_task(conn, task_id)
     await task_store.mark_patient_responded(conn, task_id, now)
     cancelled = await tp_store.cancel_pending(conn, now=now, reason="patient responded", task_id=task_id)
-    await task_store.add_task_event(conn, task_id, now, "patient", "patient_responded",
-                                    {"channel": channel, "cancelled_steps": cancelled, **(detail or {})})
+    await task_store.add_task_event(
+        conn,
+        task_id,
+        now,
+        "patient",
+        "patient_responded",
+        {"channel": channel, "cancelled_steps": cancelled, **(detail or {})},
+    )

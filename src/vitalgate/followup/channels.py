@@ -50,10 +50,19 @@ class RecordingChannel:
 
     async def deliver(self, conn: psycopg.AsyncConnection, delivery: Delivery, now: datetime) -> None:
         await task_store.add_task_event(
-            conn, delivery.task_id, now, f"channel:{self.name}", "delivery",
-            {"channel": self.name, "template": delivery.template, "step": delivery.step_name,
-             "step_index": delivery.step_index, "touchpoint_id": delivery.touchpoint_id,
-             "sop_instance_id": delivery.sop_instance_id},
+            conn,
+            delivery.task_id,
+            now,
+            f"channel:{self.name}",
+            "delivery",
+            {
+                "channel": self.name,
+                "template": delivery.template,
+                "step": delivery.step_name,
+                "step_index": delivery.step_index,
+                "touchpoint_id": delivery.touchpoint_id,
+                "sop_instance_id": delivery.sop_instance_id,
+            },
         )
 
 

@@ -35,7 +35,11 @@ async def start_escalation(conn: psycopg.AsyncConnection, task_id: int, chain: E
     await tp_store.schedule(conn, task_id, plan_escalation(chain, now), now=now)
     await task_store.set_escalation(conn, task_id, chain=chain.id, step=None)
     await task_store.add_task_event(
-        conn, task_id, now, "system", "escalation_scheduled",
+        conn,
+        task_id,
+        now,
+        "system",
+        "escalation_scheduled",
         {"chain": chain.id, "steps": [s.name for s in chain.steps]},
     )
 
@@ -69,16 +73,34 @@ async def fire_due(
         if reason:
             await tp_store.cancel(conn, row["id"], now, reason)
             continue
-        delivery = Delivery(row["id"], row["task_id"], row["patient_id"], row["channel"], row["template"],
-                            row["step_name"], row["step_index"], row["sop_instance_id"])
+        delivery = Delivery(
+            row["id"],
+            row["task_id"],
+            row["patient_id"],
+            row["channel"],
+            row["template"],
+            row["step_name"],
+            row["step_index"],
+            row["sop_instance_id"],
+        )
         await channels[row["channel"]].deliver(conn, delivery, now)
         await tp_store.mark_fired(conn, row["id"], now)
         if row["sop_instance_id"] is None:
             await task_store.set_escalation(conn, row["task_id"], chain=None, step=row["step_index"])
         if row["channel"] == "doctor":
             await refer_to_doctor(conn, row, now)
-        fired.append(Fired(row["id"], row["task_id"], row["patient_id"], row["channel"], row["step_name"],
-                           row["due_at"], now, row["sop_instance_id"]))
+        fired.append(
+            Fired(
+                row["id"],
+                row["task_id"],
+                row["patient_id"],
+                row["channel"],
+                row["step_name"],
+                row["due_at"],
+                now,
+                row["sop_instance_id"],
+            )
+        )
     return fired
 
 
@@ -99,5 +121,6 @@ async def refer_to_doctor(conn: psycopg.AsyncConnection, row: dict[str, Any], no
         await task_store.reassign(conn, row["task_id"], doctor)
     else:
         log.warning("followup.no_doctor_on_duty", task_id=row["task_id"], care_team_id=row["care_team_id"])
-    await task_store.add_task_event(conn, row["task_id"], now, SCHEDULER_ACTOR, "referred_to_doctor",
-                                    {"assignee_id": doctor})
+    await task_store.add_task_event(
+        conn, row["task_id"], now, SCHEDULER_ACTOR, "referred_to_doctor", {"assignee_id": doctor}
+    )

@@ -31,10 +31,17 @@ def _row(serial: str, kind: str, at: datetime, **values: Any) -> tuple[Any, ...]
     if not hasattr(reading_store, "STAGING_TYPES"):  # text COPY (older store) takes JSON text
         context = reading_store.to_json(context)
     row = {
-        "id": uuid5(NAMESPACE_URL, f"showcase/{serial}/{at.isoformat()}"), "device_serial": serial,
-        "device_kind": "glucose_meter" if kind == "glucose" else "bp_cuff", "gateway_id": "gw-showcase",
-        "kind": kind, "measured_at": at, "device_time": at.replace(tzinfo=None), "received_at": at,
-        "status": [], "context": context, **values,
+        "id": uuid5(NAMESPACE_URL, f"showcase/{serial}/{at.isoformat()}"),
+        "device_serial": serial,
+        "device_kind": "glucose_meter" if kind == "glucose" else "bp_cuff",
+        "gateway_id": "gw-showcase",
+        "kind": kind,
+        "measured_at": at,
+        "device_time": at.replace(tzinfo=None),
+        "received_at": at,
+        "status": [],
+        "context": context,
+        **values,
     }
     return tuple(row.get(c) for c in reading_store.STAGING_COLUMNS)
 
@@ -45,23 +52,35 @@ async def seed_showcase(conn: psycopg.AsyncConnection, care_team_id: int, run_id
     rows: list[tuple[Any, ...]] = []
     ids = []
     # D: home BP rising ~14 mmHg/week (mean still < 135): bp-systolic-rising, routine.
-    d = await people.create_patient(conn, "Demo Patient D", care_team_id, external_ref=f"demo-{run_id}-d",
-                                    tags=["htn", "program:home-bp"])
+    d = await people.create_patient(
+        conn, "Demo Patient D", care_team_id, external_ref=f"demo-{run_id}-d", tags=["htn", "program:home-bp"]
+    )
     await people.bind_device(conn, f"VGC-{run_id}-d", "bp_cuff", d, valid_from=start)
     for day in range(15):
         for hour in (7, 19):
             at = start + day * DAY + timedelta(hours=hour)
-            rows.append(_row(f"VGC-{run_id}-d", "blood_pressure", at, systolic_mmhg=104.0 + 2.0 * day,
-                             diastolic_mmhg=76.0, map_mmhg=85.0, pulse_bpm=68.0))
+            rows.append(
+                _row(
+                    f"VGC-{run_id}-d",
+                    "blood_pressure",
+                    at,
+                    systolic_mmhg=104.0 + 2.0 * day,
+                    diastolic_mmhg=76.0,
+                    map_mmhg=85.0,
+                    pulse_bpm=68.0,
+                )
+            )
     # E: measured daily, then silent for the last 4 days: no-reading-3-days, routine.
-    e = await people.create_patient(conn, "Demo Patient E", care_team_id, external_ref=f"demo-{run_id}-e",
-                                    tags=["diabetes:t2"])
+    e = await people.create_patient(
+        conn, "Demo Patient E", care_team_id, external_ref=f"demo-{run_id}-e", tags=["diabetes:t2"]
+    )
     await people.bind_device(conn, f"VGM-{run_id}-e", "glucose_meter", e, valid_from=start)
     for day in range(12):
         rows.append(_row(f"VGM-{run_id}-e", "glucose", start + day * DAY + timedelta(hours=8), glucose_mg_dl=128.0))
     # F: three fasting readings > 180 mg/dL on the last three mornings: glucose-fasting-high-3.
-    f = await people.create_patient(conn, "Demo Patient F", care_team_id, external_ref=f"demo-{run_id}-f",
-                                    tags=["diabetes:t2"])
+    f = await people.create_patient(
+        conn, "Demo Patient F", care_team_id, external_ref=f"demo-{run_id}-f", tags=["diabetes:t2"]
+    )
     await people.bind_device(conn, f"VGM-{run_id}-f", "glucose_meter", f, valid_from=start)
     for back, value in ((3, 192.0), (2, 205.0), (1, 188.0)):
         at = (now - back * DAY).replace(hour=7, minute=0, second=0, microsecond=0)
@@ -69,6 +88,7 @@ async def seed_showcase(conn: psycopg.AsyncConnection, care_team_id: int, run_id
     await reading_store.write_readings(conn, rows)
     ids += [d, e, f]
     # A follow-up visit for D in 10 days: the SOP chain's T-7 message fires in 3 days.
-    sop = await schedule_sop(conn, patient_id=d, anchor_at=(now + 10 * DAY).replace(minute=0, second=0, microsecond=0),
-                             now=now)
+    sop = await schedule_sop(
+        conn, patient_id=d, anchor_at=(now + 10 * DAY).replace(minute=0, second=0, microsecond=0), now=now
+    )
     return Showcase(ids, sop.instance_id)

@@ -52,19 +52,40 @@ async def schedule_sop(
     last_due = anchor_at + timedelta(hours=chain.steps[-1].offset_hours)
     assignee = await task_store.least_loaded_member(conn, int(patient["care_team_id"]))
     task_id = await task_store.create_task(
-        conn, patient_id=patient_id, care_team_id=int(patient["care_team_id"]), assignee_id=assignee,
-        severity="routine", title=f"{purpose.capitalize()} on {anchor_at:%Y-%m-%d %H:%M} UTC: reminders and check",
-        due_at=max(last_due, now), now=now, kind="sop",
+        conn,
+        patient_id=patient_id,
+        care_team_id=int(patient["care_team_id"]),
+        assignee_id=assignee,
+        severity="routine",
+        title=f"{purpose.capitalize()} on {anchor_at:%Y-%m-%d %H:%M} UTC: reminders and check",
+        due_at=max(last_due, now),
+        now=now,
+        kind="sop",
     )
     await sop_store.attach_task(conn, instance_id, task_id)
     planned = []
     for index, step in enumerate(chain.steps):
         due = anchor_at + timedelta(hours=step.offset_hours)
-        planned.append(PlannedTouchpoint(index, step.name, step.channel, step.template, due, step.cancel_on_confirm,
-                                         "in the past when scheduled" if due < now else None))
+        planned.append(
+            PlannedTouchpoint(
+                index,
+                step.name,
+                step.channel,
+                step.template,
+                due,
+                step.cancel_on_confirm,
+                "in the past when scheduled" if due < now else None,
+            )
+        )
     await tp_store.schedule(conn, task_id, planned, now=now, sop_instance_id=instance_id)
-    await task_store.add_task_event(conn, task_id, now, "system", "sop_scheduled",
-                                    {"instance_id": instance_id, "chain": chain.id, "anchor_at": anchor_at.isoformat()})
+    await task_store.add_task_event(
+        conn,
+        task_id,
+        now,
+        "system",
+        "sop_scheduled",
+        {"instance_id": instance_id, "chain": chain.id, "anchor_at": anchor_at.isoformat()},
+    )
     return ScheduledSop(instance_id, task_id, chain.id, True)
 
 
@@ -76,10 +97,17 @@ async def confirm_sop(conn: psycopg.AsyncConnection, instance_id: int, *, now: d
     if instance["status"] != "scheduled":
         return 0
     await sop_store.set_status(conn, instance_id, "confirmed", now)
-    cancelled = await tp_store.cancel_pending(conn, now=now, reason="confirmed", sop_instance_id=instance_id,
-                                              only_cancel_on_confirm=True)
-    await task_store.add_task_event(conn, instance["task_id"], now, actor, "sop_confirmed",
-                                    {"instance_id": instance_id, "cancelled_steps": cancelled})
+    cancelled = await tp_store.cancel_pending(
+        conn, now=now, reason="confirmed", sop_instance_id=instance_id, only_cancel_on_confirm=True
+    )
+    await task_store.add_task_event(
+        conn,
+        instance["task_id"],
+        now,
+        actor,
+        "sop_confirmed",
+        {"instance_id": instance_id, "cancelled_steps": cancelled},
+    )
     return cancelled
 
 
@@ -91,5 +119,7 @@ async def cancel_sop(conn: psycopg.AsyncConnection, instance_id: int, *, now: da
     await sop_store.set_status(conn, instance_id, "cancelled", now)
     cancelled = await tp_store.cancel_pending(conn, now=now, reason="sop cancelled", sop_instance_id=instance_id)
     await task_store.close_task(conn, instance["task_id"], outcome="cancelled", now=now, status="cancelled")
-    await task_store.add_task_event(conn, instance["task_id"], now, actor, "sop_cancelled", {"instance_id": instance_id})
+    await task_store.add_task_event(
+        conn, instance["task_id"], now, actor, "sop_cancelled", {"instance_id": instance_id}
+    )
     return cancelled

@@ -87,20 +87,48 @@ async def act_on_alerts(
             task = await task_store.task_for_alert(conn, alert.alert_id)
             if task is not None and task["status"] in ("open", "in_progress"):
                 # The task stays: a person confirms the patient is fine, the engine only notes it.
-                await task_store.add_task_event(conn, task["id"], now, "system:engine", "alert_resolved",
-                                                {"alert_id": alert.alert_id, "rule": alert.rule_id})
+                await task_store.add_task_event(
+                    conn,
+                    task["id"],
+                    now,
+                    "system:engine",
+                    "alert_resolved",
+                    {"alert_id": alert.alert_id, "rule": alert.rule_id},
+                )
             continue
         if not alert.opened:
             continue
-        emit("alert", {"alert_id": alert.alert_id, "patient_id": alert.patient_id, "rule": alert.rule_id,
-                       "severity": alert.severity})
+        emit(
+            "alert",
+            {
+                "alert_id": alert.alert_id,
+                "patient_id": alert.patient_id,
+                "rule": alert.rule_id,
+                "severity": alert.severity,
+            },
+        )
         task = await open_task_for_alert(
-            conn, alert_id=alert.alert_id, patient_id=alert.patient_id, severity=alert.severity,
-            title=alert.title, now=now, escalation=alert.escalation, followup=followup,
+            conn,
+            alert_id=alert.alert_id,
+            patient_id=alert.patient_id,
+            severity=alert.severity,
+            title=alert.title,
+            now=now,
+            escalation=alert.escalation,
+            followup=followup,
         )
         if task is not None:
             opened.append(task)
-            emit("task", {"task_id": task.task_id, "patient_id": task.patient_id, "severity": task.severity,
-                          "due_at": task.due_at.isoformat(), "assignee_id": task.assignee_id,
-                          "rule": alert.rule_id, "escalation": task.escalation_chain})
+            emit(
+                "task",
+                {
+                    "task_id": task.task_id,
+                    "patient_id": task.patient_id,
+                    "severity": task.severity,
+                    "due_at": task.due_at.isoformat(),
+                    "assignee_id": task.assignee_id,
+                    "rule": alert.rule_id,
+                    "escalation": task.escalation_chain,
+                },
+            )
     return opened

@@ -48,6 +48,7 @@ class _Sink:
 async def serve_fleet(port: int, *, meters: int, cuffs: int, records: int, ready: asyncio.Event | None = None) -> None:
     """Run the fleet and accept hub connections on 127.0.0.1:port until cancelled."""
     from bumble.controller import Controller
+
     from vitalgate.devices.virtual import VirtualRadio
 
     async with VirtualRadio() as radio:

@@ -49,7 +49,9 @@ async def sync_with_retries(radio: HubRadio, store: HubStore, address: str, conf
         except (DeviceError, OSError) as exc:
             error = exc if isinstance(exc, DeviceError) else radio_unavailable(address, exc)
             store.record_error(address, f"{type(error).__name__}: {error}")
-            log.warning("gateway.sync_failed", device=address, attempt=attempt, error=type(error).__name__, advice=error.advice)
+            log.warning(
+                "gateway.sync_failed", device=address, attempt=attempt, error=type(error).__name__, advice=error.advice
+            )
             if attempt == config.connect_attempts:
                 raise error from exc
             await asyncio.sleep(backoff_s(attempt, error, cap_s=MAX_DEVICE_BACKOFF_S, jitter=0.2))
@@ -59,7 +61,9 @@ async def sync_with_retries(radio: HubRadio, store: HubStore, address: str, conf
 class Scheduler:
     """Syncs every registered device each interval, a bounded number at once; failing devices back off."""
 
-    def __init__(self, radio: HubRadio, store: HubStore, config: HubConfig, publisher: Publisher | None, run: HubRun) -> None:
+    def __init__(
+        self, radio: HubRadio, store: HubStore, config: HubConfig, publisher: Publisher | None, run: HubRun
+    ) -> None:
         self._radio, self._store, self._config, self._publisher, self._run = radio, store, config, publisher, run
         self._limit = asyncio.Semaphore(config.max_concurrent_syncs)
         self._failures: dict[str, int] = {}
@@ -81,7 +85,7 @@ class Scheduler:
             except DeviceError as exc:
                 self._failed(device.address, exc)
                 return
-            except Exception as exc:  # noqa: BLE001 - one device's bug must not stop the others
+            except Exception as exc:
                 log.error("gateway.sync_crashed", device=device.address, error=repr(exc)[:300])
                 self._store.record_error(device.address, f"internal error: {exc!r}")
                 self._failed(device.address, exc)
@@ -155,5 +159,6 @@ async def run_hub(
 
 async def _until_drained(store: HubStore, stop: asyncio.Event, timeout_s: float) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while store.backlog() and not stop.is_set() and asyncio.get_running_loop().time() < deadline:
+    # Polls: the outbox is SQLite, shared with the publisher task, and has no change notification.
+    while store.backlog() and not stop.is_set() and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.1)

@@ -84,7 +84,9 @@ async def newest_record(client: SharedSubscriptions, *, timeout: float = 10.0) -
                 if isinstance(response, racp.ResponseCodeResponse):
                     break
     except TimeoutError:
-        raise DeviceTimeout(f"{client.address}: no answer to RACP 'report last record'", address=client.address) from None
+        raise DeviceTimeout(
+            f"{client.address}: no answer to RACP 'report last record'", address=client.address
+        ) from None
     if response.code == racp.ResponseCode.NO_RECORDS_FOUND:
         return Newest(empty=True)
     if response.code != racp.ResponseCode.SUCCESS:

@@ -109,8 +109,16 @@ class HubStore:
     # -- registry ------------------------------------------------------------------------------
 
     def register(
-        self, *, address: str, serial: str, kind: str, name: str | None, model: str | None,
-        manufacturer: str | None, firmware: str | None, now: datetime,
+        self,
+        *,
+        address: str,
+        serial: str,
+        kind: str,
+        name: str | None,
+        model: str | None,
+        manufacturer: str | None,
+        firmware: str | None,
+        now: datetime,
     ) -> None:
         """Add or refresh a paired device (its cursor is kept on re-pairing)."""
         self._db.execute(
@@ -134,16 +142,16 @@ class HubStore:
             "SELECT address, serial, kind, name, model, manufacturer, firmware, cursor_seq, cursor_time,"
             " last_sync_at, last_error FROM devices ORDER BY address"
         ).fetchall()
-        return [
-            RegisteredDevice(*r[:8], datetime.fromisoformat(r[8]) if r[8] else None, r[9], r[10]) for r in rows
-        ]
+        return [RegisteredDevice(*r[:8], datetime.fromisoformat(r[8]) if r[8] else None, r[9], r[10]) for r in rows]
 
     def device(self, address: str) -> RegisteredDevice | None:
         return next((d for d in self.devices() if d.address == address), None)
 
     def record_error(self, address: str, error: str | None) -> None:
         """Remember why the last sync attempt failed (None clears it); shown by `gateway status`."""
-        self._db.execute("UPDATE devices SET last_error = ? WHERE address = ?", (error[:300] if error else None, address))
+        self._db.execute(
+            "UPDATE devices SET last_error = ? WHERE address = ?", (error[:300] if error else None, address)
+        )
 
     # -- sync -----------------------------------------------------------------------------------
 
@@ -188,7 +196,10 @@ class HubStore:
             self._prune(address)
         if dropped:
             log.error(
-                "gateway.outbox_overflow", dropped=dropped, dropped_total=self.dropped(), max_rows=self.max_rows,
+                "gateway.outbox_overflow",
+                dropped=dropped,
+                dropped_total=self.dropped(),
+                max_rows=self.max_rows,
                 advice="The broker has been unreachable for long: readings are being lost. Restore the network.",
             )
         return added
@@ -211,7 +222,8 @@ class HubStore:
             (address, address, KNOWN_PER_DEVICE),
         )
         self._db.execute(
-            "DELETE FROM rejected WHERE id < (SELECT id FROM rejected ORDER BY id DESC LIMIT 1 OFFSET ?)", (REJECTED_KEPT,)
+            "DELETE FROM rejected WHERE id < (SELECT id FROM rejected ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (REJECTED_KEPT,),
         )
 
     def rejected(self, limit: int = 50) -> list[tuple[str, str, str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import structlog
 
@@ -60,16 +60,26 @@ async def pair_device(
             services = await client.discover()
             kind = device_kind(services)
             if kind is None:
-                raise NotSupported(f"{address} offers neither the Glucose (0x1808) nor the Blood Pressure (0x1810) service")
+                raise NotSupported(
+                    f"{address} offers neither the Glucose (0x1808) nor the Blood Pressure (0x1810) service"
+                )
             info = await read_device_information(client)
     except OSError as exc:  # the OS Bluetooth stack itself is missing
         raise radio_unavailable(address, exc) from exc
     serial = info.serial or address
     store.register(
-        address=address, serial=serial, kind=kind, name=name, model=info.model,
-        manufacturer=info.manufacturer, firmware=info.firmware, now=datetime.now(timezone.utc),
+        address=address,
+        serial=serial,
+        kind=kind,
+        name=name,
+        model=info.model,
+        manufacturer=info.manufacturer,
+        firmware=info.firmware,
+        now=datetime.now(UTC),
     )
     device = store.device(address)
     assert device is not None
-    log.info("gateway.paired", device=address, kind=kind, model=info.model, serial_from_address=info.serial_from_address)
+    log.info(
+        "gateway.paired", device=address, kind=kind, model=info.model, serial_from_address=info.serial_from_address
+    )
     return Paired(device, claim_code(serial), info.serial_from_address)

@@ -10,17 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import structlog
 
 from vitalgate.contract import ReadingBatch, offline_status, readings_topic, status_topic
+from vitalgate.core.mqtt import AsyncMqttClient, MqttError, Will
+from vitalgate.core.settings import MqttConfig
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.retry import reconnect_delay_s
 from vitalgate.gateway.status import build_status
-from vitalgate.core.mqtt import AsyncMqttClient, MqttError, Will
-from vitalgate.core.settings import MqttConfig
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,7 @@ async def drain_outbox(
         items = store.next_batch(batch_size)
         if not items:
             break
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await mqtt.publish(topic, batch_payload(gateway_id, [i.payload for i in items], now), qos=1)
         store.delete_through(items, now=now)
         sent += len(items)
@@ -92,10 +92,17 @@ class Publisher:
                 await client.connect()
             except MqttError as exc:
                 attempt += 1
-                delay = reconnect_delay_s(attempt, minimum_s=self._config.reconnect_min_s, maximum_s=self._config.reconnect_max_s)
+                delay = reconnect_delay_s(
+                    attempt, minimum_s=self._config.reconnect_min_s, maximum_s=self._config.reconnect_max_s
+                )
                 # Log the failure state once, then quietly retry (and log the recovery).
                 if attempt == 1:
-                    log.warning("gateway.broker_unreachable", broker=self._mqtt_config.describe(), error=str(exc), backlog=self._store.backlog())
+                    log.warning(
+                        "gateway.broker_unreachable",
+                        broker=self._mqtt_config.describe(),
+                        error=str(exc),
+                        backlog=self._store.backlog(),
+                    )
                 await _wait(stop, delay)
                 continue
             if attempt:
@@ -115,7 +122,9 @@ class Publisher:
         await self._publish_status(client)
         while not stop.is_set():
             self.wake.clear()
-            sent = await drain_outbox(client, self._store, self._gateway_id, batch_size=self._config.batch_size, stop=stop)
+            sent = await drain_outbox(
+                client, self._store, self._gateway_id, batch_size=self._config.batch_size, stop=stop
+            )
             if sent:
                 await self._publish_status(client)
             woke = await _first(stop.wait(), self.wake.wait(), client.wait_disconnected(), timeout=STATUS_HEARTBEAT_S)

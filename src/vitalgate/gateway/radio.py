@@ -29,7 +29,9 @@ _NO_STACK_ADVICE = (
 
 def radio_unavailable(address: str, exc: OSError) -> DeviceConnectionError:
     """An OS-level failure reaching the Bluetooth stack, as a DeviceError with advice."""
-    return DeviceConnectionError(f"{address}: Bluetooth stack unavailable: {exc}", advice=_NO_STACK_ADVICE, address=address)
+    return DeviceConnectionError(
+        f"{address}: Bluetooth stack unavailable: {exc}", advice=_NO_STACK_ADVICE, address=address
+    )
 
 
 class HubRadio(Protocol):
@@ -110,7 +112,9 @@ async def open_radio(config: HubConfig) -> AsyncIterator[HubRadio]:
     from vitalgate.gateway.fleet import add_demo_fleet
 
     async with VirtualRadio() as radio:
-        await add_demo_fleet(radio, meters=config.virtual_meters, cuffs=config.virtual_cuffs, records=config.virtual_records)
+        await add_demo_fleet(
+            radio, meters=config.virtual_meters, cuffs=config.virtual_cuffs, records=config.virtual_records
+        )
         yield VirtualHubRadio(radio, connect_timeout_s=config.connect_timeout_s)
 
 

@@ -74,7 +74,9 @@ class HciRadio:
         from vitalgate.devices.adapters.bumble_client import BumbleGattClient
 
         if address not in self._clients:
-            self._clients[address] = _SerialConnect(BumbleGattClient(self._device, address, timeout=self._timeout), self._lock)
+            self._clients[address] = _SerialConnect(
+                BumbleGattClient(self._device, address, timeout=self._timeout), self._lock
+            )
         client = self._clients[address]
         if passkey is not None:
             client.inner.passkey = passkey  # type: ignore[attr-defined]  # a BumbleGattClient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from vitalgate.contract import DeviceSyncState, GatewayStatus
 from vitalgate.gateway.outbox import HubStore
@@ -12,7 +12,7 @@ def _aware(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # A hub that published "online" within this long is taken as running (3 heartbeats).
@@ -25,15 +25,18 @@ def seems_online(store: HubStore, now: datetime | None = None) -> bool:
     if last is None:
         return False
     online, at = last
-    return online and ((now or datetime.now(timezone.utc)) - at).total_seconds() < ONLINE_WITHIN_S
+    return online and ((now or datetime.now(UTC)) - at).total_seconds() < ONLINE_WITHIN_S
 
 
 def build_status(store: HubStore, gateway_id: str, *, online: bool, now: datetime | None = None) -> GatewayStatus:
     """Backlog, loss counter, last publish and per-device sync state (no patient data: the hub has none)."""
     devices = [
         DeviceSyncState(
-            address=d.address, serial=d.serial, kind=d.kind,  # type: ignore[arg-type]
-            last_sync_at=_aware(d.last_sync_at), last_error=d.last_error,
+            address=d.address,
+            serial=d.serial,
+            kind=d.kind,  # type: ignore[arg-type]
+            last_sync_at=_aware(d.last_sync_at),
+            last_error=d.last_error,
         )
         for d in store.devices()[:256]
     ]
@@ -45,5 +48,5 @@ def build_status(store: HubStore, gateway_id: str, *, online: bool, now: datetim
         dropped=store.dropped(),
         last_publish_at=store.last_publish_at(),
         devices=devices,
-        updated_at=now or datetime.now(timezone.utc),
+        updated_at=now or datetime.now(UTC),
     )

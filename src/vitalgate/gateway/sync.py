@@ -15,18 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import structlog
 
 from vitalgate.contract import DeviceRef
 from vitalgate.devices.errors_gatt import DeviceTimeout
 from vitalgate.devices.gatt import GattClient
-from vitalgate.devices.profiles.bp import sync_blood_pressure
 from vitalgate.devices.glucose import GlucoseMeasurement
+from vitalgate.devices.profiles.bp import sync_blood_pressure
 from vitalgate.devices.profiles.glucose import GlucoseRecord, sync_glucose
-from vitalgate.gateway.meter_probe import SharedSubscriptions, newest_record
 from vitalgate.gateway.mapping import Unusable, bp_reading, glucose_reading
+from vitalgate.gateway.meter_probe import SharedSubscriptions, newest_record
 from vitalgate.gateway.outbox import HubStore, RegisteredDevice, dumps
 from vitalgate.gateway.timing import host_local_tz
 
@@ -44,8 +44,11 @@ class SyncOutcome:
 
 def device_ref(device: RegisteredDevice) -> DeviceRef:
     return DeviceRef(
-        serial=device.serial, kind=device.kind, model=device.model,  # type: ignore[arg-type]
-        manufacturer=device.manufacturer, address=device.address,
+        serial=device.serial,
+        kind=device.kind,
+        model=device.model,  # type: ignore[arg-type]
+        manufacturer=device.manufacturer,
+        address=device.address,
     )
 
 
@@ -54,13 +57,16 @@ def _after_anchor(
 ) -> list[GlucoseRecord] | None:
     """Records after the cursor record, or None when the memory no longer fits the cursor (restart)."""
     anchor = next(
-        (i for i, r in enumerate(records)
-         if r.measurement.sequence_number == device.cursor_seq and r.measurement.base_time == device.cursor_time),
+        (
+            i
+            for i, r in enumerate(records)
+            if r.measurement.sequence_number == device.cursor_seq and r.measurement.base_time == device.cursor_time
+        ),
         None,
     )
     if anchor is None:
         return None  # the cursor record is gone or its number now belongs to another record
-    fresh = list(records[anchor + 1:])
+    fresh = list(records[anchor + 1 :])
     if any(r.measurement.sequence_number <= (device.cursor_seq or 0) for r in fresh):
         return None  # numbers at or below the cursor after it in memory: the counter restarted
     last = records[-1].measurement
@@ -94,7 +100,9 @@ async def sync_glucose_meter(
         else:
             probe = await newest_record(shared, timeout=timeout)
             newest = probe.measurement  # None if it did not decode: then only the anchor checks apply
-            if probe.empty or (newest and (newest.sequence_number, newest.base_time) == (device.cursor_seq, device.cursor_time)):
+            if probe.empty or (
+                newest and (newest.sequence_number, newest.base_time) == (device.cursor_seq, device.cursor_time)
+            ):
                 return _commit_glucose(store, device, [], None, [], now, local_tz)
             # Ask from the cursor's own number so the cursor record comes back as the anchor.
             after = device.cursor_seq - 1 if device.cursor_seq else None  # type: ignore[operator]
@@ -128,7 +136,7 @@ def _commit_glucose(
     local_tz: tzinfo | None,
     restarted: bool = False,
 ) -> SyncOutcome:
-    received_at = now or datetime.now(timezone.utc)
+    received_at = now or datetime.now(UTC)
     ref, tz = device_ref(device), local_tz or host_local_tz()
     payloads, rejects = [], _raw_rejects(rejected)
     for record in records:
@@ -141,12 +149,22 @@ def _commit_glucose(
     # Memory order: the last record is the newest, even when its number restarted lower.
     newest = records[-1].measurement if records else None
     queued = store.commit_sync(
-        device.address, payloads, now=received_at, rejected=rejects,
-        cursor_seq=newest.sequence_number if newest else None, cursor_time=newest.base_time if newest else None,
+        device.address,
+        payloads,
+        now=received_at,
+        rejected=rejects,
+        cursor_seq=newest.sequence_number if newest else None,
+        cursor_time=newest.base_time if newest else None,
     )
     log.info(
-        "gateway.sync_done", device=device.address, kind=device.kind, fetched=len(records), queued=queued,
-        rejected=len(rejects), cursor=newest.sequence_number if newest else device.cursor_seq, restarted=restarted,
+        "gateway.sync_done",
+        device=device.address,
+        kind=device.kind,
+        fetched=len(records),
+        queued=queued,
+        rejected=len(rejects),
+        cursor=newest.sequence_number if newest else device.cursor_seq,
+        restarted=restarted,
     )
     return SyncOutcome(device.address, len(records), queued, len(rejects), restarted)
 
@@ -173,7 +191,7 @@ async def sync_bp_cuff(
     if cursor is not None and not clock_reset:
         # Same-second records share an id anyway; `>=` keeps them for the known-id check.
         records = tuple(m for m in records if m.timestamp is None or m.timestamp >= cursor)
-    received_at = now or datetime.now(timezone.utc)
+    received_at = now or datetime.now(UTC)
     ref, tz = device_ref(device), local_tz or host_local_tz()
     payloads, rejects = [], _raw_rejects(result.rejected)
     for m in records:
@@ -190,11 +208,20 @@ async def sync_bp_cuff(
     queued = store.commit_sync(
         device.address, payloads, cursor_seq=None, cursor_time=newest, now=received_at, rejected=rejects
     )
-    log.info("gateway.sync_done", device=device.address, kind=device.kind, fetched=len(records), queued=queued, rejected=len(rejects))
+    log.info(
+        "gateway.sync_done",
+        device=device.address,
+        kind=device.kind,
+        fetched=len(records),
+        queued=queued,
+        rejected=len(rejects),
+    )
     return SyncOutcome(device.address, len(records), queued, len(rejects), clock_reset)
 
 
-async def sync_device(client: GattClient, store: HubStore, device: RegisteredDevice, *, timeout: float = 120.0) -> SyncOutcome:
+async def sync_device(
+    client: GattClient, store: HubStore, device: RegisteredDevice, *, timeout: float = 120.0
+) -> SyncOutcome:
     """Dispatch on the registered kind (an explicit table, no discovery by name)."""
     if device.kind == "glucose_meter":
         return await sync_glucose_meter(client, store, device, timeout=timeout)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 
 def device_local_time(base_time: datetime, time_offset_minutes: int | None) -> datetime:
@@ -23,10 +23,10 @@ def device_local_time(base_time: datetime, time_offset_minutes: int | None) -> d
 def to_measured_at(device_time: datetime, clock_offset: timedelta | None, local_tz: tzinfo) -> datetime:
     """UTC time of measurement corrected for the device clock offset seen at sync."""
     corrected = device_time - (clock_offset or timedelta(0))
-    return corrected.replace(tzinfo=local_tz).astimezone(timezone.utc)
+    return corrected.replace(tzinfo=local_tz).astimezone(UTC)
 
 
 def host_local_tz() -> tzinfo:
     """The hub's local time zone (devices are set to local wall time)."""
     tz = datetime.now().astimezone().tzinfo
-    return tz if tz is not None else timezone.utc
+    return tz if tz is not None else UTC

@@ -6,19 +6,19 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import structlog
 
 from vitalgate.contract import Reading
+from vitalgate.core.mqtt import AsyncMqttClient, Message
 from vitalgate.ingest.after_commit import AfterCommitWorker, OnCommitted
 from vitalgate.ingest.rows import staging_row
 from vitalgate.ingest.validate import parse_message
 from vitalgate.store import readings as reading_store
 from vitalgate.store.db import connect
-from vitalgate.core.mqtt import AsyncMqttClient, Message
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +66,7 @@ class IngestConsumer:
         batch_ms: int = 200,
         writers: int = DEFAULT_WRITERS,
         on_committed: OnCommitted | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._mqtt = mqtt
         self._url = database_url
@@ -93,7 +93,9 @@ class IngestConsumer:
         last: asyncio.Task[None] | None = None
         after: asyncio.Task[None] | None = None
         if self._on_committed is not None:
-            self._after = AfterCommitWorker(self._on_committed, max_pending=MAX_AFTER_COMMIT_PENDING, errors=self.stats.errors)
+            self._after = AfterCommitWorker(
+                self._on_committed, max_pending=MAX_AFTER_COMMIT_PENDING, errors=self.stats.errors
+            )
             after = asyncio.create_task(self._after.run(), name="ingest-after-commit")
         try:
             while True:
@@ -156,7 +158,7 @@ class IngestConsumer:
                     break
                 try:
                     message = await asyncio.wait_for(queue.get(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
             else:
                 message = queue.get_nowait()
@@ -165,8 +167,13 @@ class IngestConsumer:
         return batch
 
     async def _commit(
-        self, conn: psycopg.AsyncConnection, batch: list[Message], parts: list[_Parts], now: datetime,
-        *, previous: asyncio.Task[None] | None,
+        self,
+        conn: psycopg.AsyncConnection,
+        batch: list[Message],
+        parts: list[_Parts],
+        now: datetime,
+        *,
+        previous: asyncio.Task[None] | None,
     ) -> None:
         """Write one batch in its own transaction, then (after the previous batch) ack and report it."""
         rows = [row for part in parts for row in part.rows]
@@ -194,8 +201,11 @@ class IngestConsumer:
         self.stats.dead_letters += len(rejects)
         self.stats.last_commit_at = now
         log.info(
-            "ingest.batch_committed", messages=len(batch), stored=len(stored),
-            duplicates=duplicates, dead_letters=len(rejects),
+            "ingest.batch_committed",
+            messages=len(batch),
+            stored=len(stored),
+            duplicates=duplicates,
+            dead_letters=len(rejects),
         )
         for topic, _, reason in rejects:
             log.warning("ingest.dead_letter", topic=topic, reason=reason[:200])
@@ -212,7 +222,7 @@ class IngestConsumer:
         async with conn.transaction():
             for part in parts:
                 rejects.extend(part.rejects)
-                for row, reading in zip(part.rows, part.readings):
+                for row, reading in zip(part.rows, part.readings, strict=False):
                     try:
                         async with conn.transaction():
                             stored.extend(await reading_store.write_readings(conn, [row]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from vitalgate.contract import SCHEMA_VERSION, reading_id
 
@@ -37,7 +37,9 @@ def _values(kind: str, rng: random.Random) -> dict[str, dict[str, object]]:
     }
 
 
-def reading_json(device: Device, sequence: int, measured_at: datetime, received_at: datetime, rng: random.Random) -> dict[str, object]:
+def reading_json(
+    device: Device, sequence: int, measured_at: datetime, received_at: datetime, rng: random.Random
+) -> dict[str, object]:
     """One reading as the gateway serialises it (device clock = UTC here, so measured_at = device time)."""
     device_time = measured_at.replace(tzinfo=None)
     return {
@@ -56,7 +58,12 @@ def reading_json(device: Device, sequence: int, measured_at: datetime, received_
 
 def batch_payload(gateway_id: str, readings: list[dict[str, object]], sent_at: datetime) -> bytes:
     """A ReadingBatch message body."""
-    doc = {"schema_version": SCHEMA_VERSION, "gateway_id": gateway_id, "sent_at": sent_at.isoformat(), "readings": readings}
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "gateway_id": gateway_id,
+        "sent_at": sent_at.isoformat(),
+        "readings": readings,
+    }
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -72,7 +79,7 @@ def payloads(
 ) -> list[bytes]:
     """`total` distinct readings from the fleet, spread over the last `days` days, in gateway batches."""
     rng = random.Random(seed)
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     per_device = -(-total // len(fleet))
     step = timedelta(days=days) / max(per_device, 1)
     readings = []

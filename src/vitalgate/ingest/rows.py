@@ -20,9 +20,22 @@ def staging_row(reading: Reading, gateway_id: str) -> tuple[Any, ...]:
         device_time = device_time.replace(tzinfo=None)
     values = reading.values
     return (
-        reading.id, d.serial, d.kind, d.model, d.manufacturer, gateway_id, reading.kind,
-        reading.measured_at, device_time, reading.received_at, reading.sequence_number,
-        _value(values, "glucose"), _value(values, "systolic"), _value(values, "diastolic"),
-        _value(values, "mean_arterial"), _value(values, "pulse"), list(reading.status),
+        reading.id,
+        d.serial,
+        d.kind,
+        d.model,
+        d.manufacturer,
+        gateway_id,
+        reading.kind,
+        reading.measured_at,
+        device_time,
+        reading.received_at,
+        reading.sequence_number,
+        _value(values, "glucose"),
+        _value(values, "systolic"),
+        _value(values, "diastolic"),
+        _value(values, "mean_arterial"),
+        _value(values, "pulse"),
+        list(reading.status),
         reading.context,
     )

@@ -9,10 +9,10 @@ import signal
 import psycopg
 import structlog
 
-from vitalgate.ingest.consumer import DEFAULT_WRITERS, SHARED_GROUP, IngestConsumer, IngestStats, subscription_topic
-from vitalgate.core.mqtt import AsyncMqttClient, MqttError
 from vitalgate.app.pipeline import AlertPipeline
+from vitalgate.core.mqtt import AsyncMqttClient, MqttError
 from vitalgate.core.settings import Settings
+from vitalgate.ingest.consumer import DEFAULT_WRITERS, SHARED_GROUP, IngestConsumer, IngestStats, subscription_topic
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,10 @@ async def run_ingest_service(
     while not stop.is_set():
         # Persistent session (clean_start=False): the broker keeps our unacked messages while we are away.
         mqtt = AsyncMqttClient(
-            config, client_id, clean_start=False, manual_ack=True,
+            config,
+            client_id,
+            clean_start=False,
+            manual_ack=True,
             max_unacked_bytes=settings.ingest_max_unacked_mb * 1024 * 1024,
         )
         try:
@@ -67,8 +70,12 @@ async def run_ingest_service(
             log.info("ingest.started", broker=config.describe(), client_id=client_id, topic=topic)
             backoff = 0.0
             consumer = IngestConsumer(
-                mqtt, database_url, batch_size=settings.ingest_batch_size, batch_ms=settings.ingest_batch_ms,
-                writers=writers, on_committed=AlertPipeline(database_url) if evaluate_alerts else None,
+                mqtt,
+                database_url,
+                batch_size=settings.ingest_batch_size,
+                batch_ms=settings.ingest_batch_ms,
+                writers=writers,
+                on_committed=AlertPipeline(database_url) if evaluate_alerts else None,
             )
             consumers.append(consumer)
             run = asyncio.create_task(consumer.run())
@@ -88,7 +95,7 @@ async def run_ingest_service(
             await mqtt.disconnect()
             try:
                 await asyncio.wait_for(stop.wait(), backoff)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             continue
         await mqtt.disconnect()
@@ -96,7 +103,11 @@ async def run_ingest_service(
         for name in ("messages", "readings_stored", "duplicates", "dead_letters", "batches"):
             setattr(totals, name, getattr(totals, name) + getattr(consumer.stats, name))
     log.info(
-        "ingest.stopped", messages=totals.messages, readings_stored=totals.readings_stored,
-        duplicates=totals.duplicates, dead_letters=totals.dead_letters, batches=totals.batches,
+        "ingest.stopped",
+        messages=totals.messages,
+        readings_stored=totals.readings_stored,
+        duplicates=totals.duplicates,
+        dead_letters=totals.dead_letters,
+        batches=totals.batches,
     )
     return totals

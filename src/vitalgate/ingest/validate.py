@@ -78,7 +78,11 @@ def _parse_each(topic_gateway: str, payload: bytes, now: datetime) -> ParsedMess
     if doc.get("schema_version") != SCHEMA_VERSION:
         return ParsedMessage(
             topic_gateway,
-            rejected=[Rejected(payload, f"unsupported schema_version {doc.get('schema_version')!r}, expected {SCHEMA_VERSION}")],
+            rejected=[
+                Rejected(
+                    payload, f"unsupported schema_version {doc.get('schema_version')!r}, expected {SCHEMA_VERSION}"
+                )
+            ],
         )
     raw_readings = doc.get("readings")
     try:

@@ -52,8 +52,19 @@ async def reading_columns(
             {"patients": list(patient_ids), "since": since, "until": until, "new": [str(i) for i in new_reading_ids]},
         )
         row = await cur.fetchone()
-    names = ("patient", "t", "kind", "glucose_mg_dl", "systolic_mmhg", "diastolic_mmhg", "map_mmhg",
-             "pulse_bpm", "meal", "is_new", "ids")
+    names = (
+        "patient",
+        "t",
+        "kind",
+        "glucose_mg_dl",
+        "systolic_mmhg",
+        "diastolic_mmhg",
+        "map_mmhg",
+        "pulse_bpm",
+        "meal",
+        "is_new",
+        "ids",
+    )
     if row is None:
         return {n: [] for n in names}
     values = row if isinstance(row, dict) else dict(zip(names, row, strict=True))
@@ -84,7 +95,9 @@ async def monitored_patient_ids(conn: psycopg.AsyncConnection) -> list[int]:
     return [int(_first(r)) for r in await cur.fetchall()]
 
 
-async def patient_facts(conn: psycopg.AsyncConnection, patient_ids: Sequence[int]) -> dict[int, tuple[list[str], float | None]]:
+async def patient_facts(
+    conn: psycopg.AsyncConnection, patient_ids: Sequence[int]
+) -> dict[int, tuple[list[str], float | None]]:
     """{patient: (tags, monitoring start as epoch seconds or None)}; start = first device binding."""
     cur = await conn.execute(
         """

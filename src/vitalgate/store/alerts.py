@@ -41,8 +41,13 @@ async def open_or_update_alert(
             RETURNING id, (xmax = 0) AS opened
             """,
             {
-                "patient_id": patient_id, "rule_id": rule_id, "severity": severity, "dedup_key": dedup_key,
-                "summary": summary, "evidence": Jsonb(evidence), "now": now,
+                "patient_id": patient_id,
+                "rule_id": rule_id,
+                "severity": severity,
+                "dedup_key": dedup_key,
+                "summary": summary,
+                "evidence": Jsonb(evidence),
+                "now": now,
             },
         )
         row = await cur.fetchone()
@@ -170,9 +175,15 @@ async def upsert_episodes(
     async with conn.cursor() as cur:
         await cur.execute(
             _UPSERT_MANY,
-            {"now": now, "patient": [i.patient_id for i in items], "rule": [i.rule_id for i in items],
-             "severity": [i.severity for i in items], "key": [i.dedup_key for i in items],
-             "summary": [i.summary for i in items], "evidence": [Jsonb(i.evidence) for i in items]},
+            {
+                "now": now,
+                "patient": [i.patient_id for i in items],
+                "rule": [i.rule_id for i in items],
+                "severity": [i.severity for i in items],
+                "key": [i.dedup_key for i in items],
+                "summary": [i.summary for i in items],
+                "evidence": [Jsonb(i.evidence) for i in items],
+            },
         )
         rows = await cur.fetchall()
     out = []
@@ -182,7 +193,9 @@ async def upsert_episodes(
     return out
 
 
-async def resolve_episodes(conn: psycopg.AsyncConnection, dedup_keys: list[str], now: datetime) -> list[tuple[int, str]]:
+async def resolve_episodes(
+    conn: psycopg.AsyncConnection, dedup_keys: list[str], now: datetime
+) -> list[tuple[int, str]]:
     """Auto-resolve the open episodes with these keys: [(alert id, dedup key)]."""
     if not dedup_keys:
         return []

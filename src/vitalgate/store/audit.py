@@ -59,8 +59,15 @@ async def search(
 
 
 async def record_many(
-    conn: psycopg.AsyncConnection, *, actor: str, actor_id: int | None, role: str, action: str,
-    patient_ids: list[int], source: str | None, detail: dict[str, Any] | None = None,
+    conn: psycopg.AsyncConnection,
+    *,
+    actor: str,
+    actor_id: int | None,
+    role: str,
+    action: str,
+    patient_ids: list[int],
+    source: str | None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """One audit row per patient shown in a list (a worklist view reads every listed patient)."""
     async with conn.cursor() as cur:

@@ -11,7 +11,9 @@ from psycopg.rows import dict_row
 from vitalgate.store.people import bind_device
 
 
-async def find_device(conn: psycopg.AsyncConnection, *, serial: str | None = None, claim_code: str | None = None) -> list[dict[str, Any]]:
+async def find_device(
+    conn: psycopg.AsyncConnection, *, serial: str | None = None, claim_code: str | None = None
+) -> list[dict[str, Any]]:
     """Devices matching a serial or a claim code, with their open binding (more than one = ambiguous code)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
@@ -31,7 +33,13 @@ async def find_device(conn: psycopg.AsyncConnection, *, serial: str | None = Non
 
 
 async def bind(
-    conn: psycopg.AsyncConnection, *, serial: str, kind: str, patient_id: int, valid_from: datetime | None, bound_by: str
+    conn: psycopg.AsyncConnection,
+    *,
+    serial: str,
+    kind: str,
+    patient_id: int,
+    valid_from: datetime | None,
+    bound_by: str,
 ) -> dict[str, Any]:
     """Bind (closing any open binding), record who bound it, and file earlier unassigned readings of that time."""
     binding_id = await bind_device(conn, serial, kind, patient_id, valid_from=valid_from)
@@ -55,7 +63,9 @@ async def bind(
     return {**row, "readings_filed": len(filed), "filed_reading_ids": filed}
 
 
-async def patient_devices(conn: psycopg.AsyncConnection, patient_id: int, *, include_closed: bool = True) -> list[dict[str, Any]]:
+async def patient_devices(
+    conn: psycopg.AsyncConnection, patient_id: int, *, include_closed: bool = True
+) -> list[dict[str, Any]]:
     """A patient's device bindings (open ones first), with the device's last reading time."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(

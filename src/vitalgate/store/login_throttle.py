@@ -31,8 +31,14 @@ RETURNING locked_until
 
 
 async def begin_attempt(
-    conn: psycopg.AsyncConnection, scope: str, key: str, *, now: datetime, window: timedelta,
-    max_failures: int, lockout: timedelta,
+    conn: psycopg.AsyncConnection,
+    scope: str,
+    key: str,
+    *,
+    now: datetime,
+    window: timedelta,
+    max_failures: int,
+    lockout: timedelta,
 ) -> datetime | None:
     """Count one attempt; the lock's end if this key is locked out (the attempt is refused), else None."""
     cur = await conn.execute(

@@ -146,7 +146,9 @@ def describe_timeseries(url: str) -> str:
     with psycopg.connect(url) as conn:
         path = current_timeseries(conn)
     if path == "timescaledb":
-        return "time-series path: TimescaleDB (hypertable, 7-day chunks, compression after 30 days, continuous aggregate)"
+        return (
+            "time-series path: TimescaleDB (hypertable, 7-day chunks, compression after 30 days, continuous aggregate)"
+        )
     if path == "native":
         return "time-series path: native PostgreSQL (monthly range partitions, BRIN, readings_daily rollup)"
     return "time-series path: not set up yet (run `vitalgate db upgrade`)"

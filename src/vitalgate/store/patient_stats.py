@@ -33,7 +33,6 @@ WHERE patient_id = %(p)s AND kind = 'blood_pressure' AND measured_at >= %(since)
 """
 
 
-
 # AGP-style daily profile: percentiles of glucose by hour of the (local) day over the window.
 _DAILY_PROFILE = """
 SELECT extract(hour FROM measured_at AT TIME ZONE %(tz)s)::int AS hour, count(*) AS n,
@@ -69,7 +68,9 @@ async def _all(conn: psycopg.AsyncConnection, sql: str, params: dict[str, Any]) 
         return await cur.fetchall()
 
 
-async def glucose_stats(conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime) -> dict[str, Any]:
+async def glucose_stats(
+    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime
+) -> dict[str, Any]:
     """Raw glucose aggregates (count, mean, sd, band counts) for a window."""
     return await _one(conn, _GLUCOSE_STATS, {"p": patient_id, "since": since, "until": until})
 
@@ -79,7 +80,9 @@ async def bp_stats(conn: psycopg.AsyncConnection, patient_id: int, since: dateti
     return await _one(conn, _BP_STATS, {"p": patient_id, "since": since, "until": until})
 
 
-async def daily_profile(conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str) -> list[dict[str, Any]]:
+async def daily_profile(
+    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str
+) -> list[dict[str, Any]]:
     """Glucose 5/25/50/75/95th percentiles by hour of day."""
     return await _all(conn, _DAILY_PROFILE, {"p": patient_id, "since": since, "until": until, "tz": tz})
 
@@ -88,4 +91,6 @@ async def raw_series(
     conn: psycopg.AsyncConnection, patient_id: int, kind: str, since: datetime, until: datetime, *, limit: int = 20_000
 ) -> list[dict[str, Any]]:
     """Single readings of one kind in a window, oldest first, shaped like store.timeseries buckets (n = 1)."""
-    return await _all(conn, _SERIES_RAW, {"p": patient_id, "kind": kind, "since": since, "until": until, "limit": limit})
+    return await _all(
+        conn, _SERIES_RAW, {"p": patient_id, "kind": kind, "since": since, "until": until, "limit": limit}
+    )

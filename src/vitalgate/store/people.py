@@ -144,7 +144,11 @@ async def get_patient(conn: psycopg.AsyncConnection, patient_id: int) -> dict[st
 
 
 async def list_patients(
-    conn: psycopg.AsyncConnection, *, care_team_ids: list[int] | None = None, patient_id: int | None = None, limit: int = 1000
+    conn: psycopg.AsyncConnection,
+    *,
+    care_team_ids: list[int] | None = None,
+    patient_id: int | None = None,
+    limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Patients of some care teams (or one patient), by name."""
     async with conn.cursor(row_factory=dict_row) as cur:

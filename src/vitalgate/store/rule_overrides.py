@@ -37,8 +37,13 @@ async def set_patient_override(
 
 
 async def set_segment_override(
-    conn: psycopg.AsyncConnection, rule_id: str, segment: str, params: dict[str, Any],
-    *, enabled: bool = True, priority: int = 0,
+    conn: psycopg.AsyncConnection,
+    rule_id: str,
+    segment: str,
+    params: dict[str, Any],
+    *,
+    enabled: bool = True,
+    priority: int = 0,
 ) -> int:
     """Create or replace a segment's (tag expression's) override of a rule."""
     row = await (

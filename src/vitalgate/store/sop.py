@@ -36,7 +36,9 @@ async def attach_task(conn: psycopg.AsyncConnection, instance_id: int, task_id: 
     await conn.execute("UPDATE sop_instances SET task_id = %s WHERE id = %s", (task_id, instance_id))
 
 
-async def get_instance(conn: psycopg.AsyncConnection, instance_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+async def get_instance(
+    conn: psycopg.AsyncConnection, instance_id: int, *, for_update: bool = False
+) -> dict[str, Any] | None:
     """One instance (optionally locked)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
@@ -47,9 +49,7 @@ async def get_instance(conn: psycopg.AsyncConnection, instance_id: int, *, for_u
         return await cur.fetchone()
 
 
-async def set_status(
-    conn: psycopg.AsyncConnection, instance_id: int, status: str, now: datetime
-) -> None:
+async def set_status(conn: psycopg.AsyncConnection, instance_id: int, status: str, now: datetime) -> None:
     """Move an instance to confirmed / cancelled / completed."""
     await conn.execute(
         "UPDATE sop_instances SET status = %s, confirmed_at = CASE WHEN %s = 'confirmed' THEN %s ELSE confirmed_at END"

@@ -33,7 +33,14 @@ async def least_loaded_member(
                      u.id
             LIMIT 1
             """,
-            (care_team_id, roles, roles, SEVERITY_WEIGHT["urgent"], SEVERITY_WEIGHT["high"], SEVERITY_WEIGHT["routine"]),
+            (
+                care_team_id,
+                roles,
+                roles,
+                SEVERITY_WEIGHT["urgent"],
+                SEVERITY_WEIGHT["high"],
+                SEVERITY_WEIGHT["routine"],
+            ),
         )
     ).fetchone()
     if row is None:
@@ -55,9 +62,19 @@ async def create_task_for_alert(
 ) -> int | None:
     """Open the task for an alert; None if that alert already has one (idempotent)."""
     return await _open_task(
-        conn, {"alert_id": alert_id, "patient_id": patient_id, "care_team_id": care_team_id, "assignee_id": assignee_id,
-               "severity": severity, "title": title, "due_at": due_at, "created_at": now},
-        now=now, detail={"assignee_id": assignee_id, "due_at": due_at.isoformat()},
+        conn,
+        {
+            "alert_id": alert_id,
+            "patient_id": patient_id,
+            "care_team_id": care_team_id,
+            "assignee_id": assignee_id,
+            "severity": severity,
+            "title": title,
+            "due_at": due_at,
+            "created_at": now,
+        },
+        now=now,
+        detail={"assignee_id": assignee_id, "due_at": due_at.isoformat()},
     )
 
 
@@ -153,9 +170,20 @@ async def create_task(
 ) -> int:
     """Open a task not tied to an alert (e.g. an SOP chain's)."""
     task_id = await _open_task(
-        conn, {"patient_id": patient_id, "care_team_id": care_team_id, "assignee_id": assignee_id, "severity": severity,
-               "title": title, "due_at": due_at, "created_at": now, "kind": kind, "escalation_chain": escalation_chain},
-        now=now, detail={"assignee_id": assignee_id, "due_at": due_at.isoformat(), "kind": kind},
+        conn,
+        {
+            "patient_id": patient_id,
+            "care_team_id": care_team_id,
+            "assignee_id": assignee_id,
+            "severity": severity,
+            "title": title,
+            "due_at": due_at,
+            "created_at": now,
+            "kind": kind,
+            "escalation_chain": escalation_chain,
+        },
+        now=now,
+        detail={"assignee_id": assignee_id, "due_at": due_at.isoformat(), "kind": kind},
     )
     assert task_id is not None  # no alert_id, so no conflict
     return task_id
@@ -198,7 +226,9 @@ async def mark_patient_responded(conn: psycopg.AsyncConnection, task_id: int, no
     )
 
 
-async def close_task(conn: psycopg.AsyncConnection, task_id: int, *, outcome: str, now: datetime, status: str = "done") -> bool:
+async def close_task(
+    conn: psycopg.AsyncConnection, task_id: int, *, outcome: str, now: datetime, status: str = "done"
+) -> bool:
     """Close an open or in-progress task with an outcome; False if already closed."""
     cur = await conn.execute(
         "UPDATE tasks SET status = %s, outcome = %s, closed_at = %s WHERE id = %s AND status IN ('open', 'in_progress')",
@@ -221,6 +251,7 @@ async def task_events(conn: psycopg.AsyncConnection, task_ids: int | Sequence[in
     ids = [task_ids] if isinstance(task_ids, int) else list(task_ids)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT id, task_id, at, actor, kind, detail FROM task_events WHERE task_id = ANY(%s) ORDER BY at, id", (ids,)
+            "SELECT id, task_id, at, actor, kind, detail FROM task_events WHERE task_id = ANY(%s) ORDER BY at, id",
+            (ids,),
         )
         return await cur.fetchall()

@@ -29,7 +29,7 @@ _DATE_BIN = f"date_bin(%(bucket)s::interval, measured_at, timestamptz '{BUCKET_O
 
 # readings_daily is a continuous aggregate (TimescaleDB) or a trigger-maintained table (native);
 # both hold sums so that means and the sample standard deviation are computed here alike.
-_DAILY = """
+_DAILY = f"""
 SELECT day, kind, n,
        glucose_sum / NULLIF(glucose_n, 0) AS glucose_mean,
        sqrt(GREATEST(glucose_sumsq - glucose_sum * glucose_sum / glucose_n, 0) / NULLIF(glucose_n - 1, 0)) AS glucose_sd,
@@ -38,10 +38,10 @@ SELECT day, kind, n,
        diastolic_sum / n AS diastolic_mean, diastolic_min, diastolic_max,
        pulse_sum / NULLIF(pulse_n, 0) AS pulse_mean
 FROM readings_daily
-WHERE patient_id = %(patient)s AND day >= date_bin(interval '1 day', %(start)s::timestamptz, timestamptz '{origin}')
+WHERE patient_id = %(patient)s AND day >= date_bin(interval '1 day', %(start)s::timestamptz, timestamptz '{BUCKET_ORIGIN}')
   AND day < %(end)s AND (%(kind)s::text IS NULL OR kind = %(kind)s)
 ORDER BY day, kind
-""".format(origin=BUCKET_ORIGIN)
+"""
 
 # One index probe per (patient, kind) on readings_patient_time_idx, however long the history.
 _LATEST = """

@@ -23,8 +23,12 @@ class PlannedTouchpoint:
 
 
 async def schedule(
-    conn: psycopg.AsyncConnection, task_id: int, steps: Sequence[PlannedTouchpoint], *,
-    now: datetime, sop_instance_id: int | None = None,
+    conn: psycopg.AsyncConnection,
+    task_id: int,
+    steps: Sequence[PlannedTouchpoint],
+    *,
+    now: datetime,
+    sop_instance_id: int | None = None,
 ) -> int:
     """Insert the steps of a chain for a task (idempotent per task and step index); returns rows added."""
     added = 0
@@ -33,8 +37,18 @@ async def schedule(
             "INSERT INTO touchpoints (task_id, sop_instance_id, step_index, step_name, channel, template, due_at,"
             " cancel_on_confirm, cancelled_at, cancel_reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (task_id, step_index) DO NOTHING",
-            (task_id, sop_instance_id, s.step_index, s.step_name, s.channel, s.template, s.due_at,
-             s.cancel_on_confirm, now if s.cancelled_reason else None, s.cancelled_reason),
+            (
+                task_id,
+                sop_instance_id,
+                s.step_index,
+                s.step_name,
+                s.channel,
+                s.template,
+                s.due_at,
+                s.cancel_on_confirm,
+                now if s.cancelled_reason else None,
+                s.cancelled_reason,
+            ),
         )
         added += cur.rowcount
     return added
@@ -59,13 +73,24 @@ FOR UPDATE OF tp SKIP LOCKED
 
 
 async def claim_due(
-    conn: psycopg.AsyncConnection, now: datetime, *, limit: int = 500, task_id: int | None = None,
+    conn: psycopg.AsyncConnection,
+    now: datetime,
+    *,
+    limit: int = 500,
+    task_id: int | None = None,
     patient_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Due, unfired, uncancelled touchpoints (optionally of some patients), locked for the caller's transaction."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_CLAIM, {"now": now, "limit": limit, "task": task_id,
-                                   "patients": list(patient_ids) if patient_ids is not None else None})
+        await cur.execute(
+            _CLAIM,
+            {
+                "now": now,
+                "limit": limit,
+                "task": task_id,
+                "patients": list(patient_ids) if patient_ids is not None else None,
+            },
+        )
         return await cur.fetchall()
 
 
@@ -84,8 +109,14 @@ async def cancel(conn: psycopg.AsyncConnection, touchpoint_id: int, now: datetim
 
 
 async def cancel_pending(
-    conn: psycopg.AsyncConnection, *, now: datetime, reason: str, task_id: int | None = None,
-    sop_instance_id: int | None = None, only_cancel_on_confirm: bool = False, except_channel: str | None = None,
+    conn: psycopg.AsyncConnection,
+    *,
+    now: datetime,
+    reason: str,
+    task_id: int | None = None,
+    sop_instance_id: int | None = None,
+    only_cancel_on_confirm: bool = False,
+    except_channel: str | None = None,
 ) -> int:
     """Cancel a task's (or SOP instance's) pending steps; returns how many."""
     cur = await conn.execute(
@@ -97,13 +128,21 @@ async def cancel_pending(
           AND (NOT %(only)s OR cancel_on_confirm)
           AND (%(keep)s::text IS NULL OR channel <> %(keep)s)
         """,
-        {"now": now, "reason": reason, "task": task_id, "sop": sop_instance_id, "only": only_cancel_on_confirm,
-         "keep": except_channel},
+        {
+            "now": now,
+            "reason": reason,
+            "task": task_id,
+            "sop": sop_instance_id,
+            "only": only_cancel_on_confirm,
+            "keep": except_channel,
+        },
     )
     return cur.rowcount
 
 
-async def pull_forward(conn: psycopg.AsyncConnection, task_id: int, now: datetime, *, channel: str | None = None) -> int | None:
+async def pull_forward(
+    conn: psycopg.AsyncConnection, task_id: int, now: datetime, *, channel: str | None = None
+) -> int | None:
     """Make the task's next pending step (or next of `channel`) due now; later steps keep their gaps."""
     row = await (
         await conn.execute(

@@ -10,13 +10,20 @@ from psycopg.rows import dict_row
 from vitalgate.store.people import create_user  # re-exported: one way to create users
 
 __all__ = [
-    "create_user", "get_user", "get_user_by_username", "list_users", "set_password", "team_ids",
-    "add_member", "list_teams", "patient_id_of_user", "touch_login", "revoke_sessions",
+    "add_member",
+    "create_user",
+    "get_user",
+    "get_user_by_username",
+    "list_teams",
+    "list_users",
+    "patient_id_of_user",
+    "revoke_sessions",
+    "set_password",
+    "team_ids",
+    "touch_login",
 ]
 
-_USER_COLUMNS = (
-    "u.id, u.username, u.display_name, u.role, u.password_hash, u.on_duty, u.disabled, u.created_at, u.sessions_revoked_at"
-)
+_USER_COLUMNS = "u.id, u.username, u.display_name, u.role, u.password_hash, u.on_duty, u.disabled, u.created_at, u.sessions_revoked_at"
 
 
 async def get_user_by_username(conn: psycopg.AsyncConnection, username: str) -> dict[str, Any] | None:

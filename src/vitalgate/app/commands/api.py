@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,8 +17,8 @@ ROLE_HELP = "patient, coordinator, nurse, doctor or admin"
 
 @app.command("serve")
 def serve(
-    host: Annotated[Optional[str], typer.Option()] = None,
-    port: Annotated[Optional[int], typer.Option()] = None,
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Serve the HTTP API and the web pages."""
     import uvicorn
@@ -26,17 +26,27 @@ def serve(
     from vitalgate.api.app import create_app
 
     settings = load_settings()
-    uvicorn.run(create_app(database_url(settings), settings=settings), host=host or settings.api_host, port=port or settings.api_port)
+    uvicorn.run(
+        create_app(database_url(settings), settings=settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+    )
 
 
 @admin_app.command("create-user")
 def create_user(
     username: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[str, typer.Option("--role", help=ROLE_HELP)] = "admin",
-    display_name: Annotated[Optional[str], typer.Option("--display-name", help="name shown in the pages")] = None,
-    care_team: Annotated[Optional[str], typer.Option("--care-team", help="staff: care team name (created if missing)")] = None,
-    patient_id: Annotated[Optional[int], typer.Option("--patient-id", help="patient users: the patient record to sign in as")] = None,
-    password: Annotated[Optional[str], typer.Option("--password", envvar="VITALGATE_NEW_USER_PASSWORD", help="prompted when omitted")] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="name shown in the pages")] = None,
+    care_team: Annotated[
+        str | None, typer.Option("--care-team", help="staff: care team name (created if missing)")
+    ] = None,
+    patient_id: Annotated[
+        int | None, typer.Option("--patient-id", help="patient users: the patient record to sign in as")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", envvar="VITALGATE_NEW_USER_PASSWORD", help="prompted when omitted")
+    ] = None,
 ) -> None:
     """Create a user (bootstrap the first admin with: vitalgate admin create-user admin)."""
     from vitalgate.api.auth import ROLES, hash_password
@@ -51,15 +61,24 @@ def create_user(
         raise typer.Exit(2)
     url = database_url(load_settings())
     try:
-        user_id = asyncio.run(_create_user(url, username, display_name or username, role, hash_password(password), care_team, patient_id))
+        user_id = asyncio.run(
+            _create_user(url, username, display_name or username, role, hash_password(password), care_team, patient_id)
+        )
     except LookupError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
     console.print(f"created {role} [cyan]{username}[/] (user id {user_id})")
 
 
-async def _create_user(url: str, username: str, display_name: str, role: str, password_hash: str,
-                       care_team: str | None, patient_id: int | None) -> int:
+async def _create_user(
+    url: str,
+    username: str,
+    display_name: str,
+    role: str,
+    password_hash: str,
+    care_team: str | None,
+    patient_id: int | None,
+) -> int:
     import psycopg
 
     from vitalgate.api.routes_admin import create_user_record
@@ -71,8 +90,9 @@ async def _create_user(url: str, username: str, display_name: str, role: str, pa
         async with conn.transaction():
             team_id = await people.create_care_team(conn, care_team) if care_team else None
             try:
-                return await create_user_record(conn, username, display_name, role, password_hash,
-                                                care_team_id=team_id, patient_id=patient_id)
+                return await create_user_record(
+                    conn, username, display_name, role, password_hash, care_team_id=team_id, patient_id=patient_id
+                )
             except psycopg.errors.UniqueViolation as exc:
                 raise LookupError(f"user {username!r} already exists") from exc
     finally:
@@ -82,7 +102,7 @@ async def _create_user(url: str, username: str, display_name: str, role: str, pa
 @admin_app.command("set-password")
 def set_password(
     username: Annotated[str, typer.Argument(help="login name")],
-    password: Annotated[Optional[str], typer.Option("--password", envvar="VITALGATE_NEW_USER_PASSWORD")] = None,
+    password: Annotated[str | None, typer.Option("--password", envvar="VITALGATE_NEW_USER_PASSWORD")] = None,
 ) -> None:
     """Replace a user's password."""
     from vitalgate.api.auth import hash_password

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -17,18 +17,18 @@ from vitalgate.app.cli_support import console, database_url, load_settings
 
 app = typer.Typer(help="Alerts, follow-up tasks and SOP chains.", no_args_is_help=True)
 
-RulesOpt = Annotated[Optional[Path], typer.Option("--rules", help="Rule file (TOML); default: the shipped rules.")]
+RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Rule file (TOML); default: the shipped rules.")]
 
 
 def _when(value: str | None) -> datetime:
     """ISO time (UTC if no offset) or now."""
     if value is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"not an ISO date/time: {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _with_conn(fn: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -60,8 +60,8 @@ def _rules(path: Path | None):
 
 @app.command("tick")
 def tick_cmd(
-    now: Annotated[Optional[str], typer.Option(help="Evaluate as of this ISO time (default: now).")] = None,
-    patient: Annotated[Optional[list[int]], typer.Option(help="Only these patients (repeatable).")] = None,
+    now: Annotated[str | None, typer.Option(help="Evaluate as of this ISO time (default: now).")] = None,
+    patient: Annotated[list[int] | None, typer.Option(help="Only these patients (repeatable).")] = None,
     rules: RulesOpt = None,
 ) -> None:
     """One scheduler pass: time-based rules for every monitored patient, then due touchpoints."""
@@ -74,7 +74,9 @@ def tick_cmd(
 @app.command("run")
 def run_cmd(
     interval: Annotated[float, typer.Option(min=1.0, help="Seconds between ticks.")] = 60.0,
-    evaluate_every: Annotated[int, typer.Option(min=1, help="Evaluate rules every N ticks (touchpoints fire every tick).")] = 15,
+    evaluate_every: Annotated[
+        int, typer.Option(min=1, help="Evaluate rules every N ticks (touchpoints fire every tick).")
+    ] = 15,
     rules: RulesOpt = None,
 ) -> None:
     """The long-running scheduler (Ctrl-C stops)."""
@@ -83,7 +85,9 @@ def run_cmd(
 
     url = database_url(load_settings())
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_scheduler(url, SystemClock(), interval_s=interval, evaluate_every=evaluate_every, rules=_rules(rules)))
+        asyncio.run(
+            run_scheduler(url, SystemClock(), interval_s=interval, evaluate_every=evaluate_every, rules=_rules(rules))
+        )
 
 
 @app.command("rules")
@@ -100,8 +104,8 @@ def rules_cmd(rules: RulesOpt = None) -> None:
 
 @app.command("tasks")
 def tasks_cmd(
-    status: Annotated[Optional[list[str]], typer.Option(help="open / in_progress / done / cancelled")] = None,
-    team: Annotated[Optional[list[int]], typer.Option(help="Care team id (repeatable).")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="open / in_progress / done / cancelled")] = None,
+    team: Annotated[list[int] | None, typer.Option(help="Care team id (repeatable).")] = None,
 ) -> None:
     """The worklist: urgent first, then by due time."""
     from vitalgate.store import tasks as task_store
@@ -111,8 +115,16 @@ def tasks_cmd(
     for column in ("task", "patient", "severity", "status", "title", "due (UTC)", "assignee", "step"):
         table.add_column(column, overflow="fold")
     for t in rows:
-        table.add_row(str(t["id"]), str(t["patient_ref"]), t["severity"], t["status"], t["title"],
-                      t["due_at"].strftime("%Y-%m-%d %H:%M"), str(t["assignee"]), str(t.get("escalation_step")))
+        table.add_row(
+            str(t["id"]),
+            str(t["patient_ref"]),
+            t["severity"],
+            t["status"],
+            t["title"],
+            t["due_at"].strftime("%Y-%m-%d %H:%M"),
+            str(t["assignee"]),
+            str(t.get("escalation_step")),
+        )
     console.print(table)
 
 
@@ -130,7 +142,7 @@ def outcome_cmd(
     task_id: int,
     outcome: Annotated[str, typer.Argument(help="reached | not_reached | resolved | referred_to_doctor | emergency")],
     actor: Annotated[str, typer.Option()] = "cli",
-    note: Annotated[Optional[str], typer.Option()] = None,
+    note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Record a contact outcome: closes the task or advances its escalation."""
     from vitalgate.followup.actions import TaskStateError, record_outcome
@@ -147,13 +159,17 @@ def outcome_cmd(
 def schedule_visit_cmd(
     patient_id: int,
     at: Annotated[str, typer.Option(help="Visit time, ISO (UTC if no offset).")],
-    chain: Annotated[Optional[str], typer.Option(help="SOP chain id (default: chosen by the patient's segment).")] = None,
+    chain: Annotated[str | None, typer.Option(help="SOP chain id (default: chosen by the patient's segment).")] = None,
 ) -> None:
     """Schedule the visit reminder chain for a patient."""
     from vitalgate.followup.sop import schedule_sop
 
-    s = _with_conn(lambda c: schedule_sop(c, patient_id=patient_id, anchor_at=_when(at), now=_when(None), chain_id=chain))
-    console.print(f"SOP instance {s.instance_id} ({s.chain_id}), task {s.task_id}{'' if s.created else ' (already scheduled)'}")
+    s = _with_conn(
+        lambda c: schedule_sop(c, patient_id=patient_id, anchor_at=_when(at), now=_when(None), chain_id=chain)
+    )
+    console.print(
+        f"SOP instance {s.instance_id} ({s.chain_id}), task {s.task_id}{'' if s.created else ' (already scheduled)'}"
+    )
 
 
 @app.command("confirm-visit")
@@ -172,4 +188,6 @@ def coverage_cmd(patient: Annotated[list[int], typer.Option(help="Patient id (re
 
     rows = _with_conn(lambda c: reading_days(c, patient, now=_when(None)))
     for pid, r in rows.items():
-        console.print(f"patient {pid}: {r['reading_days']}/30 reading days ({'meets' if r['meets_requirement'] else 'below'} 16)")
+        console.print(
+            f"patient {pid}: {r['reading_days']}/30 reading days ({'meets' if r['meets_requirement'] else 'below'} 16)"
+        )

@@ -12,12 +12,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from vitalgate.app.cli_support import console, load_settings
+from vitalgate.core.settings import MqttConfig, Settings
 from vitalgate.devices.errors_gatt import DeviceError
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.radio import SERVICE_NAMES
-from vitalgate.app.cli_support import console, load_settings
-from vitalgate.core.settings import MqttConfig, Settings
 
 app = typer.Typer(help="The edge hub: scan, pair, sync, publish.", no_args_is_help=True)
 
@@ -73,7 +73,9 @@ def scan(
         table.add_row(adv.name or "?", adv.address, str(adv.rssi) if adv.rssi is not None else "-", services)  # type: ignore[attr-defined]
     console.print(table)
     if not found:
-        console.print("no glucose meter or blood-pressure cuff is advertising: wake the device (take a reading) and retry")
+        console.print(
+            "no glucose meter or blood-pressure cuff is advertising: wake the device (take a reading) and retry"
+        )
 
 
 def stdin_is_tty() -> bool:
@@ -108,7 +110,9 @@ def pair(
     name: Annotated[str | None, typer.Option(help="A label for this hub's list (not a patient name).")] = None,
     passkey: Annotated[
         int | None,
-        typer.Option(min=0, max=999999, help="The 6-digit passkey the device displays (asked interactively if omitted)."),
+        typer.Option(
+            min=0, max=999999, help="The 6-digit passkey the device displays (asked interactively if omitted)."
+        ),
     ] = None,
 ) -> None:
     """Bond with a device, read Device Information and add it to this hub's registry."""
@@ -122,7 +126,11 @@ def pair(
         with _store(settings, config) as store:
             async with open_radio(config) as radio:
                 # Without --passkey, a terminal user is asked only if the device displays one.
-                source = passkey if passkey is not None else (ask_passkey if stdin_is_tty() and supports_passkey(radio) else None)
+                source = (
+                    passkey
+                    if passkey is not None
+                    else (ask_passkey if stdin_is_tty() and supports_passkey(radio) else None)
+                )
                 return await pair_device(radio, store, address, name=name, passkey=source)
 
     try:
@@ -131,10 +139,14 @@ def pair(
         console.print(f"[red]pairing failed:[/] {exc}")
         raise typer.Exit(1) from exc
     d = paired.device  # type: ignore[attr-defined]
-    console.print(f"paired {d.kind} {d.address}: {d.manufacturer or '?'} {d.model or '?'}, serial {d.serial}, firmware {d.firmware or '?'}")
+    console.print(
+        f"paired {d.kind} {d.address}: {d.manufacturer or '?'} {d.model or '?'}, serial {d.serial}, firmware {d.firmware or '?'}"
+    )
     if paired.serial_from_address:  # type: ignore[attr-defined]
         console.print("[yellow]the device has no serial number characteristic: its address stands in for it[/]")
-    console.print(f"claim code: [bold]{paired.claim_code}[/]  (the patient enters this or the serial to link the device)")  # type: ignore[attr-defined]
+    console.print(
+        f"claim code: [bold]{paired.claim_code}[/]  (the patient enters this or the serial to link the device)"
+    )  # type: ignore[attr-defined]
 
 
 @app.command()
@@ -147,8 +159,12 @@ def devices() -> None:
     for column in ("address", "kind", "serial", "model", "cursor", "last sync (UTC)", "last error"):
         table.add_column(column)
     for d in rows:
-        cursor = f"seq {d.cursor_seq}" if d.cursor_seq is not None else (d.cursor_time.isoformat() if d.cursor_time else "-")
-        table.add_row(d.address, d.kind, d.serial, d.model or "-", cursor, (d.last_sync_at or "-")[:19], (d.last_error or "")[:60])
+        cursor = (
+            f"seq {d.cursor_seq}" if d.cursor_seq is not None else (d.cursor_time.isoformat() if d.cursor_time else "-")
+        )
+        table.add_row(
+            d.address, d.kind, d.serial, d.model or "-", cursor, (d.last_sync_at or "-")[:19], (d.last_error or "")[:60]
+        )
     console.print(table)
     if not rows:
         console.print("no devices paired yet: `vitalgate gateway scan`, then `vitalgate gateway pair ADDRESS`")
@@ -178,8 +194,14 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print the statu
     if as_json:
         typer.echo(doc.model_dump_json(indent=2))
         return
-    state = "[green]online[/] (published to the broker recently)" if doc.online else "[yellow]not publishing[/] (hub stopped or broker unreachable)"
-    console.print(f"gateway [bold]{doc.gateway_id}[/]  {state}  hub file {config.hub_path(settings.resolved_data_dir())}")
+    state = (
+        "[green]online[/] (published to the broker recently)"
+        if doc.online
+        else "[yellow]not publishing[/] (hub stopped or broker unreachable)"
+    )
+    console.print(
+        f"gateway [bold]{doc.gateway_id}[/]  {state}  hub file {config.hub_path(settings.resolved_data_dir())}"
+    )
     console.print(f"backlog: {doc.backlog} readings   last publish: {doc.last_publish_at or 'never'}")
     if doc.dropped:
         console.print(f"[bold red]DATA LOSS: {doc.dropped} readings were dropped because the outbox was full[/]")
@@ -187,13 +209,17 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print the statu
         console.print("dropped: 0")
     for d in doc.devices:
         c = cursors[d.address]
-        cursor = f"seq {c.cursor_seq}" if c.cursor_seq is not None else (c.cursor_time.isoformat() if c.cursor_time else "-")
+        cursor = (
+            f"seq {c.cursor_seq}" if c.cursor_seq is not None else (c.cursor_time.isoformat() if c.cursor_time else "-")
+        )
         state = f"[red]{d.last_error}[/]" if d.last_error else "ok"
         console.print(f"  {d.address}  {d.kind:13} cursor {cursor:22} last sync {d.last_sync_at or 'never'}  {state}")
 
 
 @app.command()
-def schema(check: Annotated[bool, typer.Option("--check", help="Exit 1 if contract/schema/ is out of date.")] = False) -> None:
+def schema(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if contract/schema/ is out of date.")] = False,
+) -> None:
     """Write (or check) the wire contract's JSON Schema files in contract/schema/."""
     from vitalgate.contract.schema_export import SCHEMA_DIR, stale_schemas, write_schemas
 
@@ -245,8 +271,11 @@ def run(
                     result = await run_hub(store, radio, config, publisher=publisher, once=once, handle_signals=True)
                     if once:
                         summary = {
-                            "synced": len(result.outcomes), "queued": sum(o.queued for o in result.outcomes),
-                            "failed": sorted(result.failures), "backlog": store.backlog(), "dropped": store.dropped(),
+                            "synced": len(result.outcomes),
+                            "queued": sum(o.queued for o in result.outcomes),
+                            "failed": sorted(result.failures),
+                            "backlog": store.backlog(),
+                            "dropped": store.dropped(),
                         }
                         typer.echo(json.dumps(summary))
                         return 1 if result.failures or store.backlog() else 0

@@ -16,8 +16,12 @@ app = typer.Typer(help="MQTT -> PostgreSQL ingest.", no_args_is_help=True)
 
 @app.command("run")
 def run(
-    client_id: Annotated[str, typer.Option(help="MQTT client id; keep it stable so a restart resumes its session.")] = "vitalgate-ingest-1",
-    group: Annotated[str, typer.Option(help="Shared-subscription group: processes in one group split the stream (MQTT 5).")] = "ingest",
+    client_id: Annotated[
+        str, typer.Option(help="MQTT client id; keep it stable so a restart resumes its session.")
+    ] = "vitalgate-ingest-1",
+    group: Annotated[
+        str, typer.Option(help="Shared-subscription group: processes in one group split the stream (MQTT 5).")
+    ] = "ingest",
     gateway_id: Annotated[str, typer.Option(help="Only this gateway's topic ('+' = all gateways).")] = "+",
     alerts: Annotated[bool, typer.Option(help="Evaluate alert rules for each committed batch in this process.")] = True,
     writers: Annotated[int, typer.Option(min=1, max=16, help="Database connections writing batches concurrently.")] = 2,
@@ -31,7 +35,17 @@ def run(
         raise typer.Exit(2)
     url = database_url(settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_ingest_service(settings, url, client_id=client_id, group=group, gateway_id=gateway_id, evaluate_alerts=alerts, writers=writers))
+        asyncio.run(
+            run_ingest_service(
+                settings,
+                url,
+                client_id=client_id,
+                group=group,
+                gateway_id=gateway_id,
+                evaluate_alerts=alerts,
+                writers=writers,
+            )
+        )
 
 
 @app.command("dead-letters")

@@ -34,7 +34,13 @@ from vitalgate.devices.errors_gatt import (
     PairingError,
     missing_characteristic,
 )
-from vitalgate.devices.gatt import GLUCOSE_SERVICE, BLOOD_PRESSURE_SERVICE, Advertisement, NotifyCallback, uuid16_from_string
+from vitalgate.devices.gatt import (
+    BLOOD_PRESSURE_SERVICE,
+    GLUCOSE_SERVICE,
+    Advertisement,
+    NotifyCallback,
+    uuid16_from_string,
+)
 
 __all__ = ["BleakGattClient", "bleak_scan", "classify_bleak_error"]
 
@@ -56,7 +62,9 @@ _BLUEZ_PASSKEY_ADVICE = (
     "`trust ADDRESS`), then run `vitalgate gateway pair ADDRESS` again; it uses that bond. Otherwise put the "
     "device in pairing mode and retry (remove its old bond with `bluetoothctl remove ADDRESS` first)."
 )
-_NO_ADAPTER_ADVICE = "The gateway's Bluetooth adapter is off or missing: check `bluetoothctl show` / rfkill and restart bluetoothd."
+_NO_ADAPTER_ADVICE = (
+    "The gateway's Bluetooth adapter is off or missing: check `bluetoothctl show` / rfkill and restart bluetoothd."
+)
 _SLOTS_ADVICE = "The gateway adapter has no free connection slots: disconnect other devices or add a Bluetooth proxy."
 
 
@@ -127,7 +135,9 @@ class BleakGattClient:
                 self._scan_timeout + 5,
             )
             if found is None:
-                raise DeviceNotFound(f"{self.address}: not advertising within {self._scan_timeout:.0f}s", address=self.address)
+                raise DeviceNotFound(
+                    f"{self.address}: not advertising within {self._scan_timeout:.0f}s", address=self.address
+                )
             self._ble_device = found
         # bleak-retry-connector applies its own per-attempt timeouts; this outer bound
         # only guarantees we never hang forever on a wedged BlueZ.
@@ -259,5 +269,9 @@ async def bleak_scan(
         uuids = tuple(u for s in adv.service_uuids if (u := uuid16_from_string(s)) is not None)
         if wanted and not wanted.intersection(uuids):
             continue
-        result.append(Advertisement(name=adv.local_name or device.name, address=device.address, rssi=adv.rssi, service_uuids=uuids))
+        result.append(
+            Advertisement(
+                name=adv.local_name or device.name, address=device.address, rssi=adv.rssi, service_uuids=uuids
+            )
+        )
     return sorted(result, key=lambda a: a.address)

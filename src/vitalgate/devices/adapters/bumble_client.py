@@ -13,6 +13,7 @@ from bumble.device import Connection, Device, Peer
 from bumble.gatt import GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
 from bumble.gatt_client import CharacteristicProxy
 
+from vitalgate.devices.adapters.bumble_passkey import PasskeySource, pairing_failure_advice, use_passkey
 from vitalgate.devices.errors_gatt import (
     DeviceConnectionError,
     DeviceError,
@@ -21,7 +22,6 @@ from vitalgate.devices.errors_gatt import (
     PairingError,
     missing_characteristic,
 )
-from vitalgate.devices.adapters.bumble_passkey import PasskeySource, pairing_failure_advice, use_passkey
 from vitalgate.devices.gatt import NotifyCallback
 
 __all__ = ["BumbleGattClient", "PasskeySource"]
@@ -222,7 +222,9 @@ class BumbleGattClient:
         try:
             return await asyncio.wait_for(aw, self._timeout)
         except TimeoutError as exc:
-            raise DeviceTimeout(f"{self.address}: {what} timed out after {self._timeout:.1f}s", address=self.address) from exc
+            raise DeviceTimeout(
+                f"{self.address}: {what} timed out after {self._timeout:.1f}s", address=self.address
+            ) from exc
         except att.ATT_Error as exc:
             if exc.error_code in _SECURITY_ATT_ERRORS:
                 raise PairingError(

@@ -87,7 +87,8 @@ async def sync_blood_pressure(
                 await client.subscribe(INTERMEDIATE_CUFF_PRESSURE, on_cuff_pressure)
             await client.subscribe(BLOOD_PRESSURE_MEASUREMENT, on_measurement)
             last_activity = loop.time()
-            while client.is_connected and loop.time() - last_activity < quiet_period:
+            # Polls: the end of a cuff's memory dump is silence, not an event.
+            while client.is_connected and loop.time() - last_activity < quiet_period:  # noqa: ASYNC110
                 await asyncio.sleep(_POLL)
     except TimeoutError:
         error = DeviceTimeout(

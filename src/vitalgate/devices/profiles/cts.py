@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from vitalgate.devices.gatt import CURRENT_TIME, GattClient
 
 __all__ = [
-    "ADJUST_MANUAL",
     "ADJUST_EXTERNAL_REFERENCE",
+    "ADJUST_MANUAL",
     "ClockReading",
-    "read_clock",
-    "encode_current_time",
     "decode_current_time",
+    "encode_current_time",
+    "read_clock",
     "read_current_time",
     "write_current_time",
 ]

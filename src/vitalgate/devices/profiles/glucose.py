@@ -104,7 +104,9 @@ class _Collector:
         self.contexts.clear()
 
 
-async def _request(client: GattClient, col: _Collector, request: bytes) -> racp.NumberOfRecordsResponse | racp.ResponseCodeResponse:
+async def _request(
+    client: GattClient, col: _Collector, request: bytes
+) -> racp.NumberOfRecordsResponse | racp.ResponseCodeResponse:
     """Write one RACP request and wait (without a deadline of its own) for its response."""
     while not col.racp.empty():  # drop stale indications from an earlier request
         col.racp.get_nowait()
@@ -114,12 +116,16 @@ async def _request(client: GattClient, col: _Collector, request: bytes) -> racp.
             raw = await asyncio.wait_for(col.racp.get(), _POLL)
         except TimeoutError:
             if not client.is_connected:
-                raise DeviceConnectionError(f"{client.address}: link lost during RACP procedure", address=client.address) from None
+                raise DeviceConnectionError(
+                    f"{client.address}: link lost during RACP procedure", address=client.address
+                ) from None
             continue
         try:
             return racp.parse_racp_response(raw)
         except DecodeError as exc:
-            raise ProcedureError(f"{client.address}: malformed RACP response {raw.hex()}: {exc}", address=client.address) from exc
+            raise ProcedureError(
+                f"{client.address}: malformed RACP response {raw.hex()}: {exc}", address=client.address
+            ) from exc
 
 
 def _check(client: GattClient, response: object, *, allow_empty: bool) -> bool:
@@ -181,7 +187,9 @@ async def _sync(client: GattClient, col: _Collector, after_sequence: int | None)
     if after_sequence is not None and not found and stored_count != 0:
         newest = await _last_sequence(client, col)
         if newest is not None and newest < after_sequence:
-            log.warning("%s: sequence numbers restarted (%d < %d); re-downloading all", client.address, newest, after_sequence)
+            log.warning(
+                "%s: sequence numbers restarted (%d < %d); re-downloading all", client.address, newest, after_sequence
+            )
             sequence_reset = True
             col.reset()
             _check(client, await _request(client, col, racp.report_all()), allow_empty=True)
@@ -206,7 +214,9 @@ async def sync_glucose(
             return await _sync(client, col, after_sequence)
     except TimeoutError:
         await _abort(client)
-        error = DeviceTimeout(f"{client.address}: glucose sync did not finish within {timeout:.1f}s", address=client.address)
+        error = DeviceTimeout(
+            f"{client.address}: glucose sync did not finish within {timeout:.1f}s", address=client.address
+        )
         # Keep what arrived so the gateway can still store it (records are idempotent by seq).
         error.partial = col.records(after_sequence)
         raise error from None

@@ -143,16 +143,16 @@ class VirtualGlucoseMeter:
         secure = self.require_bonding
         self._meas = characteristic(device, GLUCOSE_MEASUREMENT, P.NOTIFY, secure=secure)
         self._ctx = characteristic(device, GLUCOSE_MEASUREMENT_CONTEXT, P.NOTIFY, secure=secure)
-        feature = characteristic(
-            device, GLUCOSE_FEATURE, P.READ, secure=secure, value=_FEATURES.to_bytes(2, "little")
-        )
+        feature = characteristic(device, GLUCOSE_FEATURE, P.READ, secure=secure, value=_FEATURES.to_bytes(2, "little"))
         self._racp = characteristic(
             device, RACP, P.WRITE | P.INDICATE, secure=secure, value=CharacteristicValue(write=self._on_racp_write)
         )
         gls = [self._meas] + ([] if self.omit_optional else [self._ctx]) + [feature, self._racp]
         optional = None if self.omit_optional else self.serial
         device.add_service(
-            device_information_service(self.manufacturer, self.model, optional, None if self.omit_optional else self.firmware)
+            device_information_service(
+                self.manufacturer, self.model, optional, None if self.omit_optional else self.firmware
+            )
         )
         device.add_service(Service(uuid_str(GLUCOSE_SERVICE), gls))
         if not self.omit_optional:
@@ -277,4 +277,3 @@ class VirtualGlucoseMeter:
         if with_context:
             context = encode_glucose_context(sequence_number=record.sequence_number, meal=record.meal)
             await self._device.notify_subscriber(connection, self._ctx, context)
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from types import TracebackType
 from collections.abc import Callable
+from types import TracebackType
 from typing import Protocol, Self
 
 from bumble import core, hci
@@ -142,9 +142,7 @@ class VirtualRadio:
         await asyncio.wait_for(
             device.start_advertising(
                 auto_restart=True,  # re-advertise after each gateway disconnect, like a real meter
-                advertising_data=build_advertising_data(
-                    peripheral.name, tuple(peripheral.advertised_service_uuids)
-                ),
+                advertising_data=build_advertising_data(peripheral.name, tuple(peripheral.advertised_service_uuids)),
                 advertising_interval_min=_ADV_INTERVAL_MS,
                 advertising_interval_max=_ADV_INTERVAL_MS,
             ),
