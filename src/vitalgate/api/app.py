@@ -20,6 +20,7 @@ from vitalgate.api import (
     routes_devices,
     routes_fhir,
     routes_patients,
+    routes_review,
     routes_tasks,
     web,
 )
@@ -92,7 +93,15 @@ def create_app(
         await conn.execute("SELECT 1")
         return {"status": "ok"}
 
-    for module in (routes_auth, routes_patients, routes_devices, routes_tasks, routes_fhir, routes_admin):
+    for module in (
+        routes_auth,
+        routes_patients,
+        routes_devices,
+        routes_tasks,
+        routes_review,
+        routes_fhir,
+        routes_admin,
+    ):
         app.include_router(module.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -54,6 +54,15 @@ STAGING_COLUMNS = (
     "context",
 )
 
+# What a reading says, as one 64-bit fingerprint (reading_keys.value_hash): the same reading id with
+# another fingerprint is a conflicting duplicate. float8::text is the shortest exact form (PG >= 12).
+# {p} is the table alias prefix ("s." or "").
+VALUE_HASH_SQL = (
+    "hashtextextended(concat_ws('|', {p}kind, coalesce({p}glucose_mg_dl::text, '-'),"
+    " coalesce({p}systolic_mmhg::text, '-'), coalesce({p}diastolic_mmhg::text, '-'),"
+    " coalesce({p}map_mmhg::text, '-'), coalesce({p}pulse_bpm::text, '-')), 0)"
+)
+
 _CREATE_STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS readings_staging (
     id uuid, device_serial text, device_kind text, device_model text, device_manufacturer text,

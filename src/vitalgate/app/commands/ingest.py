@@ -71,3 +71,52 @@ def dead_letters(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) ->
         payload = bytes(row["payload"])[:60].decode("utf-8", errors="replace")  # type: ignore[arg-type]
         table.add_row(str(row["id"]), str(row["received_at"])[:19], str(row["topic"]), str(row["reason"]), payload)
     console.print(table)
+
+
+@app.command("review")
+def review(
+    state: Annotated[str, typer.Option(help="held, released or discarded")] = "held",
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+) -> None:
+    """List readings held back for staff review (not filed, not evaluated), newest first."""
+    from vitalgate.store.db import connect
+    from vitalgate.store.review_queue import ReviewState, held_count, list_items
+
+    try:
+        wanted = ReviewState(state)
+    except ValueError:
+        console.print(f"[red]unknown state {state!r}[/]: use held, released or discarded")
+        raise typer.Exit(2) from None
+    url = database_url(load_settings())
+
+    async def fetch() -> tuple[list[dict[str, object]], dict[str, int]]:
+        conn = await connect(url)
+        try:
+            return await list_items(conn, state=wanted, limit=limit), await held_count(conn)
+        finally:
+            await conn.close()
+
+    rows, counts = asyncio.run(fetch())
+    summary = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items())) or "none"
+    table = Table(title=f"review queue: {wanted.value} ({len(rows)} shown; held by reason: {summary})")
+    for column in ("id", "reason", "patient", "device", "gateway", "measured at", "value", "held at", "detail"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["reason"]),
+            "-" if row["patient_id"] is None else str(row["patient_id"]),
+            str(row["device_serial"]),
+            str(row["gateway_id"]),
+            str(row["measured_at"])[:19],
+            _value_text(row),
+            str(row["held_at"])[:19],
+            str(row["detail"]),
+        )
+    console.print(table)
+
+
+def _value_text(row: dict[str, object]) -> str:
+    if row["glucose_mg_dl"] is not None:
+        return f"{row['glucose_mg_dl']:g} mg/dL"
+    return f"{row['systolic_mmhg']:g}/{row['diastolic_mmhg']:g} mm[Hg]"
