@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vitalgate.api.app import create_app
-from vitalgate.api.auth import hash_password
+from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import Settings
 from vitalgate.store import people
 from vitalgate.store.db import connect, make_pool

@@ -2,7 +2,7 @@
 
 `.venv/bin/python -m benchmarks.gateway_bench [--meters 15 --cuffs 5 --records 1000]`
 
-The virtual devices run in their own process (`gateway.fleet_hci`: a bumble LocalLink served as
+The virtual devices run in their own process (`vitalgate.app.fleet_hci`: a bumble LocalLink served as
 an HCI dongle over TCP), so the measured process is the gateway alone, talking HCI as it would
 to a USB controller (`VITALGATE_GATEWAY_RADIO=hci`). Each measurement is a fresh child process,
 so its peak RSS (VmHWM) is that run's alone:
@@ -51,7 +51,7 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
 
 async def _baseline(transport: str, addresses: list[str], meters: int) -> dict[str, float]:
     from vitalgate.devices.profiles import sync_blood_pressure, sync_glucose
-    from vitalgate.gateway.radio_hci import open_hci_radio
+    from vitalgate.gateway.radio.hci import open_hci_radio
 
     async with open_hci_radio(transport) as radio:
         clients = [radio.client(a) for a in addresses]
@@ -86,7 +86,7 @@ async def _hub(transport: str, addresses: list[str], mqtt_url: str, protocol: st
     from vitalgate.gateway.outbox import HubStore
     from vitalgate.gateway.pairing import pair_device
     from vitalgate.gateway.publisher import Publisher
-    from vitalgate.gateway.radio_hci import open_hci_radio
+    from vitalgate.gateway.radio.hci import open_hci_radio
 
     config = HubConfig(radio="hci", hci_transport=transport, sync_timeout_s=600, max_concurrent_syncs=CONCURRENCY)
     store = HubStore(Path(workdir) / "hub.sqlite", max_rows=config.outbox_max_rows)
@@ -145,7 +145,7 @@ def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
 
 
 def _addresses(meters: int, cuffs: int) -> list[str]:
-    """VirtualRadio numbers peripherals from 1 in the order gateway.fleet adds them (meters first)."""
+    """VirtualRadio numbers peripherals from 1 in the order vitalgate.app.fleet adds them (meters first)."""
     return [f"C0:DE:00:00:{n >> 8:02X}:{n & 0xFF:02X}" for n in range(1, meters + cuffs + 1)]
 
 
@@ -179,7 +179,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "vitalgate.gateway.fleet_hci",
+            "vitalgate.app.fleet_hci",
             "--port",
             str(fleet_port),
             "--meters",

@@ -16,8 +16,8 @@ from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
 from vitalgate.api.app import create_app
-from vitalgate.api.auth import hash_password
 from vitalgate.app.embedded import free_port
+from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import Settings
 from vitalgate.followup.tasks import open_task_for_alert
 from vitalgate.store import alerts as alert_store

@@ -14,7 +14,7 @@ from pydantic import SecretStr, ValidationError
 
 from tests.browser_support import PASSWORD, World, api_client, seed_world, token
 from vitalgate.api.app import create_app
-from vitalgate.api.auth import hash_password
+from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import Settings
 from vitalgate.store import people
 from vitalgate.store import users as user_store

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from tests.browser_support import PASSWORD, settings
-from vitalgate.api import auth
 from vitalgate.api.app import create_app
 from vitalgate.api.throttle import ThrottlePolicy
+from vitalgate.core import passwords
 from vitalgate.store import people
 from vitalgate.store.db import connect, make_pool
 
@@ -42,7 +42,7 @@ def users(database_url: str) -> dict[str, str]:
     async def seed() -> dict[str, str]:
         conn = await connect(database_url)
         try:
-            password_hash = auth.hash_password(PASSWORD)
+            password_hash = passwords.hash_password(PASSWORD)
             async with conn.transaction():
                 team = await people.create_care_team(conn, f"Throttle {suffix}")
                 names = {}
@@ -122,7 +122,7 @@ async def test_unknown_username_gets_the_same_answers(
 ) -> None:
     """No way to tell a known name from an unknown one: same bodies, same headers, same argon2 work."""
     verified: list[str] = []
-    real = auth._HASHER
+    real = passwords._HASHER
 
     class SpyHasher:
         """Records which hash each check used, then runs the real argon2 verification."""
@@ -131,7 +131,7 @@ async def test_unknown_username_gets_the_same_answers(
             verified.append(hash_)
             return real.verify(hash_, password)
 
-    monkeypatch.setattr(auth, "_HASHER", SpyHasher())
+    monkeypatch.setattr(passwords, "_HASHER", SpyHasher())
     clock = Clock()
     unknown = f"nobody-{secrets.token_hex(4)}"
     async with client_for(database_url, clock) as client:
@@ -150,7 +150,7 @@ async def test_unknown_username_gets_the_same_answers(
         assert real_answers == ghost_answers
         assert [a[0] for a in real_answers] == [401] * LIMIT + [429]
     # The unknown name was checked against the dummy argon2 hash each time, like a real hash.
-    assert len(verified) == 2 * LIMIT and verified.count(auth._DUMMY_HASH) == LIMIT
+    assert len(verified) == 2 * LIMIT and verified.count(passwords._DUMMY_HASH) == LIMIT
 
 
 async def test_success_resets_the_counter(database_url: str, users: dict[str, str]) -> None:

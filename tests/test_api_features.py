@@ -15,7 +15,8 @@ import psycopg
 import pytest
 
 from tests.browser_support import PASSWORD, World, api_client, seed_world, token
-from vitalgate.api.claim import claim_code, normalise_claim_code
+from vitalgate.api.claim import normalise_claim_code
+from vitalgate.contract.claim import claim_code
 
 
 @pytest.fixture(scope="module")

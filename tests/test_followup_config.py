@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vitalgate.followup.clock import SimulatedClock
+from vitalgate.core.clock import SimulatedClock
 from vitalgate.followup.config import FollowupConfigError, default_followup, parse_followup
 from vitalgate.followup.escalation import plan_escalation
 

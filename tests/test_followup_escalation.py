@@ -8,8 +8,8 @@ import pytest
 
 from tests.test_alerts_helpers import add_patient, fetch, glucose, seed_team, sim_start, write
 from vitalgate.app.pipeline import AlertPipeline
+from vitalgate.core.clock import SimulatedClock
 from vitalgate.followup.actions import TaskStateError, acknowledge_task, record_outcome, record_patient_response
-from vitalgate.followup.clock import SimulatedClock
 from vitalgate.followup.scheduler import tick
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect

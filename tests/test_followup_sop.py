@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 
 from tests.test_alerts_helpers import add_patient, fetch, seed_team, sim_start
-from vitalgate.followup.clock import SimulatedClock
+from vitalgate.core.clock import SimulatedClock
 from vitalgate.followup.scheduler import run_scheduler, tick
 from vitalgate.followup.sop import confirm_sop, schedule_sop
 from vitalgate.store.db import connect

@@ -84,7 +84,7 @@ def test_schema_check_passes_on_the_committed_files(cli) -> None:
 @pytest.fixture
 def passkey_meter(monkeypatch):
     """The demo fleet plus a meter that displays PASSKEY and refuses Just Works (like an Accu-Chek Guide)."""
-    import vitalgate.gateway.fleet as fleet
+    import vitalgate.app.fleet as fleet
     from vitalgate.devices.virtual import VirtualGlucoseMeter
 
     demo = fleet.add_demo_fleet

@@ -18,16 +18,15 @@ import sys
 import pytest
 
 from test_gateway_harness import BrokerProcess, Counter, CuttablePath, wait_for
+from vitalgate.app.fleet import VirtualHubRadio, demo_meter, fleet_epoch
 from vitalgate.contract import reading_id, status_topic
 from vitalgate.core.mqtt import AsyncMqttClient
 from vitalgate.devices.virtual import VirtualRadio
 from vitalgate.gateway.config import HubConfig
-from vitalgate.gateway.fleet import demo_meter, fleet_epoch
 from vitalgate.gateway.hub import run_hub
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device
 from vitalgate.gateway.publisher import Publisher
-from vitalgate.gateway.radio import VirtualHubRadio
 
 VENV_BIN = os.path.dirname(sys.executable)
 

@@ -14,7 +14,7 @@ from vitalgate.gateway.hub import run_hub
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device, supports_passkey
 from vitalgate.gateway.radio import open_radio
-from vitalgate.gateway.radio_hci import HciRadio
+from vitalgate.gateway.radio.hci import HciRadio
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ async def fleet_transport():
         [
             sys.executable,
             "-m",
-            "vitalgate.gateway.fleet_hci",
+            "vitalgate.app.fleet_hci",
             "--port",
             str(port),
             "--meters",

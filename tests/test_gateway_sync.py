@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from vitalgate.app.fleet import VirtualHubRadio
 from vitalgate.devices.virtual import StoredBpReading, VirtualBpCuff, VirtualGlucoseMeter, VirtualRadio
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.hub import run_hub
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device
-from vitalgate.gateway.radio import VirtualHubRadio
 from vitalgate.gateway.status import build_status
 from vitalgate.gateway.sync import sync_device
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from vitalgate.contract import DeviceRef, Reading
+from vitalgate.core.backoff import backoff_s
 from vitalgate.devices.bp import decode_bp_measurement, encode_bp_measurement
 from vitalgate.devices.errors_gatt import DeviceConnectionError, DeviceNotFound
 from vitalgate.devices.glucose import decode_glucose_measurement, encode_glucose_measurement
@@ -16,7 +17,7 @@ from vitalgate.devices.profiles.glucose import GlucoseRecord
 from vitalgate.gateway.mapping import GLUCOSE_HI_MG_DL, GLUCOSE_LO_MG_DL, Unusable, bp_reading, glucose_reading
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.publisher import batch_payload
-from vitalgate.gateway.retry import backoff_s, reconnect_delay_s
+from vitalgate.gateway.retry import device_backoff_s
 from vitalgate.gateway.timing import to_measured_at
 
 UTC = UTC
@@ -144,13 +145,15 @@ def test_wrong_year_clock_is_corrected() -> None:
 
 
 def test_backoff_is_pure_bounded_and_error_aware() -> None:
-    assert [backoff_s(n) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]
-    assert backoff_s(50, cap_s=300) == 300
-    assert backoff_s(1, DeviceNotFound("x")) > backoff_s(1, DeviceConnectionError("x"))
-    assert all(0.8 <= reconnect_delay_s(1, minimum_s=1, maximum_s=30) <= 1.2 for _ in range(50))
-    assert reconnect_delay_s(30, minimum_s=1, maximum_s=30, jitter=0) == 30
+    assert [device_backoff_s(n) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]
+    assert device_backoff_s(50, cap_s=300) == 300
+    assert device_backoff_s(1, DeviceNotFound("x")) > device_backoff_s(1, DeviceConnectionError("x"))
+    assert all(0.8 <= backoff_s(1, base_s=1, cap_s=30, jitter=0.2) <= 1.2 for _ in range(50))
+    assert backoff_s(30, base_s=1, cap_s=30) == 30
+    # ingest's reconnect schedule: 0.5 s doubling to a 30 s cap
+    assert [backoff_s(n, base_s=0.5, cap_s=30.0) for n in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
     with pytest.raises(ValueError):
-        backoff_s(0)
+        device_backoff_s(0)
 
 
 def test_batch_payload_splices_stored_json() -> None:

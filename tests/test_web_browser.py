@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, World, seed_world, served_app
-from vitalgate.api.claim import claim_code
+from vitalgate.contract.claim import claim_code
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright is not installed (pip install playwright)"

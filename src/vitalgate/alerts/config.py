@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vitalgate.alerts.segments import validate_segment
-from vitalgate.alerts.toml_model import parse_toml_model
+from vitalgate.core.toml_model import parse_toml_model
 
 Severity = Literal["urgent", "high", "routine"]
 Op = Literal["<", "<=", ">", ">="]

@@ -1,4 +1,4 @@
-"""Passwords (argon2id), signed tokens (JWT, HS256) and the signed-in principal."""
+"""Signed tokens (JWT, HS256) and the signed-in principal (password hashing: vitalgate.core.passwords)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 ROLES = ("patient", "coordinator", "nurse", "doctor", "admin")
 STAFF_ROLES = frozenset({"coordinator", "nurse", "doctor"})
 Role = Literal["patient", "coordinator", "nurse", "doctor", "admin"]
 
-# argon2id with the library's defaults (RFC 9106 "second recommended option": t=3, m=64 MiB, p=4).
-_HASHER = PasswordHasher()
-# Verified when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("vitalgate-timing-equaliser")
 _ALGORITHM = "HS256"
 _ISSUER = "vitalgate"
 TokenType = Literal["access", "session"]
@@ -28,19 +22,6 @@ TokenType = Literal["access", "session"]
 
 class AuthError(Exception):
     """Missing, expired or invalid credentials (HTTP 401)."""
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash with a random salt."""
-    return _HASHER.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when the password matches; constant work whether or not the user exists."""
-    try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 @dataclass(frozen=True, slots=True)

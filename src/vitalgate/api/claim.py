@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import re
 
-from vitalgate.contract.claim import check_claim_code, claim_code
-
-__all__ = ["check_claim_code", "claim_code", "normalise_claim_code"]
-
 # Crockford base32 without I, L, O, U (contract.claim._ALPHABET).
 _CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{8}$")
 

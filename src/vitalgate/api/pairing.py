@@ -10,8 +10,9 @@ from fastapi import HTTPException
 
 from vitalgate.alerts.engine import evaluate_readings
 from vitalgate.api.auth import Principal
-from vitalgate.api.claim import check_claim_code, normalise_claim_code
+from vitalgate.api.claim import normalise_claim_code
 from vitalgate.api.schemas import BindRequest
+from vitalgate.contract.claim import check_claim_code
 from vitalgate.followup.tasks import act_on_alerts
 from vitalgate.store import bindings
 

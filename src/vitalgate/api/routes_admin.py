@@ -9,10 +9,10 @@ import psycopg
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from vitalgate.api.auth import hash_password
 from vitalgate.api.deps import AdminUser, Conn, audit
 from vitalgate.api.routes_patients import utc
 from vitalgate.api.schemas import AuditOut, ErrorOut, MemberIn, TeamIn, TeamOut, UserIn, UserOut
+from vitalgate.core.passwords import hash_password
 from vitalgate.store import audit as audit_store
 from vitalgate.store import people
 from vitalgate.store import users as user_store

@@ -9,9 +9,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from starlette.concurrency import run_in_threadpool
 
 from vitalgate.api import throttle
-from vitalgate.api.auth import verify_password
 from vitalgate.api.deps import Conn, CurrentUser, source_of, state
 from vitalgate.api.schemas import ErrorOut, MeOut, TokenOut
+from vitalgate.core.passwords import verify_password
 from vitalgate.store import audit as audit_store
 from vitalgate.store import users as user_store
 

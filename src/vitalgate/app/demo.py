@@ -16,10 +16,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from vitalgate.api.auth import hash_password
 from vitalgate.app.embedded import embedded_broker, start_embedded_postgres
+from vitalgate.app.fleet import VirtualHubRadio
 from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
 from vitalgate.core.mqtt import AsyncMqttClient
+from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import MqttConfig, Settings
 from vitalgate.devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 from vitalgate.devices.virtual.bp_cuff import StoredBpReading, VirtualBpCuff
@@ -30,7 +31,6 @@ from vitalgate.gateway.hub import run_hub
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device
 from vitalgate.gateway.publisher import Publisher
-from vitalgate.gateway.radio import VirtualHubRadio
 from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
 from vitalgate.store import people
 from vitalgate.store import tasks as task_store

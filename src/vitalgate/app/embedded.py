@@ -16,6 +16,8 @@ from pathlib import Path
 
 import structlog
 
+from vitalgate.core.shutdown import run_until_signalled
+
 log = structlog.get_logger(__name__)
 
 EMBEDDED_DB_NAME = "vitalgate"
@@ -76,19 +78,18 @@ async def embedded_broker(port: int | None = None) -> AsyncIterator[str]:
         await broker.shutdown()
 
 
-async def _serve_broker(port: int) -> None:
+async def _serve_broker(port: int, stop: asyncio.Event) -> None:
     async with embedded_broker(port):
-        await asyncio.Event().wait()
+        await stop.wait()
 
 
 def main() -> None:
-    """`python -m vitalgate.embedded broker --port N`: a broker in its own process (tests use it)."""
+    """`python -m vitalgate.app.embedded broker --port N`: a broker in its own process (tests use it)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("service", choices=["broker"])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_broker(args.port))
+    run_until_signalled(lambda stop: _serve_broker(args.port, stop))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vitalgate.alerts.segments import matches, validate_segment
-from vitalgate.alerts.toml_model import parse_toml_model
+from vitalgate.core.toml_model import parse_toml_model
 
 ChannelName = Literal["message", "questionnaire", "voice", "phone", "doctor", "coordinator"]
 Severity = Literal["urgent", "high", "routine"]

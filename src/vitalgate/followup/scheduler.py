@@ -16,8 +16,9 @@ import structlog
 
 from vitalgate.alerts.config import RuleSet
 from vitalgate.alerts.engine import RaisedAlert, evaluate_all, evaluate_patients
+from vitalgate.core.clock import Clock
+from vitalgate.core.shutdown import sleep_until_stopped
 from vitalgate.followup.channels import Channel
-from vitalgate.followup.clock import Clock
 from vitalgate.followup.config import FollowupConfig
 from vitalgate.followup.escalation import Fired, fire_due
 from vitalgate.followup.tasks import OpenedTask, act_on_alerts
@@ -114,7 +115,4 @@ async def run_scheduler(
                 log.exception("followup.scheduler_failed", error=str(exc))
             failing = True
         count += 1
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval_s)
-        except TimeoutError:
-            pass
+        await sleep_until_stopped(stop, interval_s)

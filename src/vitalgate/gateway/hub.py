@@ -1,6 +1,6 @@
 """`gateway run`: one asyncio process (TaskGroup) syncing registered devices and publishing the outbox.
 
-Shutdown (SIGTERM/SIGINT or `stop`): syncs in flight are cancelled while they wait on the radio
+Shutdown (`stop`, which `vitalgate gateway run` sets on SIGTERM/SIGINT via core.shutdown): syncs in flight are cancelled while they wait on the radio
 (an outbox write is one synchronous SQLite transaction, so it is never cut in half), the
 publisher finishes the batch it is waiting a PUBACK for, says "offline" and disconnects.
 """
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from dataclasses import dataclass, field
 
 import structlog
 
+from vitalgate.core.shutdown import sleep_until_stopped
 from vitalgate.devices.errors_gatt import DeviceError
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.outbox import HubStore, RegisteredDevice
 from vitalgate.gateway.publisher import Publisher
 from vitalgate.gateway.radio import HubRadio, radio_unavailable
-from vitalgate.gateway.retry import backoff_s
+from vitalgate.gateway.retry import device_backoff_s
 from vitalgate.gateway.sync import SyncOutcome, sync_device
 
 log = structlog.get_logger(__name__)
@@ -54,7 +54,7 @@ async def sync_with_retries(radio: HubRadio, store: HubStore, address: str, conf
             )
             if attempt == config.connect_attempts:
                 raise error from exc
-            await asyncio.sleep(backoff_s(attempt, error, cap_s=MAX_DEVICE_BACKOFF_S, jitter=0.2))
+            await asyncio.sleep(device_backoff_s(attempt, error, cap_s=MAX_DEVICE_BACKOFF_S, jitter=0.2))
     return None
 
 
@@ -101,7 +101,9 @@ class Scheduler:
     def _failed(self, address: str, exc: BaseException) -> None:
         failures = self._failures[address] = self._failures.get(address, 0) + 1
         self._run.failures[address] = str(exc)
-        self._due[address] = asyncio.get_running_loop().time() + backoff_s(failures, exc, cap_s=MAX_DEVICE_BACKOFF_S)
+        self._due[address] = asyncio.get_running_loop().time() + device_backoff_s(
+            failures, exc, cap_s=MAX_DEVICE_BACKOFF_S
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until stopped; a stop cancels syncs waiting on the radio."""
@@ -115,8 +117,7 @@ class Scheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             nxt = min(self._due.values(), default=asyncio.get_running_loop().time() + self._config.sync_interval_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), max(0.05, nxt - asyncio.get_running_loop().time()))
+            await sleep_until_stopped(stop, max(0.05, nxt - asyncio.get_running_loop().time()))
 
 
 async def run_hub(
@@ -128,31 +129,21 @@ async def run_hub(
     stop: asyncio.Event | None = None,
     once: bool = False,
     drain_timeout_s: float = 60.0,
-    handle_signals: bool = False,
 ) -> HubRun:
     """Run the sync loop and the publisher until `stop` (or, with `once`, one sync pass and a drained outbox)."""
     stop = stop or asyncio.Event()
     run = HubRun()
-    loop = asyncio.get_running_loop()
-    if handle_signals:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
     scheduler = Scheduler(radio, store, config, publisher, run)
-    try:
-        async with asyncio.TaskGroup() as group:
+    async with asyncio.TaskGroup() as group:
+        if publisher is not None:
+            group.create_task(publisher.run(stop), name="publisher")
+        if once:
+            await scheduler.cycle()
             if publisher is not None:
-                group.create_task(publisher.run(stop), name="publisher")
-            if once:
-                await scheduler.cycle()
-                if publisher is not None:
-                    await _until_drained(store, stop, drain_timeout_s)
-                stop.set()
-            else:
-                group.create_task(scheduler.run(stop), name="scheduler")
-    finally:
-        if handle_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+                await _until_drained(store, stop, drain_timeout_s)
+            stop.set()
+        else:
+            group.create_task(scheduler.run(stop), name="scheduler")
     log.info("gateway.stopped", backlog=store.backlog(), dropped=store.dropped())
     return run
 

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import structlog
 
 from vitalgate.contract import claim_code
+from vitalgate.devices.advertising import device_kind
 from vitalgate.devices.errors_gatt import PairingError
 from vitalgate.devices.gatt import GattClient
 from vitalgate.devices.profiles.dis import read_device_information
 from vitalgate.gateway.outbox import HubStore, RegisteredDevice
-from vitalgate.gateway.radio import HubRadio, Passkey, device_kind, radio_unavailable
+from vitalgate.gateway.radio import HubRadio, Passkey, radio_unavailable
 
 log = structlog.get_logger(__name__)
 

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 import structlog
 
 from vitalgate.contract import ReadingBatch, offline_status, readings_topic, status_topic
+from vitalgate.core.backoff import backoff_s
 from vitalgate.core.mqtt import AsyncMqttClient, MqttError, Will
 from vitalgate.core.settings import MqttConfig
+from vitalgate.core.shutdown import sleep_until_stopped
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.outbox import HubStore
-from vitalgate.gateway.retry import reconnect_delay_s
 from vitalgate.gateway.status import build_status
 
 log = structlog.get_logger(__name__)
@@ -92,8 +93,8 @@ class Publisher:
                 await client.connect()
             except MqttError as exc:
                 attempt += 1
-                delay = reconnect_delay_s(
-                    attempt, minimum_s=self._config.reconnect_min_s, maximum_s=self._config.reconnect_max_s
+                delay = backoff_s(
+                    attempt, base_s=self._config.reconnect_min_s, cap_s=self._config.reconnect_max_s, jitter=0.2
                 )
                 # Log the failure state once, then quietly retry (and log the recovery).
                 if attempt == 1:
@@ -103,7 +104,7 @@ class Publisher:
                         error=str(exc),
                         backlog=self._store.backlog(),
                     )
-                await _wait(stop, delay)
+                await sleep_until_stopped(stop, delay)
                 continue
             if attempt:
                 log.info("gateway.broker_reconnected", after_attempts=attempt, backlog=self._store.backlog())
@@ -139,11 +140,6 @@ class Publisher:
             with contextlib.suppress(MqttError):
                 await self._publish_status(client, online=False)
         await client.disconnect()
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _first(*aws: object, timeout: float) -> bool:

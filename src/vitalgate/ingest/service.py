@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import signal
 
 import psycopg
 import structlog
 
-from vitalgate.app.pipeline import AlertPipeline
+from vitalgate.core.backoff import backoff_s
 from vitalgate.core.mqtt import AsyncMqttClient, MqttError
 from vitalgate.core.settings import Settings
+from vitalgate.core.shutdown import sleep_until_stopped
+from vitalgate.ingest.after_commit import OnCommitted
 from vitalgate.ingest.consumer import DEFAULT_WRITERS, SHARED_GROUP, IngestConsumer, IngestStats, subscription_topic
 
 log = structlog.get_logger(__name__)
@@ -26,32 +27,27 @@ BACKOFF_START_S = 0.5
 BACKOFF_MAX_S = 30.0
 
 
-def next_backoff(previous: float) -> float:
-    """Exponential backoff, doubling up to the cap."""
-    return min(BACKOFF_MAX_S, max(BACKOFF_START_S, previous * 2))
-
-
 async def run_ingest_service(
     settings: Settings,
     database_url: str,
+    stop: asyncio.Event,
     *,
     client_id: str,
     group: str = SHARED_GROUP,
     gateway_id: str = "+",
-    evaluate_alerts: bool = True,
+    on_committed: OnCommitted | None = None,
     writers: int = DEFAULT_WRITERS,
 ) -> IngestStats:
-    """Consume until SIGTERM/SIGINT; unacknowledged messages are redelivered after a restart."""
+    """Consume until `stop`; unacknowledged messages are redelivered after a restart.
+
+    `on_committed` runs after each committed batch (the composition root hands in the alert pipeline).
+    """
     assert settings.mqtt_url is not None
     config = settings.mqtt_config(settings.mqtt_url)
     gc.freeze()  # the start-up objects (modules, settings) never need scanning again
     gc.set_threshold(*GC_THRESHOLDS)
-    stop = asyncio.Event()
     consumers: list[IngestConsumer] = []
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    backoff = 0.0
+    failures = 0  # consecutive failed attempts, for the reconnect backoff
     # MQTT 3.1.1 brokers (amqtt) have no shared subscriptions: then one ingest process per broker.
     topic = subscription_topic(shared=config.protocol == "5", group=group, gateway_id=gateway_id)
     totals = IngestStats()
@@ -68,14 +64,14 @@ async def run_ingest_service(
             await mqtt.connect()
             await mqtt.subscribe(topic, qos=1)
             log.info("ingest.started", broker=config.describe(), client_id=client_id, topic=topic)
-            backoff = 0.0
+            failures = 0
             consumer = IngestConsumer(
                 mqtt,
                 database_url,
                 batch_size=settings.ingest_batch_size,
                 batch_ms=settings.ingest_batch_ms,
                 writers=writers,
-                on_committed=AlertPipeline(database_url) if evaluate_alerts else None,
+                on_committed=on_committed,
             )
             consumers.append(consumer)
             run = asyncio.create_task(consumer.run())
@@ -90,13 +86,11 @@ async def run_ingest_service(
             if lost in done:
                 log.warning("ingest.broker_connection_lost")
         except (MqttError, psycopg.OperationalError, OSError) as exc:
-            backoff = next_backoff(backoff)
-            log.warning("ingest.retrying", error=str(exc), retry_in_s=backoff)
+            failures += 1
+            delay = backoff_s(failures, base_s=BACKOFF_START_S, cap_s=BACKOFF_MAX_S)
+            log.warning("ingest.retrying", error=str(exc), retry_in_s=delay)
             await mqtt.disconnect()
-            try:
-                await asyncio.wait_for(stop.wait(), backoff)
-            except TimeoutError:
-                pass
+            await sleep_until_stopped(stop, delay)
             continue
         await mqtt.disconnect()
     for consumer in consumers:

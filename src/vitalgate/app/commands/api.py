@@ -49,7 +49,8 @@ def create_user(
     ] = None,
 ) -> None:
     """Create a user (bootstrap the first admin with: vitalgate admin create-user admin)."""
-    from vitalgate.api.auth import ROLES, hash_password
+    from vitalgate.api.auth import ROLES
+    from vitalgate.core.passwords import hash_password
 
     if role not in ROLES:
         console.print(f"[red]unknown role {role!r}[/]: use {ROLE_HELP}")
@@ -105,7 +106,7 @@ def set_password(
     password: Annotated[str | None, typer.Option("--password", envvar="VITALGATE_NEW_USER_PASSWORD")] = None,
 ) -> None:
     """Replace a user's password."""
-    from vitalgate.api.auth import hash_password
+    from vitalgate.core.passwords import hash_password
 
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)

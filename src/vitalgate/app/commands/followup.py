@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -79,15 +78,18 @@ def run_cmd(
     ] = 15,
     rules: RulesOpt = None,
 ) -> None:
-    """The long-running scheduler (Ctrl-C stops)."""
-    from vitalgate.followup.clock import SystemClock
+    """The long-running scheduler (Ctrl-C or SIGTERM stops after the current tick)."""
+    from vitalgate.core.clock import SystemClock
+    from vitalgate.core.shutdown import run_until_signalled
     from vitalgate.followup.scheduler import run_scheduler
 
     url = database_url(load_settings())
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_scheduler(url, SystemClock(), interval_s=interval, evaluate_every=evaluate_every, rules=_rules(rules))
+    ruleset = _rules(rules)
+    run_until_signalled(
+        lambda stop: run_scheduler(
+            url, SystemClock(), interval_s=interval, evaluate_every=evaluate_every, stop=stop, rules=ruleset
         )
+    )
 
 
 @app.command("rules")

@@ -14,10 +14,10 @@ from rich.table import Table
 
 from vitalgate.app.cli_support import console, load_settings
 from vitalgate.core.settings import MqttConfig, Settings
+from vitalgate.devices.advertising import SERVICE_NAMES
 from vitalgate.devices.errors_gatt import DeviceError
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.outbox import HubStore
-from vitalgate.gateway.radio import SERVICE_NAMES
 
 app = typer.Typer(help="The edge hub: scan, pair, sync, publish.", no_args_is_help=True)
 
@@ -51,13 +51,13 @@ def scan(
     timeout: Annotated[float, typer.Option(min=0.2, max=60, help="Seconds to listen.")] = 5.0,
 ) -> None:
     """List nearby devices offering the Glucose (0x1808) or Blood Pressure (0x1810) service."""
-    from vitalgate.gateway.radio import open_radio
+    from vitalgate.app.radios import open_hub_radio
 
     load_settings()
     config = _config(virtual)
 
     async def go() -> list[object]:
-        async with open_radio(config) as radio:
+        async with open_hub_radio(config) as radio:
             return list(await radio.scan(timeout))
 
     try:
@@ -116,15 +116,15 @@ def pair(
     ] = None,
 ) -> None:
     """Bond with a device, read Device Information and add it to this hub's registry."""
+    from vitalgate.app.radios import open_hub_radio
     from vitalgate.gateway.pairing import NotSupported, pair_device, supports_passkey
-    from vitalgate.gateway.radio import open_radio
 
     settings = load_settings()
     config = _config(virtual)
 
     async def go() -> object:
         with _store(settings, config) as store:
-            async with open_radio(config) as radio:
+            async with open_hub_radio(config) as radio:
                 # Without --passkey, a terminal user is asked only if the device displays one.
                 source = (
                     passkey
@@ -254,9 +254,10 @@ def run(
     interval: Annotated[float | None, typer.Option(min=0.1, help="Seconds between syncs of a device.")] = None,
 ) -> None:
     """Run the hub: sync paired devices, queue readings durably, publish them (SIGTERM stops cleanly)."""
+    from vitalgate.app.radios import open_hub_radio
+    from vitalgate.core.shutdown import stop_on_signals
     from vitalgate.gateway.hub import run_hub
     from vitalgate.gateway.publisher import Publisher
-    from vitalgate.gateway.radio import open_radio
 
     settings = load_settings()
     config = _config(virtual)
@@ -266,9 +267,10 @@ def run(
     async def go() -> int:
         async with _broker(settings) as mqtt_config:
             with _store(settings, config) as store:
-                async with open_radio(config) as radio:
+                async with open_hub_radio(config) as radio:
                     publisher = Publisher(store, mqtt_config, settings.gateway_id, config)
-                    result = await run_hub(store, radio, config, publisher=publisher, once=once, handle_signals=True)
+                    with stop_on_signals() as stop:
+                        result = await run_hub(store, radio, config, publisher=publisher, stop=stop, once=once)
                     if once:
                         summary = {
                             "synced": len(result.outcomes),

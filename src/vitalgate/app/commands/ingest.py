@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from vitalgate.app.cli_support import console, database_url, load_settings
+from vitalgate.core.shutdown import run_until_signalled
 
 app = typer.Typer(help="MQTT -> PostgreSQL ingest.", no_args_is_help=True)
 
@@ -27,6 +27,7 @@ def run(
     writers: Annotated[int, typer.Option(min=1, max=16, help="Database connections writing batches concurrently.")] = 2,
 ) -> None:
     """Consume reading batches from MQTT and store them (Ctrl-C or SIGTERM stops)."""
+    from vitalgate.app.pipeline import AlertPipeline
     from vitalgate.ingest.service import run_ingest_service
 
     settings = load_settings()
@@ -34,18 +35,20 @@ def run(
         console.print("[red]VITALGATE_MQTT_URL is not set[/]: `ingest run` needs a broker (the demo embeds one).")
         raise typer.Exit(2)
     url = database_url(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_ingest_service(
-                settings,
-                url,
-                client_id=client_id,
-                group=group,
-                gateway_id=gateway_id,
-                evaluate_alerts=alerts,
-                writers=writers,
-            )
+    # The composition root hands ingest its after-commit hook: stored readings -> alert rules -> tasks.
+    pipeline = AlertPipeline(url) if alerts else None
+    run_until_signalled(
+        lambda stop: run_ingest_service(
+            settings,
+            url,
+            stop,
+            client_id=client_id,
+            group=group,
+            gateway_id=gateway_id,
+            on_committed=pipeline,
+            writers=writers,
         )
+    )
 
 
 @app.command("dead-letters")

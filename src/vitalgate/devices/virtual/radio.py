@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
 from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
@@ -18,17 +17,13 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink, TransportSink
 
 from vitalgate.devices.adapters.bumble_client import BumbleGattClient, PasskeySource
-from vitalgate.devices.gatt import BLOOD_PRESSURE_SERVICE, GLUCOSE_SERVICE, Advertisement
+from vitalgate.devices.advertising import SUPPORTED_SERVICES, build_advertising_data, parse_advertising_data
+from vitalgate.devices.gatt import Advertisement
 
-__all__ = ["Advertisement", "VirtualPeripheral", "VirtualRadio", "parse_advertising_data"]
+__all__ = ["Advertisement", "VirtualPeripheral", "VirtualRadio"]
 
 log = logging.getLogger(__name__)
 
-_AD_FLAGS = 0x01
-_AD_INCOMPLETE_UUID16 = 0x02
-_AD_COMPLETE_UUID16 = 0x03
-_AD_SHORT_NAME = 0x08
-_AD_COMPLETE_NAME = 0x09
 _ADV_INTERVAL_MS = 20.0  # fast advertising keeps virtual connects in the millisecond range
 _OP_TIMEOUT = 5.0
 
@@ -45,37 +40,6 @@ class VirtualPeripheral(Protocol):
     def attach(self, device: Device) -> None:
         """Install GATT services/handlers on the peripheral's bumble Device."""
         ...
-
-
-def build_advertising_data(name: str, service_uuids: tuple[int, ...]) -> bytes:
-    """Flags + 16-bit service UUIDs + local name, truncated to the 31-byte legacy limit."""
-    flags = bytes([2, _AD_FLAGS, 0x06])  # LE General Discoverable, BR/EDR not supported
-    uuids = b"".join(struct.pack("<H", u) for u in service_uuids)
-    uuid_ad = bytes([len(uuids) + 1, _AD_COMPLETE_UUID16]) + uuids if uuids else b""
-    room = 31 - len(flags) - len(uuid_ad) - 2
-    raw_name = name.encode()
-    name_type = _AD_COMPLETE_NAME if len(raw_name) <= room else _AD_SHORT_NAME
-    raw_name = raw_name[: max(room, 0)]
-    name_ad = bytes([len(raw_name) + 1, name_type]) + raw_name if raw_name else b""
-    return flags + uuid_ad + name_ad
-
-
-def parse_advertising_data(data: bytes) -> tuple[str | None, tuple[int, ...]]:
-    """Extract (local name, 16-bit service UUIDs) from raw AD structures."""
-    name: str | None = None
-    uuids: list[int] = []
-    offset = 0
-    while offset < len(data):
-        length = data[offset]
-        if length == 0 or offset + 1 + length > len(data):
-            break  # padding or a truncated structure: stop rather than misparse
-        ad_type, body = data[offset + 1], data[offset + 2 : offset + 1 + length]
-        if ad_type in (_AD_COMPLETE_UUID16, _AD_INCOMPLETE_UUID16):
-            uuids.extend(struct.unpack_from("<H", body, i)[0] for i in range(0, len(body) - 1, 2))
-        elif ad_type in (_AD_COMPLETE_NAME, _AD_SHORT_NAME):
-            name = body.decode("utf-8", errors="replace")
-        offset += 1 + length
-    return name, tuple(uuids)
 
 
 class VirtualRadio:
@@ -175,7 +139,7 @@ class VirtualRadio:
     async def scan(
         self,
         timeout: float = 1.0,
-        service_uuids: tuple[int, ...] = (GLUCOSE_SERVICE, BLOOD_PRESSURE_SERVICE),
+        service_uuids: tuple[int, ...] = SUPPORTED_SERVICES,
     ) -> list[Advertisement]:
         """Scan for `timeout` seconds; keep advertisers announcing any of `service_uuids` (empty = all)."""
         device = self._new_central()

@@ -1,4 +1,4 @@
-"""Serve the demo fleet to another process over HCI on TCP (`python -m gateway.fleet_hci --port N`).
+"""Serve the demo fleet to another process over HCI on TCP (`python -m vitalgate.app.fleet_hci --port N`).
 
 Each TCP client gets its own controller on the fleet's LocalLink, i.e. a virtual Bluetooth
 dongle: a hub with `VITALGATE_GATEWAY_RADIO=hci VITALGATE_GATEWAY_HCI_TRANSPORT=tcp-client:127.0.0.1:N`
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import struct
 from collections.abc import AsyncIterator
 
-from vitalgate.gateway.fleet import add_demo_fleet
+from vitalgate.app.fleet import add_demo_fleet
+from vitalgate.core.shutdown import run_until_signalled
 
 _H4_COMMAND, _H4_ACL, _H4_SCO = 0x01, 0x02, 0x03
 
@@ -45,8 +45,16 @@ class _Sink:
         self._writer.write(bytes(packet))
 
 
-async def serve_fleet(port: int, *, meters: int, cuffs: int, records: int, ready: asyncio.Event | None = None) -> None:
-    """Run the fleet and accept hub connections on 127.0.0.1:port until cancelled."""
+async def serve_fleet(
+    port: int,
+    *,
+    meters: int,
+    cuffs: int,
+    records: int,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the fleet and accept hub connections on 127.0.0.1:port until `stop` (or cancelled)."""
     from bumble.controller import Controller
 
     from vitalgate.devices.virtual import VirtualRadio
@@ -70,7 +78,7 @@ async def serve_fleet(port: int, *, meters: int, cuffs: int, records: int, ready
             if ready is not None:
                 ready.set()
             print(f"fleet ready on tcp-client:127.0.0.1:{port}", flush=True)
-            await asyncio.Event().wait()
+            await (stop or asyncio.Event()).wait()
 
 
 def main() -> None:
@@ -80,8 +88,9 @@ def main() -> None:
     parser.add_argument("--cuffs", type=int, default=1)
     parser.add_argument("--records", type=int, default=5)
     args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_fleet(args.port, meters=args.meters, cuffs=args.cuffs, records=args.records))
+    run_until_signalled(
+        lambda stop: serve_fleet(args.port, meters=args.meters, cuffs=args.cuffs, records=args.records, stop=stop)
+    )
 
 
 if __name__ == "__main__":

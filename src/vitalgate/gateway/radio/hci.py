@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from vitalgate.devices.advertising import SUPPORTED_SERVICES, parse_advertising_data
 from vitalgate.devices.gatt import Advertisement, GattClient
 from vitalgate.gateway.client_proxy import GattClientProxy
-
-if TYPE_CHECKING:
-    from vitalgate.gateway.radio import Passkey
+from vitalgate.gateway.radio.port import Passkey
 
 # The hub's own address on controllers that have no public one (random static: two MSBs set).
 HUB_ADDRESS = "D0:9A:7E:00:0F:01"
@@ -47,9 +46,6 @@ class HciRadio:
         self._clients: dict[str, GattClient] = {}
 
     async def scan(self, timeout: float) -> list[Advertisement]:
-        from vitalgate.devices.virtual.radio import parse_advertising_data
-        from vitalgate.gateway.radio import SUPPORTED_SERVICES
-
         seen: dict[str, Advertisement] = {}
 
         def on_advertisement(adv: Any) -> None:
