@@ -10,15 +10,34 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 TOPIC_PREFIX = "vitalgate/v1"
 # Fixed namespace so every gateway derives the same id for the same device record.
 READING_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-5b7a-9c41-2a7e0d5b9f13")
 MAX_BATCH = 1000
+# Sizes of the free-form parts of a reading: generous for what meters and cuffs report (a GATT
+# Glucose Measurement Context has 8 fields; sensor status annunciations ~16 flags), small enough
+# that one message cannot make ingest hold or store megabytes (issue 13: 10 MB strings, 100,000 keys).
+MAX_STATUS_ITEMS = 32
+MAX_STATUS_CHARS = 64
+MAX_CONTEXT_KEYS = 32
+MAX_CONTEXT_KEY_CHARS = 64
+MAX_CONTEXT_TEXT_CHARS = 256
+# Integers in context must survive JSON consumers that use IEEE doubles (JavaScript, jsonb -> float).
+MAX_CONTEXT_INT = 2**53
+
+StatusFlag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_STATUS_CHARS)]
+ContextKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CONTEXT_KEY_CHARS)]
+ContextValue = (
+    Annotated[str, StringConstraints(max_length=MAX_CONTEXT_TEXT_CHARS)]
+    | Annotated[int, Field(ge=-MAX_CONTEXT_INT, le=MAX_CONTEXT_INT)]
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | None
+)
 
 GlucoseUnit = Literal["mg/dL"]
 PressureUnit = Literal["mm[Hg]"]
@@ -61,7 +80,7 @@ class Quantity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     value: float
-    unit: str
+    unit: str = Field(max_length=16)
     # FHIR Quantity.comparator: a meter's HI/LO result travels as its reporting limit with ">" or
     # "<" (e.g. "> 500 mg/dL"), so an out-of-range reading is never dropped nor faked as exact.
     comparator: Literal["<", ">"] | None = None
@@ -95,12 +114,12 @@ class Reading(BaseModel):
     device: DeviceRef
     kind: Literal["glucose", "blood_pressure"]
     sequence_number: int | None = Field(default=None, ge=0, le=65535)
-    values: dict[str, Quantity]
+    values: dict[str, Quantity] = Field(max_length=len(PLAUSIBLE))
     measured_at: AwareDatetime
     device_time: datetime
     received_at: AwareDatetime
-    status: list[str] = Field(default_factory=list, max_length=32)
-    context: dict[str, str | float | int | None] = Field(default_factory=dict)
+    status: list[StatusFlag] = Field(default_factory=list, max_length=MAX_STATUS_ITEMS)
+    context: dict[ContextKey, ContextValue] = Field(default_factory=dict, max_length=MAX_CONTEXT_KEYS)
 
     @model_validator(mode="after")
     def _values_fit_kind(self) -> Reading:

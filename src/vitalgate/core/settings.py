@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # Payload bytes an ingest process holds unacknowledged before it stops reading from the broker:
     # ~150 gateway batches of 500 readings, several database batches in flight, bounded memory.
     ingest_max_unacked_mb: int = Field(default=32, ge=1, le=4096)
+    # A message larger than this is dead-lettered before parsing (a contract-size message of
+    # 1,000 readings is ~500 kB): bounds the CPU and memory one message can cost ingest.
+    ingest_max_payload_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
 
     @classmethod
     def settings_customise_sources(

@@ -7,16 +7,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import psycopg
 import structlog
 
-from vitalgate.contract import Reading
 from vitalgate.core.mqtt import AsyncMqttClient, Message
 from vitalgate.ingest.after_commit import AfterCommitWorker, OnCommitted
-from vitalgate.ingest.rows import staging_row
-from vitalgate.ingest.validate import parse_message
+from vitalgate.ingest.messages import (
+    DEFAULT_MAX_PAYLOAD_BYTES,
+    Parts,
+    drop_batch_conflicts,
+    drop_stored_conflicts,
+    split_message,
+)
 from vitalgate.store import readings as reading_store
 from vitalgate.store.db import connect
 
@@ -67,6 +70,7 @@ class IngestConsumer:
         writers: int = DEFAULT_WRITERS,
         on_committed: OnCommitted | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         self._mqtt = mqtt
         self._url = database_url
@@ -75,6 +79,7 @@ class IngestConsumer:
         self._on_committed = on_committed
         self._writers = writers
         self._clock = clock
+        self._max_payload_bytes = max_payload_bytes
         self.stats = IngestStats()
         self._after: AfterCommitWorker | None = None
 
@@ -103,10 +108,11 @@ class IngestConsumer:
                 now = self._clock()
                 parts = []
                 for message in batch:
-                    parts.append(_split(message, now))
+                    parts.append(split_message(message, now, self._max_payload_bytes))
                     # A 500-reading message takes milliseconds to validate: let the writers send
                     # their next statements in between, so PostgreSQL works while we parse.
                     await asyncio.sleep(0)
+                drop_batch_conflicts(parts)
                 conn = await self._free_writer(free, last)
                 last = asyncio.create_task(self._commit(conn, batch, parts, now, previous=last))
                 in_flight.add(last)
@@ -170,7 +176,7 @@ class IngestConsumer:
         self,
         conn: psycopg.AsyncConnection,
         batch: list[Message],
-        parts: list[_Parts],
+        parts: list[Parts],
         now: datetime,
         *,
         previous: asyncio.Task[None] | None,
@@ -182,6 +188,10 @@ class IngestConsumer:
         try:
             async with conn.transaction():
                 stored = await reading_store.write_readings(conn, rows)
+                if len(stored) < len(rows):  # duplicates: do any of them say something else?
+                    conflicts = drop_stored_conflicts(parts, await reading_store.conflicting_duplicates(conn))
+                    rejects = rejects + conflicts
+                    refused = len(conflicts)
                 await reading_store.record_dead_letters(conn, rejects)
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # Valid by the contract yet refused by PostgreSQL (e.g. a NUL character in a text
@@ -213,7 +223,7 @@ class IngestConsumer:
             await self._after.submit(stored, now)
 
     async def _commit_row_by_row(
-        self, conn: psycopg.AsyncConnection, parts: list[_Parts]
+        self, conn: psycopg.AsyncConnection, parts: list[Parts]
     ) -> tuple[list[reading_store.StoredReading], list[reading_store.DeadLetter], int]:
         """Slow path after a refused batch: each row in its own savepoint; refused rows become dead letters."""
         stored: list[reading_store.StoredReading] = []
@@ -225,7 +235,11 @@ class IngestConsumer:
                 for row, reading in zip(part.rows, part.readings, strict=False):
                     try:
                         async with conn.transaction():
-                            stored.extend(await reading_store.write_readings(conn, [row]))
+                            written = await reading_store.write_readings(conn, [row])
+                            stored.extend(written)
+                            if not written and await reading_store.conflicting_duplicates(conn):
+                                refused += 1
+                                rejects.extend(drop_stored_conflicts([part], {row[0]}))
                     except (psycopg.DataError, psycopg.IntegrityError) as exc:
                         refused += 1
                         reason = f"refused by the database: {str(exc).strip()[:500]}"
@@ -244,20 +258,3 @@ def _release(
         free.put_nowait(conn)
 
     return done
-
-
-@dataclass(slots=True)
-class _Parts:
-    """One message, validated: staging rows (aligned with their readings) and dead letters."""
-
-    topic: str
-    readings: list[Reading]
-    rows: list[tuple[Any, ...]]
-    rejects: list[reading_store.DeadLetter]
-
-
-def _split(message: Message, now: datetime) -> _Parts:
-    parsed = parse_message(message.topic, message.payload, now)
-    gateway = parsed.gateway_id or "unknown"
-    rows = [staging_row(reading, gateway) for reading in parsed.readings]
-    return _Parts(message.topic, parsed.readings, rows, [(message.topic, r.payload, r.reason) for r in parsed.rejected])

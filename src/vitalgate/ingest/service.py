@@ -72,6 +72,7 @@ async def run_ingest_service(
                 batch_ms=settings.ingest_batch_ms,
                 writers=writers,
                 on_committed=on_committed,
+                max_payload_bytes=settings.ingest_max_payload_bytes,
             )
             consumers.append(consumer)
             run = asyncio.create_task(consumer.run())

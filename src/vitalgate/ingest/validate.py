@@ -1,6 +1,7 @@
 """Validation of one MQTT message into good readings and rejected parts (pure; no I/O).
 
 A bad reading is rejected on its own: its good neighbours in the same batch are still stored.
+Nothing a message contains may raise out of here: one hostile message must never stop ingest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from vitalgate.contract import SCHEMA_VERSION, Reading, ReadingBatch
+from vitalgate.contract.readings import MAX_BATCH
 
 # Device clocks drift and time zones confuse; more than a day ahead of the server is an error.
 MAX_FUTURE = timedelta(days=1)
@@ -39,7 +41,18 @@ def gateway_of(topic: str) -> str | None:
 
 
 def parse_message(topic: str, payload: bytes, now: datetime) -> ParsedMessage:
-    """Split a message into valid readings and rejects with reasons."""
+    """Split a message into valid readings and rejects with reasons; never raises."""
+    try:
+        return _parse(topic, payload, now)
+    except Exception as exc:  # isolate: whatever one message does, it becomes a dead letter
+        return ParsedMessage(gateway_of(topic), rejected=[Rejected(payload, f"validation failed: {_crash(exc)}")])
+
+
+def _crash(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def _parse(topic: str, payload: bytes, now: datetime) -> ParsedMessage:
     topic_gateway = gateway_of(topic)
     if topic_gateway is None:
         return ParsedMessage(None, rejected=[Rejected(payload, f"unexpected topic {topic!r}")])
@@ -71,8 +84,10 @@ def _parse_each(topic_gateway: str, payload: bytes, now: datetime) -> ParsedMess
     """Slow path: parse the JSON, check the envelope, then validate reading by reading."""
     try:
         doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return ParsedMessage(topic_gateway, rejected=[Rejected(payload, f"not JSON: {exc}")])
+    except RecursionError:
+        return ParsedMessage(topic_gateway, rejected=[Rejected(payload, "not JSON: nested too deeply")])
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4,300 digits
+        return ParsedMessage(topic_gateway, rejected=[Rejected(payload, f"not JSON: {str(exc)[:300]}")])
     if not isinstance(doc, dict):
         return ParsedMessage(topic_gateway, rejected=[Rejected(payload, "not a JSON object")])
     if doc.get("schema_version") != SCHEMA_VERSION:
@@ -96,12 +111,22 @@ def _parse_each(topic_gateway: str, payload: bytes, now: datetime) -> ParsedMess
         )
     if not isinstance(raw_readings, list):
         return ParsedMessage(topic_gateway, rejected=[Rejected(payload, "readings must be a list")])
+    if len(raw_readings) > MAX_BATCH:
+        return ParsedMessage(
+            topic_gateway,
+            rejected=[
+                Rejected(payload, f"{len(raw_readings)} readings in one message; the contract allows {MAX_BATCH}")
+            ],
+        )
     parsed = ParsedMessage(topic_gateway)
     for index, raw in enumerate(raw_readings):
         try:
             reading = Reading.model_validate(raw)
         except ValidationError as exc:
             parsed.rejected.append(Rejected(_dump(raw), f"reading {index}: {_short(exc)}"))
+            continue
+        except Exception as exc:  # one reading's crash rejects that reading only
+            parsed.rejected.append(Rejected(_dump(raw), f"reading {index}: validation failed: {_crash(exc)}"))
             continue
         if reading.measured_at > now + MAX_FUTURE:
             parsed.rejected.append(Rejected(_dump(raw), _future(index, reading)))
@@ -119,4 +144,7 @@ def _short(exc: ValidationError) -> str:
 
 
 def _dump(raw: object) -> bytes:
-    return json.dumps(raw, default=str).encode()
+    try:
+        return json.dumps(raw, default=str).encode()
+    except (RecursionError, ValueError):
+        return repr(raw)[:4096].encode("utf-8", "replace")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,8 +117,8 @@ WITH src AS MATERIALIZED (
           AND (b.valid_to IS NULL OR s.measured_at < b.valid_to)
     ORDER BY s.id, b.valid_from DESC
 ), claimed AS (
-    INSERT INTO reading_keys (id, measured_at)
-    SELECT id, measured_at FROM src ORDER BY id
+    INSERT INTO reading_keys (id, measured_at, value_hash)
+    SELECT id, measured_at, {value_hash} FROM src ORDER BY id
     ON CONFLICT (id) DO NOTHING
     RETURNING id
 )
@@ -126,7 +127,7 @@ INSERT INTO readings (id, patient_id, device_serial, gateway_id, kind, measured_
                       status, context)
 SELECT src.* FROM src JOIN claimed USING (id)
 RETURNING id, patient_id, kind
-"""
+""".replace("{value_hash}", VALUE_HASH_SQL.format(p=""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,32 +190,58 @@ async def patient_readings(
 # (topic, raw payload, reason)
 DeadLetter = tuple[str, bytes, str]
 
+# A dead letter keeps this much of its payload (a 1,000-reading message is ~500 kB; this shows its
+# envelope and first ~30 readings) plus the full length and SHA-256, to match it against a hub's copy.
+DEAD_LETTER_KEEP_BYTES = 16 * 1024
+
+
+def _dead_letter_row(topic: str, payload: bytes, reason: str) -> tuple[str, bytes, str, int, bytes]:
+    return topic, payload[:DEAD_LETTER_KEEP_BYTES], reason[:2000], len(payload), hashlib.sha256(payload).digest()
+
+
+_INSERT_DEAD_LETTER = (
+    "INSERT INTO dead_letters (topic, payload, reason, payload_bytes, payload_sha256) VALUES (%s, %s, %s, %s, %s)"
+)
+
 
 async def record_dead_letters(conn: psycopg.AsyncConnection, letters: list[DeadLetter]) -> None:
-    """Keep bad input for inspection (one round trip for the whole list)."""
+    """Keep bad input for inspection, truncated (one round trip for the whole list)."""
     if not letters:
         return
     async with conn.cursor() as cur:
-        await cur.executemany(
-            "INSERT INTO dead_letters (topic, payload, reason) VALUES (%s, %s, %s)",
-            [(topic, payload, reason[:2000]) for topic, payload, reason in letters],
-        )
+        await cur.executemany(_INSERT_DEAD_LETTER, [_dead_letter_row(*letter) for letter in letters])
 
 
 async def record_dead_letter(conn: psycopg.AsyncConnection, topic: str, payload: bytes, reason: str) -> None:
-    """Keep bad input for inspection."""
-    await conn.execute(
-        "INSERT INTO dead_letters (topic, payload, reason) VALUES (%s, %s, %s)", (topic, payload, reason[:2000])
-    )
+    """Keep bad input for inspection, truncated."""
+    await conn.execute(_INSERT_DEAD_LETTER, _dead_letter_row(topic, payload, reason))
 
 
 async def list_dead_letters(conn: psycopg.AsyncConnection, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest dead letters first."""
+    """Newest dead letters first (payload: the kept prefix; payload_bytes, payload_sha256: of the whole)."""
     async with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         await cur.execute(
-            "SELECT id, topic, reason, received_at, payload FROM dead_letters ORDER BY id DESC LIMIT %s", (limit,)
+            "SELECT id, topic, reason, received_at, payload, payload_bytes, payload_sha256"
+            " FROM dead_letters ORDER BY id DESC LIMIT %s",
+            (limit,),
         )
         return await cur.fetchall()
+
+
+_CONFLICTS = f"""
+SELECT DISTINCT s.id FROM readings_staging s JOIN reading_keys k ON k.id = s.id
+WHERE k.value_hash IS NOT NULL AND k.value_hash <> {VALUE_HASH_SQL.format(p="s.")}
+"""
+
+
+async def conflicting_duplicates(conn: psycopg.AsyncConnection) -> set[UUID]:
+    """Ids in the last write_readings whose stored reading says something else (same transaction).
+
+    Runs after the merge, in its own snapshot: a key another writer committed meanwhile is seen too.
+    """
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_CONFLICTS)
+        return {row[0] for row in await cur.fetchall()}
 
 
 async def unbound_devices(conn: psycopg.AsyncConnection, limit: int = 200) -> list[dict[str, Any]]:

@@ -68,11 +68,15 @@ def dead_letters(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) ->
 
     rows = asyncio.run(fetch())
     table = Table(title=f"dead letters ({len(rows)})")
-    for column in ("id", "received", "topic", "reason", "payload (start)"):
+    for column in ("id", "received", "topic", "reason", "bytes", "sha256", "payload (start)"):
         table.add_column(column, overflow="fold")
     for row in rows:
         payload = bytes(row["payload"])[:60].decode("utf-8", errors="replace")  # type: ignore[arg-type]
-        table.add_row(str(row["id"]), str(row["received_at"])[:19], str(row["topic"]), str(row["reason"]), payload)
+        size = "?" if row["payload_bytes"] is None else str(row["payload_bytes"])
+        digest = "?" if row["payload_sha256"] is None else bytes(row["payload_sha256"]).hex()[:16]  # type: ignore[arg-type]
+        table.add_row(
+            str(row["id"]), str(row["received_at"])[:19], str(row["topic"]), str(row["reason"]), size, digest, payload
+        )
     console.print(table)
 
 
