@@ -119,11 +119,15 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
             ).fetchall()
         )
         cagg = conn.execute(
-            "SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'readings_daily'"
+            "SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'readings_quarter_hourly'"
         ).fetchone()
         team = conn.execute("INSERT INTO care_teams (name) VALUES ('pglite') RETURNING id").fetchone()[0]
         patient = conn.execute(
             "INSERT INTO patients (display_name, care_team_id) VALUES ('T', %s) RETURNING id", (team,)
+        ).fetchone()[0]
+        shanghai = conn.execute(
+            "INSERT INTO patients (display_name, care_team_id, time_zone) VALUES ('S', %s, 'Asia/Shanghai') RETURNING id",
+            (team,),
         ).fetchone()[0]
         glucose = [(DAY0 + timedelta(hours=6 * i), 80.0 + 10 * i) for i in range(8)]  # two days, 4 a day
         ids = []
@@ -171,6 +175,21 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
                 "pulse": 70.0,
             },
         )
+        for minutes, value in ((-30, 101.0), (23 * 60 + 30, 102.0)):  # 07:30 Shanghai on 5 and 6 October
+            conn.execute(
+                _INSERT,
+                {
+                    "id": uuid.uuid4(),
+                    "at": DAY0 + timedelta(minutes=minutes),
+                    "patient": shanghai,
+                    "serial": "TS-SH",
+                    "kind": "glucose",
+                    "glucose": value,
+                    "sys": None,
+                    "dia": None,
+                    "pulse": None,
+                },
+            )
         conn.commit()
     assert interval == (timedelta(days=7),)
     assert '"compress_after": "30 days"' in jobs["policy_compression"]
@@ -183,21 +202,27 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
             return (
                 await timeseries_backend(conn),
                 await patient_series(conn, patient, DAY0, DAY0 + timedelta(days=2), timedelta(hours=12)),
-                await daily_stats(conn, patient, DAY0, DAY0 + timedelta(days=2)),
+                await daily_stats(conn, patient, DAY0.date(), (DAY0 + timedelta(days=2)).date()),
                 await latest_readings(conn, [patient]),
                 await unbound_devices(conn),
+                await daily_stats(conn, shanghai, DAY0.date(), (DAY0 + timedelta(days=2)).date()),
             )
         finally:
             await conn.close()
 
-    backend, series, days, latest, unbound = asyncio.run(queries())
+    backend, series, days, latest, unbound, shanghai_days = asyncio.run(queries())
     assert backend == "timescaledb"
     assert [(s["bucket"], s["n"], s["glucose_mean"]) for s in series] == [
         (DAY0 + timedelta(hours=12 * i), 2, 85.0 + 20 * i) for i in range(4)
     ]
     assert [(d["day"], d["n"], d["glucose_min"], d["glucose_max"]) for d in days] == [
-        (DAY0, 4, 80.0, 110.0),
-        (DAY0 + timedelta(days=1), 4, 120.0, 150.0),
+        (DAY0.date(), 4, 80.0, 110.0),
+        ((DAY0 + timedelta(days=1)).date(), 4, 120.0, 150.0),
+    ]
+    # readings_daily (a view over the 15-minute continuous aggregate) is by the patient's local day
+    assert [(d["day"], d["n"], d["glucose_max"]) for d in shanghai_days] == [
+        (DAY0.date(), 1, 101.0),
+        ((DAY0 + timedelta(days=1)).date(), 1, 102.0),
     ]
     assert days[0]["glucose_mean"] == 95.0 and abs(days[0]["glucose_sd"] - 12.909944487) < 1e-6
     assert [(r["kind"], r["id"]) for r in latest] == [("glucose", ids[-1])]

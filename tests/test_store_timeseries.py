@@ -141,19 +141,22 @@ async def test_series_daily_stats_and_latest_agree_with_the_raw_readings(databas
 
     conn = await connect(database_url)
     try:
-        days = await daily_stats(conn, patient, DAY0, DAY0 + timedelta(days=3), kind="glucose")
+        days = await daily_stats(conn, patient, DAY0.date(), (DAY0 + timedelta(days=3)).date(), kind="glucose")
         series = await patient_series(conn, patient, DAY0, DAY0 + timedelta(days=3), timedelta(hours=6), kind="glucose")
         weekly = await patient_series(
             conn, patient, DAY0 - timedelta(days=7), DAY0 + timedelta(days=7), timedelta(days=7)
         )
         latest = await latest_readings(conn, [patient])
-        bp_days = await daily_stats(conn, patient, DAY0, DAY0 + timedelta(days=3), kind="blood_pressure")
+        bp_days = await daily_stats(
+            conn, patient, DAY0.date(), (DAY0 + timedelta(days=3)).date(), kind="blood_pressure"
+        )
     finally:
         await conn.close()
 
-    assert [d["day"] for d in days] == [DAY0 + timedelta(days=i) for i in range(3)]
+    # The team's zone is UTC (the column default), so local days are UTC days here.
+    assert [d["day"] for d in days] == [(DAY0 + timedelta(days=i)).date() for i in range(3)]
     for d in days:
-        values = [v for at, v in glucose if d["day"] <= at < d["day"] + timedelta(days=1)]
+        values = [v for at, v in glucose if at.date() == d["day"]]
         assert d["n"] == len(values) == 8
         assert math.isclose(d["glucose_mean"], statistics.fmean(values), rel_tol=1e-9)
         assert math.isclose(d["glucose_sd"], statistics.stdev(values), rel_tol=1e-6)

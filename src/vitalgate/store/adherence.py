@@ -25,26 +25,35 @@ async def reading_days(
 ) -> dict[int, dict[str, Any]]:
     """{patient: {reading_days, window_start, window_end, required_days, meets_requirement, last_reading_at}}.
 
-    A reading day is a UTC calendar-length slice of the window ending at `now` with any reading.
+    A reading day is one of the patient's last `window_days` LOCAL calendar dates (today included)
+    with any reading, each reading dated in the zone valid when it was measured.
     """
-    since = now - timedelta(days=window_days)
+    # Zones are within UTC-12..+14: readings older than window_days + 1 days cannot be in the window.
+    scan_from = now - timedelta(days=window_days + 1)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             """
-            SELECT p.id AS patient_id,
-                   count(DISTINCT floor(extract(epoch FROM r.measured_at - %(since)s) / 86400)) AS days,
+            WITH p AS (
+                SELECT id, tz, ((%(now)s::timestamptz AT TIME ZONE tz)::date - %(window)s + 1) AS first_day
+                FROM (SELECT id, patient_zone_at(id, %(now)s) AS tz FROM unnest(%(patients)s::bigint[]) AS u(id)) z
+            )
+            SELECT p.id AS patient_id, (p.first_day::timestamp AT TIME ZONE p.tz) AS window_start,
+                   count(DISTINCT (r.measured_at AT TIME ZONE s.time_zone)::date)
+                       FILTER (WHERE (r.measured_at AT TIME ZONE s.time_zone)::date >= p.first_day) AS days,
                    max(r.measured_at) AS last_reading_at
-            FROM unnest(%(patients)s::bigint[]) AS p(id)
-            LEFT JOIN readings r ON r.patient_id = p.id AND r.measured_at >= %(since)s AND r.measured_at <= %(now)s
-            GROUP BY p.id
+            FROM p
+            LEFT JOIN readings r ON r.patient_id = p.id AND r.measured_at >= %(scan)s AND r.measured_at <= %(now)s
+            LEFT JOIN LATERAL patient_zone_spans_of(p.id) s
+                   ON r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
+            GROUP BY p.id, p.tz, p.first_day
             """,
-            {"patients": list(patient_ids), "since": since, "now": now},
+            {"patients": list(patient_ids), "scan": scan_from, "now": now, "window": window_days},
         )
         rows = await cur.fetchall()
     return {
         int(r["patient_id"]): {
             "reading_days": int(r["days"]),
-            "window_start": since,
+            "window_start": r["window_start"],
             "window_end": now,
             "required_days": required_days,
             "meets_requirement": int(r["days"]) >= required_days,

@@ -33,11 +33,13 @@ WHERE patient_id = %(p)s AND kind = 'blood_pressure' AND measured_at >= %(since)
 """
 
 
-# AGP-style daily profile: percentiles of glucose by hour of the (local) day over the window.
+# AGP-style daily profile: percentiles of glucose by hour of the patient's local day over the
+# window, each reading in the zone valid when it was measured (or in one zone the viewer asks for).
 _DAILY_PROFILE = """
-SELECT extract(hour FROM measured_at AT TIME ZONE %(tz)s)::int AS hour, count(*) AS n,
+SELECT extract(hour FROM measured_at AT TIME ZONE coalesce(%(tz)s::text, s.time_zone))::int AS hour, count(*) AS n,
        percentile_cont(ARRAY[0.05, 0.25, 0.5, 0.75, 0.95]) WITHIN GROUP (ORDER BY glucose_mg_dl) AS p
-FROM readings
+FROM readings r
+JOIN patient_zone_spans_of(%(p)s) s ON r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
 WHERE patient_id = %(p)s AND kind = 'glucose' AND glucose_mg_dl IS NOT NULL
   AND measured_at >= %(since)s AND measured_at < %(until)s
 GROUP BY 1 ORDER BY 1
@@ -81,9 +83,9 @@ async def bp_stats(conn: psycopg.AsyncConnection, patient_id: int, since: dateti
 
 
 async def daily_profile(
-    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str
+    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str | None = None
 ) -> list[dict[str, Any]]:
-    """Glucose 5/25/50/75/95th percentiles by hour of day."""
+    """Glucose 5/25/50/75/95th percentiles by local hour of day (tz None: the patient's zone history)."""
     return await _all(conn, _DAILY_PROFILE, {"p": patient_id, "since": since, "until": until, "tz": tz})
 
 

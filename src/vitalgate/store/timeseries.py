@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -13,23 +13,27 @@ from psycopg.rows import dict_row
 # fall on the same boundaries whichever path ran.
 BUCKET_ORIGIN = "2000-01-03 00:00:00+00"
 
+# Buckets are cut on the patient's wall clock (a "1 day" bucket is a local day, 6 h buckets start
+# at local 00/06/12/18), in the zone valid at each reading, and reported as the bucket's instant.
 _SERIES = """
-SELECT {bucket} AS bucket, kind, count(*) AS n,
+SELECT {bucket} AT TIME ZONE s.time_zone AS bucket, kind, count(*) AS n,
        avg(glucose_mg_dl) AS glucose_mean, min(glucose_mg_dl) AS glucose_min, max(glucose_mg_dl) AS glucose_max,
        avg(systolic_mmhg) AS systolic_mean, min(systolic_mmhg) AS systolic_min, max(systolic_mmhg) AS systolic_max,
        avg(diastolic_mmhg) AS diastolic_mean, avg(pulse_bpm) AS pulse_mean
-FROM readings
+FROM readings r
+JOIN patient_zone_spans_of(%(patient)s) s ON r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
 WHERE patient_id = %(patient)s AND measured_at >= %(start)s AND measured_at < %(end)s
   AND (%(kind)s::text IS NULL OR kind = %(kind)s)
-GROUP BY 1, 2
+GROUP BY {bucket}, s.time_zone, kind
 ORDER BY 1, 2
 """
-_TIME_BUCKET = "time_bucket(%(bucket)s::interval, measured_at)"
-_DATE_BIN = f"date_bin(%(bucket)s::interval, measured_at, timestamptz '{BUCKET_ORIGIN}')"
+_LOCAL = "(r.measured_at AT TIME ZONE s.time_zone)"
+_TIME_BUCKET = f"time_bucket(%(bucket)s::interval, {_LOCAL}, timestamp '{BUCKET_ORIGIN[:19]}')"
+_DATE_BIN = f"date_bin(%(bucket)s::interval, {_LOCAL}, timestamp '{BUCKET_ORIGIN[:19]}')"
 
 # readings_daily is a continuous aggregate (TimescaleDB) or a trigger-maintained table (native);
 # both hold sums so that means and the sample standard deviation are computed here alike.
-_DAILY = f"""
+_DAILY = """
 SELECT day, kind, n,
        glucose_sum / NULLIF(glucose_n, 0) AS glucose_mean,
        sqrt(GREATEST(glucose_sumsq - glucose_sum * glucose_sum / glucose_n, 0) / NULLIF(glucose_n - 1, 0)) AS glucose_sd,
@@ -38,8 +42,8 @@ SELECT day, kind, n,
        diastolic_sum / n AS diastolic_mean, diastolic_min, diastolic_max,
        pulse_sum / NULLIF(pulse_n, 0) AS pulse_mean
 FROM readings_daily
-WHERE patient_id = %(patient)s AND day >= date_bin(interval '1 day', %(start)s::timestamptz, timestamptz '{BUCKET_ORIGIN}')
-  AND day < %(end)s AND (%(kind)s::text IS NULL OR kind = %(kind)s)
+WHERE patient_id = %(patient)s AND day >= %(start)s::date AND day < %(end)s::date
+  AND (%(kind)s::text IS NULL OR kind = %(kind)s)
 ORDER BY day, kind
 """
 
@@ -90,12 +94,17 @@ async def patient_series(
 async def daily_stats(
     conn: psycopg.AsyncConnection,
     patient_id: int,
-    start: datetime,
-    end: datetime,
+    start: date,
+    end: date,
     *,
     kind: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Per UTC day and kind: count, glucose mean/sd/min/max (mg/dL), BP means/extremes (mmHg), pulse (/min)."""
+    """Per patient-LOCAL day in [start, end) and kind: count, glucose mean/sd/min/max (mg/dL), BP (mmHg), pulse.
+
+    `day` is the patient's local date, in the zone valid when each reading was measured.
+    """
+    if isinstance(start, datetime) or isinstance(end, datetime):
+        raise TypeError("daily_stats takes the patient's local dates, not instants")
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(_DAILY, {"patient": patient_id, "start": start, "end": end, "kind": kind})  # type: ignore[arg-type]
         return await cur.fetchall()
