@@ -20,6 +20,7 @@ from vitalgate.api import (
     routes_devices,
     routes_fhir,
     routes_patients,
+    routes_record,
     routes_review,
     routes_tasks,
     web,
@@ -96,6 +97,7 @@ def create_app(
     for module in (
         routes_auth,
         routes_patients,
+        routes_record,
         routes_devices,
         routes_tasks,
         routes_review,

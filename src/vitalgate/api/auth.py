@@ -11,9 +11,9 @@ from typing import Literal
 
 import jwt
 
-ROLES = ("patient", "coordinator", "nurse", "doctor", "admin")
+ROLES = ("patient", "coordinator", "nurse", "doctor", "admin", "caregiver")
 STAFF_ROLES = frozenset({"coordinator", "nurse", "doctor"})
-Role = Literal["patient", "coordinator", "nurse", "doctor", "admin"]
+Role = Literal["patient", "coordinator", "nurse", "doctor", "admin", "caregiver"]
 
 _ALGORITHM = "HS256"
 _ISSUER = "vitalgate"
@@ -35,6 +35,8 @@ class Principal:
     team_ids: tuple[int, ...]
     patient_id: int | None
     session_id: str
+    # A caregiver's patients (read-only), only those who consented to share with them.
+    caregiver_of: tuple[int, ...] = ()
 
     @property
     def is_staff(self) -> bool:

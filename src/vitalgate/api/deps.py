@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from psycopg_pool import AsyncConnectionPool
 
 from vitalgate.api.auth import AuthError, Principal, TokenSigner
 from vitalgate.api.throttle import ThrottlePolicy
 from vitalgate.store import audit as audit_store
-from vitalgate.store import people
+from vitalgate.store import caregivers as caregiver_store
+from vitalgate.store import consent, people
 from vitalgate.store import users as user_store
 
 SESSION_COOKIE = "vg_session"
@@ -60,11 +61,22 @@ async def load_principal(
     revoked = user.get("sessions_revoked_at")
     if issued_at is not None and revoked is not None and issued_at < revoked:
         return None
-    teams = await user_store.team_ids(conn, user_id) if user["role"] != "patient" else []
+    teams = await user_store.team_ids(conn, user_id) if user["role"] not in ("patient", "caregiver") else []
     patient_id = await user_store.patient_id_of_user(conn, user_id) if user["role"] == "patient" else None
+    cared = await caregiver_patients(conn, user_id) if user["role"] == "caregiver" else ()
     return Principal(
-        user_id, user["username"], user["display_name"], user["role"], tuple(teams), patient_id, session_id
+        user_id, user["username"], user["display_name"], user["role"], tuple(teams), patient_id, session_id, cared
     )
+
+
+async def caregiver_patients(conn: psycopg.AsyncConnection, user_id: int) -> tuple[int, ...]:
+    """Patients this caregiver login may read: active entries whose patient consents to sharing now."""
+    now = datetime.now(UTC)
+    patients = []
+    for c in await caregiver_store.of_user(conn, user_id):
+        if await consent.allows(conn, c.patient_id, "share_caregiver", None, now, caregiver_id=c.id):
+            patients.append(c.patient_id)
+    return tuple(patients)
 
 
 async def principal_from_request(request: Request, conn: psycopg.AsyncConnection) -> Principal | None:
@@ -94,11 +106,26 @@ async def principal_from_request(request: Request, conn: psycopg.AsyncConnection
     return principal
 
 
+# Requests a read-only principal (a caregiver) may still make: signing out, changing their password.
+_READ_ONLY_ALLOWED = ("/auth/",)
+
+
 async def current_principal(request: Request, conn: Conn) -> Principal:
     principal = await principal_from_request(request, conn)
     if principal is None:
         raise _unauthorized("not signed in: POST /auth/token for a bearer token")
+    refuse_read_only_change(principal, request)
     return principal
+
+
+def refuse_read_only_change(principal: Principal, request: Request) -> None:
+    """Caregivers read; every change (any non-GET request outside /auth/) is refused with 403."""
+    if (
+        principal.role == "caregiver"
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and not request.url.path.startswith(_READ_ONLY_ALLOWED)
+    ):
+        raise HTTPException(status_code=403, detail="caregivers have read-only access")
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
@@ -122,9 +149,11 @@ AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
 
 
 def can_see(principal: Principal, patient: dict[str, Any]) -> bool:
-    """A patient sees only themselves; staff only their care teams' patients; admins no clinical data."""
+    """A patient sees only themselves; a caregiver the patients sharing with them; staff their teams' patients."""
     if principal.role == "patient":
         return principal.patient_id == patient["id"]
+    if principal.role == "caregiver":
+        return int(patient["id"]) in principal.caregiver_of
     if principal.is_staff:
         return int(patient["care_team_id"]) in principal.team_ids
     return False
@@ -136,6 +165,16 @@ async def visible_patient(conn: psycopg.AsyncConnection, principal: Principal, p
     if patient is None or not can_see(principal, patient):
         raise HTTPException(status_code=404, detail=f"patient {patient_id} not found")
     return patient
+
+
+async def scoped_patient(
+    patient_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="patient id")], conn: Conn, principal: CurrentUser
+) -> dict[str, Any]:
+    """Dependency form of visible_patient: refuses before the request body is even validated."""
+    return await visible_patient(conn, principal, patient_id)
+
+
+ScopedPatient = Annotated[dict[str, Any], Depends(scoped_patient)]
 
 
 def source_of(request: Request) -> str | None:

@@ -14,6 +14,7 @@ from vitalgate.api.routes_patients import utc
 from vitalgate.api.schemas import AuditOut, ErrorOut, MemberIn, TeamIn, TeamOut, UserIn, UserOut
 from vitalgate.core.passwords import hash_password
 from vitalgate.store import audit as audit_store
+from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import people
 from vitalgate.store import users as user_store
 
@@ -65,6 +66,7 @@ async def create_user(body: UserIn, request: Request, conn: Conn, principal: Adm
             password_hash,
             care_team_id=body.care_team_id,
             patient_id=body.patient_id,
+            caregiver_id=body.caregiver_id,
         )
     except LookupError as exc:
         await conn.rollback()
@@ -85,8 +87,15 @@ async def create_user_record(
     *,
     care_team_id: int | None,
     patient_id: int | None,
+    caregiver_id: int | None = None,
 ) -> int:
-    """Create the user row and its team membership or patient link (shared with the CLI)."""
+    """Create the user row and its team membership, patient link or caregiver link (shared with the CLI)."""
+    if (role == "caregiver") != (caregiver_id is not None):
+        raise LookupError("a caregiver user needs caregiver_id, and only a caregiver user has one")
+    if caregiver_id is not None and (patient_id is not None or care_team_id is not None):
+        raise LookupError("a caregiver user has neither patient_id nor care_team_id")
+    if caregiver_id is not None and not await caregiver_store.exists(conn, caregiver_id):
+        raise LookupError(f"caregiver {caregiver_id} not found")
     if role == "patient":
         if patient_id is None or care_team_id is not None:
             raise LookupError("a patient user needs patient_id (and no care_team_id)")
@@ -101,6 +110,8 @@ async def create_user_record(
     )
     if patient_id is not None:
         await people.link_patient_user(conn, patient_id, user_id)
+    if caregiver_id is not None:
+        await caregiver_store.link_user(conn, caregiver_id, user_id)
     return user_id
 
 
@@ -134,7 +145,7 @@ async def add_member(
     user = await user_store.get_user(conn, body.user_id) if 1 <= body.user_id < 2**63 else None
     if user is None:
         raise HTTPException(status_code=422, detail=f"user {body.user_id} not found")
-    if user["role"] == "patient":
-        raise HTTPException(status_code=422, detail="patients are not care-team members")
+    if user["role"] in ("patient", "caregiver"):
+        raise HTTPException(status_code=422, detail="patients and caregivers are not care-team members")
     await user_store.add_member(conn, team_id, body.user_id)
     await audit(conn, principal, request, "change:add_member", None, {"team_id": team_id, "user_id": body.user_id})

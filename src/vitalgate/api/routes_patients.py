@@ -74,9 +74,11 @@ def timezone_name(tz: str) -> str:
 
 @router.get("/patients", response_model=list[PatientOut])
 async def list_patients(request: Request, conn: Conn, principal: CurrentUser) -> list[PatientOut]:
-    """The patients this user may see: their care teams' patients, or themselves."""
+    """The patients this user may see: their care teams' patients, themselves, or (caregivers) those sharing with them."""
     if principal.role == "patient":
         rows = await people.list_patients(conn, patient_id=principal.patient_id or -1)
+    elif principal.role == "caregiver":
+        rows = [r for pid in principal.caregiver_of for r in await people.list_patients(conn, patient_id=pid)]
     elif principal.is_staff:
         rows = await people.list_patients(conn, care_team_ids=list(principal.team_ids))
     else:

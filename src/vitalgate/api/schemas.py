@@ -273,6 +273,9 @@ class UserIn(BaseModel):
     password: str = Field(min_length=12, max_length=256, description="at least 12 characters")
     care_team_id: int | None = None
     patient_id: int | None = Field(default=None, description="for role patient: the patient record to sign in as")
+    caregiver_id: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="for role caregiver: the caregiver entry this login stands for"
+    )
 
 
 class UserOut(BaseModel):

@@ -25,7 +25,7 @@ router.include_router(web_patient.router)
 
 
 def _home_of(role: str) -> str:
-    return {"patient": "/ui/me", "admin": "/docs"}.get(role, "/ui/worklist")
+    return {"patient": "/ui/me", "admin": "/docs", "caregiver": "/ui/patients"}.get(role, "/ui/worklist")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -174,12 +174,15 @@ async def task_action(
 
 @router.get("/ui/patients", response_class=HTMLResponse)
 async def patient_list(request: Request, conn: Conn) -> Response:
-    """The care teams' patients, each linking to their charts."""
+    """The care teams' patients (a caregiver's: the patients sharing with them), each linking to their charts."""
     principal = await web_principal(request, conn)
     if principal is None:
         return login_redirect(request)
-    if not principal.is_staff:
+    if principal.role == "caregiver":
+        patients = [p for pid in principal.caregiver_of for p in await people.list_patients(conn, patient_id=pid)]
+    elif not principal.is_staff:
         return RedirectResponse(_home_of(principal.role), status_code=303)
-    patients = await people.list_patients(conn, care_team_ids=list(principal.team_ids))
+    else:
+        patients = await people.list_patients(conn, care_team_ids=list(principal.team_ids))
     await audit_list(conn, principal, request, "read:patient_list_page", [p["id"] for p in patients])
     return render(request, "patients.html", principal, patients=patients)

@@ -14,10 +14,12 @@ from vitalgate.api import pairing
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import Conn, audit, state, visible_patient
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
+from vitalgate.api.routes_record import caregiver_out, record_out
 from vitalgate.api.schemas import BindRequest
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
 from vitalgate.store import alerts as alert_store
-from vitalgate.store import bindings
+from vitalgate.store import bindings, consent
+from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import readings as reading_store
 from vitalgate.store import tasks as task_store
 
@@ -84,6 +86,9 @@ async def _patient_page(
         events=events,
         devices=await bindings.patient_devices(conn, patient_id),
         readings=await reading_store.patient_readings(conn, patient_id, limit=15),
+        record=await record_out(conn, patient_id),
+        caregivers=[await caregiver_out(conn, c) for c in await caregiver_store.of_patient(conn, patient_id)],
+        consents=await consent.history(conn, patient_id),
         error=error,
     )
 
