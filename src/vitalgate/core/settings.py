@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     ingest_max_unacked_mb: int = Field(default=32, ge=1, le=4096)
     # A message larger than this is dead-lettered before parsing (a contract-size message of
     # 1,000 readings is ~500 kB): bounds the CPU and memory one message can cost ingest.
+    # Readings measured longer ago than this go to the review queue instead of the patient's record
+    # (and create no partition): a meter holds about a year of results (store/holds.py).
+    ingest_horizon_days: int = Field(default=400, ge=1, le=36_500)
     ingest_max_payload_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
 
     @classmethod

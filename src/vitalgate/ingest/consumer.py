@@ -22,6 +22,7 @@ from vitalgate.ingest.messages import (
 )
 from vitalgate.store import readings as reading_store
 from vitalgate.store.db import connect
+from vitalgate.store.holds import DEFAULT_HORIZON_DAYS, HeldReading, TimeWindow
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +52,7 @@ class IngestStats:
     messages: int = 0
     readings_stored: int = 0
     duplicates: int = 0
+    held: int = 0  # readings moved to the review queue (store.holds)
     dead_letters: int = 0
     batches: int = 0
     last_commit_at: datetime | None = None
@@ -71,6 +73,7 @@ class IngestConsumer:
         on_committed: OnCommitted | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        horizon_days: int = DEFAULT_HORIZON_DAYS,
     ) -> None:
         self._mqtt = mqtt
         self._url = database_url
@@ -80,6 +83,7 @@ class IngestConsumer:
         self._writers = writers
         self._clock = clock
         self._max_payload_bytes = max_payload_bytes
+        self._horizon_days = horizon_days
         self.stats = IngestStats()
         self._after: AfterCommitWorker | None = None
 
@@ -185,10 +189,11 @@ class IngestConsumer:
         rows = [row for part in parts for row in part.rows]
         rejects = [reject for part in parts for reject in part.rejects]
         refused = 0
+        window = TimeWindow.around(now, self._horizon_days)
         try:
             async with conn.transaction():
-                stored = await reading_store.write_readings(conn, rows)
-                if len(stored) < len(rows):  # duplicates: do any of them say something else?
+                stored, held = await reading_store.write_readings_held(conn, rows, window)
+                if len(stored) + len(held) < len(rows):  # duplicates: do any of them say something else?
                     conflicts = drop_stored_conflicts(parts, await reading_store.conflicting_duplicates(conn))
                     rejects = rejects + conflicts
                     refused = len(conflicts)
@@ -197,14 +202,15 @@ class IngestConsumer:
             # Valid by the contract yet refused by PostgreSQL (e.g. a NUL character in a text
             # field): isolate the culprits row by row instead of blocking the stream forever.
             log.warning("ingest.batch_refused_isolating", error=str(exc)[:200], messages=len(batch))
-            stored, rejects, refused = await self._commit_row_by_row(conn, parts)
+            stored, rejects, refused, held = await self._commit_row_by_row(conn, parts, window)
         if previous is not None:
             await previous  # acks leave in the order the messages came (and a failure stops the chain)
         # Only now, with the rows durable, may the broker forget the messages.
         for message in batch:
             self._mqtt.ack(message)
-        duplicates = len(rows) - refused - len(stored)
+        duplicates = len(rows) - refused - len(stored) - len(held)
         self.stats.messages += len(batch)
+        self.stats.held += len(held)
         self.stats.batches += 1
         self.stats.readings_stored += len(stored)
         self.stats.duplicates += duplicates
@@ -216,6 +222,7 @@ class IngestConsumer:
             stored=len(stored),
             duplicates=duplicates,
             dead_letters=len(rejects),
+            held_for_review=len(held),
         )
         for topic, _, reason in rejects:
             log.warning("ingest.dead_letter", topic=topic, reason=reason[:200])
@@ -223,11 +230,12 @@ class IngestConsumer:
             await self._after.submit(stored, now)
 
     async def _commit_row_by_row(
-        self, conn: psycopg.AsyncConnection, parts: list[Parts]
-    ) -> tuple[list[reading_store.StoredReading], list[reading_store.DeadLetter], int]:
+        self, conn: psycopg.AsyncConnection, parts: list[Parts], window: TimeWindow
+    ) -> tuple[list[reading_store.StoredReading], list[reading_store.DeadLetter], int, list[HeldReading]]:
         """Slow path after a refused batch: each row in its own savepoint; refused rows become dead letters."""
         stored: list[reading_store.StoredReading] = []
         rejects: list[reading_store.DeadLetter] = []
+        held: list[HeldReading] = []
         refused = 0
         async with conn.transaction():
             for part in parts:
@@ -235,9 +243,10 @@ class IngestConsumer:
                 for row, reading in zip(part.rows, part.readings, strict=False):
                     try:
                         async with conn.transaction():
-                            written = await reading_store.write_readings(conn, [row])
+                            written, on_hold = await reading_store.write_readings_held(conn, [row], window)
                             stored.extend(written)
-                            if not written and await reading_store.conflicting_duplicates(conn):
+                            held.extend(on_hold)
+                            if not written and not on_hold and await reading_store.conflicting_duplicates(conn):
                                 refused += 1
                                 rejects.extend(drop_stored_conflicts([part], {row[0]}))
                     except (psycopg.DataError, psycopg.IntegrityError) as exc:
@@ -245,7 +254,7 @@ class IngestConsumer:
                         reason = f"refused by the database: {str(exc).strip()[:500]}"
                         rejects.append((part.topic, reading.model_dump_json().encode(), reason))
             await reading_store.record_dead_letters(conn, rejects)
-        return stored, rejects, refused
+        return stored, rejects, refused, held
 
 
 def _release(

@@ -73,6 +73,7 @@ async def run_ingest_service(
                 writers=writers,
                 on_committed=on_committed,
                 max_payload_bytes=settings.ingest_max_payload_bytes,
+                horizon_days=settings.ingest_horizon_days,
             )
             consumers.append(consumer)
             run = asyncio.create_task(consumer.run())
@@ -95,13 +96,14 @@ async def run_ingest_service(
             continue
         await mqtt.disconnect()
     for consumer in consumers:
-        for name in ("messages", "readings_stored", "duplicates", "dead_letters", "batches"):
+        for name in ("messages", "readings_stored", "duplicates", "held", "dead_letters", "batches"):
             setattr(totals, name, getattr(totals, name) + getattr(consumer.stats, name))
     log.info(
         "ingest.stopped",
         messages=totals.messages,
         readings_stored=totals.readings_stored,
         duplicates=totals.duplicates,
+        held_for_review=totals.held,
         dead_letters=totals.dead_letters,
         batches=totals.batches,
     )

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import ValidationError
 
 from vitalgate.contract import SCHEMA_VERSION, Reading, ReadingBatch
 from vitalgate.contract.readings import MAX_BATCH
 
-# Device clocks drift and time zones confuse; more than a day ahead of the server is an error.
-MAX_FUTURE = timedelta(days=1)
+# Times are checked against the server clock at storage (store/holds.py): a reading too far in the
+# future or the past is held for review there, not rejected here.
 
 
 @dataclass(slots=True)
@@ -68,16 +68,7 @@ def _parse(topic: str, payload: bytes, now: datetime) -> ParsedMessage:
             topic_gateway,
             rejected=[Rejected(payload, f"gateway_id {batch.gateway_id!r} does not match topic {topic_gateway!r}")],
         )
-    latest = now + MAX_FUTURE
-    if all(r.measured_at <= latest for r in batch.readings):
-        return ParsedMessage(topic_gateway, list(batch.readings))
-    parsed = ParsedMessage(topic_gateway)
-    for index, reading in enumerate(batch.readings):
-        if reading.measured_at > latest:
-            parsed.rejected.append(Rejected(reading.model_dump_json().encode(), _future(index, reading)))
-        else:
-            parsed.readings.append(reading)
-    return parsed
+    return ParsedMessage(topic_gateway, list(batch.readings))
 
 
 def _parse_each(topic_gateway: str, payload: bytes, now: datetime) -> ParsedMessage:
@@ -128,15 +119,8 @@ def _parse_each(topic_gateway: str, payload: bytes, now: datetime) -> ParsedMess
         except Exception as exc:  # one reading's crash rejects that reading only
             parsed.rejected.append(Rejected(_dump(raw), f"reading {index}: validation failed: {_crash(exc)}"))
             continue
-        if reading.measured_at > now + MAX_FUTURE:
-            parsed.rejected.append(Rejected(_dump(raw), _future(index, reading)))
-            continue
         parsed.readings.append(reading)
     return parsed
-
-
-def _future(index: int, reading: Reading) -> str:
-    return f"reading {index}: measured_at {reading.measured_at.isoformat()} is more than {MAX_FUTURE} in the future"
 
 
 def _short(exc: ValidationError) -> str:

@@ -12,6 +12,8 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import tuple_row
 
+from vitalgate.store.holds import HeldReading, ReviewReason, TimeWindow, hold_staged_sql
+
 # Columns the ingest path provides, in COPY order, and their types: the COPY is binary (about
 # half the cost of text COPY per row, measured), so context must be a dict, not JSON text.
 STAGING_TYPES = (
@@ -140,9 +142,19 @@ class StoredReading:
 
 
 async def write_readings(conn: psycopg.AsyncConnection, rows: list[tuple[Any, ...]]) -> list[StoredReading]:
-    """COPY rows (in STAGING_COLUMNS order) to staging and merge; caller owns the transaction."""
+    """COPY rows (in STAGING_COLUMNS order) to staging and merge, holding nothing; caller owns the transaction."""
+    return (await write_readings_held(conn, rows, None))[0]
+
+
+async def write_readings_held(
+    conn: psycopg.AsyncConnection, rows: list[tuple[Any, ...]], window: TimeWindow | None
+) -> tuple[list[StoredReading], list[HeldReading]]:
+    """COPY rows to staging, move those outside `window` or before their binding to the review queue, merge the rest.
+
+    With a window, partitions are created only for months inside it (store.holds). Caller owns the transaction.
+    """
     if not rows:
-        return []
+        return [], []
     async with conn.cursor(row_factory=tuple_row) as cur:
         # A second call in the same transaction must not see the first call's rows again.
         await cur.execute(_CREATE_STAGING + "; DELETE FROM readings_staging")
@@ -150,13 +162,18 @@ async def write_readings(conn: psycopg.AsyncConnection, rows: list[tuple[Any, ..
             copy.set_types(STAGING_TYPES)
             for row in rows:
                 await copy.write_row(row)
-        # One round trip for the three statements (no parameters: simple query protocol), so a
-        # busy event loop in the caller cannot leave the server idle between them.
-        await cur.execute(f"{_ENSURE_PARTITIONS};{_UPSERT_DEVICES};{_MERGE}")
+        # One round trip for the statements (no parameters: simple query protocol), so a busy
+        # event loop in the caller cannot leave the server idle between them.
+        hold = "" if window is None else hold_staged_sql(window) + ";"
+        await cur.execute(f"{hold}{_ENSURE_PARTITIONS};{_UPSERT_DEVICES};{_MERGE}")
+        held: list[HeldReading] = []
+        if window is not None:
+            held = [HeldReading(row[0], ReviewReason(row[1])) for row in await cur.fetchall()]
+            cur.nextset()
         cur.nextset()
         cur.nextset()
         inserted = await cur.fetchall()
-    return [StoredReading(*row) for row in inserted]
+    return [StoredReading(*row) for row in inserted], held
 
 
 async def patient_readings(

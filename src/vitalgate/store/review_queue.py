@@ -10,20 +10,10 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 
+from vitalgate.store.holds import ReviewReason
 from vitalgate.store.readings import STAGING_COLUMNS, VALUE_HASH_SQL
 
-
-class ReviewReason(StrEnum):
-    """Why a well-formed reading was not filed (the CHECK constraint of review_queue.reason)."""
-
-    # measured before now minus the retention horizon (Settings.ingest_horizon_days)
-    OLDER_THAN_HORIZON = "older_than_horizon"
-    # the device is bound now, but no binding covers measured_at (a clock far off, or old memory)
-    BEFORE_BINDING = "before_binding"
-    # published by a hub that does not own the device (device -> hub ownership, issue 13 item 2)
-    FOREIGN_HUB = "foreign_hub"
-    # measured further in the future than clocks plausibly drift (ingest.bounds.MAX_FUTURE)
-    FUTURE_TIME = "future_time"
+__all__ = ["ReviewReason", "ReviewState", "discard", "hold_for_review", "list_items", "release"]
 
 
 class ReviewState(StrEnum):

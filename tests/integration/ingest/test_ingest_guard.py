@@ -7,7 +7,6 @@ dead letters kept whole multi-megabyte payloads.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import random
@@ -15,49 +14,11 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from vitalgate.core.mqtt import AsyncMqttClient, Message
-from vitalgate.core.settings import MqttConfig
+from tests.support.ingest_run import ConsumerRun
+from vitalgate.core.mqtt import Message
 from vitalgate.ingest import loadgen
-from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
 from vitalgate.ingest.messages import DEFAULT_MAX_PAYLOAD_BYTES, drop_batch_conflicts, split_message
 from vitalgate.store.readings import DEAD_LETTER_KEEP_BYTES
-
-
-class _Run:
-    """A consumer on this test's own group and gateway; publish, then wait until it handled N messages."""
-
-    def __init__(self, mqtt_config: MqttConfig, unique: str, database_url: str) -> None:
-        self.gateway = f"gw-{unique}"
-        self.topic = f"vitalgate/v1/{self.gateway}/readings"
-        self._config, self._unique, self._url = mqtt_config, unique, database_url
-
-    async def __aenter__(self) -> _Run:
-        group = subscription_topic(self._config.protocol == "5", group=f"t-{self._unique}", gateway_id=self.gateway)
-        self.sub = AsyncMqttClient(self._config, f"ingest-{self._unique}", clean_start=True, manual_ack=True)
-        await self.sub.connect()
-        await self.sub.subscribe(group)
-        self.consumer = IngestConsumer(self.sub, self._url, batch_size=5000, batch_ms=300)
-        self.task = asyncio.create_task(self.consumer.run())
-        self.pub = AsyncMqttClient(self._config, f"pub-{self._unique}", clean_start=True)
-        await self.pub.connect()
-        return self
-
-    async def send(self, payloads: list[bytes]) -> None:
-        expect = self.consumer.stats.messages + len(payloads)
-        for payload in payloads:
-            await self.pub.publish(self.topic, payload)
-        for _ in range(600):
-            if self.consumer.stats.messages >= expect:
-                return
-            assert not self.task.done(), self.task.exception()
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"consumer handled {self.consumer.stats.messages} of {expect} messages")
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        await self.pub.disconnect()
-        await self.sub.disconnect()
 
 
 def _doc(gateway: str, prefix: str, n: int) -> dict:
@@ -65,7 +26,7 @@ def _doc(gateway: str, prefix: str, n: int) -> dict:
 
 
 async def test_nested_oversized_and_conflicting_messages_never_stop_ingest(database_url, mqtt_config, unique):
-    async with _Run(mqtt_config, unique, database_url) as run:
+    async with ConsumerRun(mqtt_config, unique, database_url) as run:
         nested = b"[" * 100_000 + b"]" * 100_000
         big = json.dumps(
             {**_doc(run.gateway, f"BIG{unique}", 1), "pad": "x" * (2 * DEFAULT_MAX_PAYLOAD_BYTES)}
@@ -132,7 +93,7 @@ def _mutate(doc: dict, rng: random.Random) -> bytes:
 
 async def test_every_hostile_message_is_stored_or_dead_lettered(database_url, mqtt_config, unique):
     rng = random.Random(13)
-    async with _Run(mqtt_config, unique, database_url) as run:
+    async with ConsumerRun(mqtt_config, unique, database_url) as run:
         payloads = [_mutate(_doc(run.gateway, f"H{unique}{i}", 4), rng) for i in range(40)]
         payloads += [bytes(rng.randrange(256) for _ in range(rng.randint(0, 300))) for _ in range(10)]
         now = datetime.now(UTC)
