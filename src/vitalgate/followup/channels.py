@@ -25,6 +25,7 @@ class Delivery:
     step_name: str
     step_index: int
     sop_instance_id: int | None = None
+    medium: str | None = None  # how it reaches the patient (sms, phone, email, app); None for internal steps
 
 
 class Channel(Protocol):
@@ -62,6 +63,7 @@ class RecordingChannel:
                 "step_index": delivery.step_index,
                 "touchpoint_id": delivery.touchpoint_id,
                 "sop_instance_id": delivery.sop_instance_id,
+                "medium": delivery.medium,
             },
         )
 

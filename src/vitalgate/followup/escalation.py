@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import structlog
 
+from vitalgate.followup import consent_gate
 from vitalgate.followup.channels import Channel, Delivery, recording_channels
 from vitalgate.followup.config import EscalationChain
 from vitalgate.store import tasks as task_store
@@ -73,6 +74,11 @@ async def fire_due(
         if reason:
             await tp_store.cancel(conn, row["id"], now, reason)
             continue
+        # Consent is checked before any contact, at the moment of firing: a withdrawal counts at once.
+        gate = await consent_gate.check(conn, row["patient_id"], row["channel"], now)
+        if gate.skip_reason:
+            await skip_for_consent(conn, row, gate, now)
+            continue
         delivery = Delivery(
             row["id"],
             row["task_id"],
@@ -82,6 +88,7 @@ async def fire_due(
             row["step_name"],
             row["step_index"],
             row["sop_instance_id"],
+            gate.medium,
         )
         await channels[row["channel"]].deliver(conn, delivery, now)
         await tp_store.mark_fired(conn, row["id"], now)
@@ -102,6 +109,28 @@ async def fire_due(
             )
         )
     return fired
+
+
+async def skip_for_consent(
+    conn: psycopg.AsyncConnection, row: dict[str, Any], gate: consent_gate.Gate, now: datetime
+) -> None:
+    """Record the step as skipped (never delivered) with the consent reason, on the touchpoint and the task."""
+    await tp_store.cancel(conn, row["id"], now, f"skipped: {gate.skip_reason}")
+    await task_store.add_task_event(
+        conn,
+        row["task_id"],
+        now,
+        SCHEDULER_ACTOR,
+        "touchpoint_skipped",
+        {
+            "touchpoint_id": row["id"],
+            "step": row["step_name"],
+            "channel": row["channel"],
+            "medium": gate.medium,
+            "reason": gate.skip_reason,
+        },
+    )
+    log.info("followup.touchpoint_skipped", touchpoint_id=row["id"], channel=row["channel"], medium=gate.medium)
 
 
 def _skip_reason(row: dict[str, Any]) -> str | None:

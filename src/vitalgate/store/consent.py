@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import class_row, tuple_row
 
 from vitalgate.store.record_vocab import ConsentDecision, ConsentPurpose
 
@@ -182,7 +182,10 @@ async def apply_monitoring(conn: psycopg.AsyncConnection, row: ConsentRecord) ->
     """
     if row.purpose != ConsentPurpose.MONITORING:
         return None
-    if (await (await conn.execute("SELECT to_regclass('patient_monitoring')")).fetchone() or [None])[0] is None:
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute("SELECT to_regclass('patient_monitoring') IS NOT NULL")
+        present = await cur.fetchone()
+    if not (present and present[0]):
         return None  # before migration 0007: nothing to pause; touchpoints still check consent themselves
     current = await (
         await conn.execute(
