@@ -66,7 +66,12 @@ class _RuleBase(_Model):
     enabled: bool = True
     escalation: str | None = None  # escalation chain id; None = chosen by segment/severity
     auto_resolve: bool = True  # resolve the episode when the condition clears
-    cooldown_hours: float = Field(default=24.0, ge=0)  # no new episode this soon after a person resolved one
+    # Statistic rules (trend, missing data) only: how long a person's closure holds while the same
+    # condition persists. Reading rules never use it: a new reading is a new event (alerts/README.md).
+    cooldown_hours: float = Field(default=24.0, ge=0)
+    # Rules of one group share a task per patient: a higher-severity event raises the open task of a
+    # lower one (level 1 -> level 2 hypoglycemia); a lower one is added to an open higher task.
+    group: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9\-]*$")
     source: str = ""  # clinical source, shown with the alert
 
     _segment_parses = field_validator("segment")(validate_segment)
@@ -81,6 +86,8 @@ class ThresholdRule(_RuleBase):
     match: Literal["any", "all"] = "any"
     window_hours: float = Field(default=24.0, gt=0)  # episode stays open this long after the last breach
     meals: list[str] | None = None  # only readings with context meal in this list
+    # Only readings whose value is a meter's reporting limit with this comparator (HI: ">", LO: "<").
+    comparator: Literal["<", ">"] | None = None
 
 
 class ConsecutiveRule(_RuleBase):

@@ -17,11 +17,13 @@ import numpy as np
 import psycopg
 
 from vitalgate.alerts.config import ConsecutiveRule, MissingDataRule, RuleSet, ThresholdRule, TrendRule, default_rules
+from vitalgate.alerts.episodes import decide, worsened
 from vitalgate.alerts.frame import FIELDS, ReadingFrame
 from vitalgate.alerts.rules import PatientContext, evaluate_rule
 from vitalgate.alerts.selection import rule_groups
 from vitalgate.store import alert_inputs, rule_overrides
 from vitalgate.store import alerts as alert_store
+from vitalgate.store.alerts import OpenEpisode
 
 # Patients per database round trip in a full evaluation: bounds memory (a 30-day window of
 # 2,000 patients is ~200k readings) while keeping the per-query overhead small.
@@ -37,9 +39,11 @@ class RaisedAlert:
     rule_id: str
     severity: str
     title: str
-    opened: bool  # False: an open episode got new evidence, or was resolved
-    action: Literal["opened", "updated", "resolved"] = "opened"
+    opened: bool  # False: an open episode got new evidence, got worse, or was resolved
+    action: Literal["opened", "updated", "resolved", "worsened"] = "opened"
     escalation: str | None = None
+    group_rules: tuple[str, ...] = ()  # rules sharing a task with this one (its group), itself included
+    detail: dict[str, Any] | None = None  # "worsened": worst and previous worst
 
 
 def lookback(ruleset: RuleSet) -> timedelta:
@@ -61,7 +65,14 @@ def frame_from_columns(cols: dict[str, list[Any]]) -> ReadingFrame:
     """Columns fetched by store.alert_inputs -> a sorted ReadingFrame."""
     values = {f: np.array(cols[f], dtype=np.float64) for f in FIELDS}  # None -> nan
     return ReadingFrame.from_columns(
-        cols["patient"], cols["t"], cols["kind"], values, cols["meal"], cols["is_new"], cols["ids"]
+        cols["patient"],
+        cols["t"],
+        cols["kind"],
+        values,
+        cols["meal"],
+        cols["is_new"],
+        cols["ids"],
+        cols.get("comparator"),
     )
 
 
@@ -103,11 +114,14 @@ async def _evaluate_chunk(
     overrides = await rule_overrides.list_overrides(conn, ids)
     groups = rule_groups(ruleset, {p: facts[p][0] for p in ids}, overrides)
     episodes = await alert_store.open_episodes(conn, ids, [r.id for r in ruleset.rules])
-    max_cooldown = max((r.cooldown_hours for r in ruleset.rules), default=0.0)
-    resolved_by_person = await alert_store.last_person_resolutions(conn, ids, now - timedelta(hours=max_cooldown))
+    # Person closures matter for as long as the readings that caused them can still be in a window.
+    horizon = max(lookback(ruleset), timedelta(hours=max((r.cooldown_hours for r in ruleset.rules), default=0.0)))
+    closed_by_person = await alert_store.last_person_resolutions(conn, ids, now - horizon)
+    groups_of = _group_members(ruleset)
     t_now = now.timestamp()
     writes: list[alert_store.EpisodeWrite] = []
     to_resolve: list[str] = []
+    worse: list[tuple[OpenEpisode, Any, Any]] = []
     meta: dict[tuple[int, str], Any] = {}
     open_by_rule: dict[str, set[int]] = {}
     for pid, rule_id in episodes:
@@ -122,9 +136,13 @@ async def _evaluate_chunk(
             if finding.active and rule.kind in clear_only:
                 continue
             if finding.active:
-                person_at = resolved_by_person.get(key)
-                if episode is None and person_at is not None and now - person_at < timedelta(hours=rule.cooldown_hours):
-                    continue  # a person closed this recently: do not re-open on the same evidence
+                action = decide(rule, finding, episode, closed_by_person.get(key), now)
+                if action == "skip":
+                    continue  # the same event a person already closed
+                if action == "restart" and episode is not None:
+                    to_resolve.append(episode.dedup_key)  # that event ended; this one is new
+                elif worsened(rule, finding, episode) and episode is not None:
+                    worse.append((episode, rule, finding))
                 meta[key] = rule
                 writes.append(
                     alert_store.EpisodeWrite(
@@ -139,29 +157,42 @@ async def _evaluate_chunk(
                 )
             elif episode is not None and rule.auto_resolve:
                 meta[key] = rule
-                to_resolve.append(episode["dedup_key"])
+                to_resolve.append(episode.dedup_key)
     raised: list[RaisedAlert] = []
-    for alert_id, pid, rule_id, opened in await alert_store.upsert_episodes(conn, writes, now):
-        rule = meta[(pid, rule_id)]
-        raised.append(
-            RaisedAlert(
-                alert_id,
-                pid,
-                rule_id,
-                rule.severity,
-                rule.title,
-                opened,
-                "opened" if opened else "updated",
-                rule.escalation,
-            )
+
+    def _raised(alert_id: int, pid: int, rule: Any, action: str, detail: dict[str, Any] | None = None) -> RaisedAlert:
+        return RaisedAlert(
+            alert_id,
+            pid,
+            rule.id,
+            rule.severity,
+            rule.title,
+            action == "opened",
+            action,  # type: ignore[arg-type]
+            rule.escalation,
+            groups_of.get(rule.group, (rule.id,)) if rule.group else (rule.id,),
+            detail,
         )
+
+    # Resolve first: a restarted episode's key must be free before its new event opens.
     for alert_id, dedup_key in await alert_store.resolve_episodes(conn, to_resolve, now):
         pid, rule_id = dedup_key.split(":", 1)
-        rule = meta[(int(pid), rule_id)]
-        raised.append(
-            RaisedAlert(alert_id, int(pid), rule_id, rule.severity, rule.title, False, "resolved", rule.escalation)
-        )
+        raised.append(_raised(alert_id, int(pid), meta[(int(pid), rule_id)], "resolved"))
+    for alert_id, pid, rule_id, opened in await alert_store.upsert_episodes(conn, writes, now):
+        raised.append(_raised(alert_id, pid, meta[(pid, rule_id)], "opened" if opened else "updated"))
+    for episode, rule, finding in worse:
+        detail = {"worst": finding.value, "previous_worst": episode.worst, "unit": finding.evidence.get("unit")}
+        raised.append(_raised(episode.alert_id, finding.patient_id, rule, "worsened", detail))
     return raised
+
+
+def _group_members(ruleset: RuleSet) -> dict[str, tuple[str, ...]]:
+    """Rule ids per rule group (rules of a group share one task per patient)."""
+    out: dict[str, list[str]] = {}
+    for r in ruleset.rules:
+        if r.group:
+            out.setdefault(r.group, []).append(r.id)
+    return {g: tuple(ids) for g, ids in out.items()}
 
 
 async def evaluate_readings(

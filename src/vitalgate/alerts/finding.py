@@ -15,3 +15,8 @@ class Finding:
     value: float | None = None
     summary: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Reading rules: when the current event began (first breaching reading after the last one that
+    # was not), the newest breaching reading, and whether a breaching reading is in the new batch.
+    event_start: float | None = None
+    latest_at: float | None = None
+    has_new: bool = False

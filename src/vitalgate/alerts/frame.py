@@ -23,6 +23,8 @@ class ReadingFrame:
     is_new: np.ndarray  # bool: in the batch being evaluated
     ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))  # optional reading ids
     universe: np.ndarray | None = None  # sorted patients the frame was loaded for (all rows belong to them)
+    # Per row: ">" / "<" when the value is a meter's HI/LO reporting limit, else None (empty: none anywhere).
+    comparator: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
 
     def __len__(self) -> int:
         return int(self.patient.shape[0])
@@ -32,7 +34,7 @@ class ReadingFrame:
         return cls.from_columns([], [], [], {}, [], [])
 
     @classmethod
-    def from_columns(cls, patient, t, kind, values, meal, is_new, ids=None) -> ReadingFrame:
+    def from_columns(cls, patient, t, kind, values, meal, is_new, ids=None, comparator=None) -> ReadingFrame:
         """Build a frame from sequences and sort it by (patient, t)."""
         p = np.asarray(patient, dtype=np.int64)
         tt = np.asarray(t, dtype=np.float64)
@@ -41,6 +43,7 @@ class ReadingFrame:
         vals = {f: np.asarray(values.get(f, np.full(n, np.nan)), dtype=np.float64)[order] for f in FIELDS}
         meal_arr = np.asarray(meal if len(meal) else [None] * n, dtype=object)
         ids_arr = np.asarray(ids, dtype=object)[order] if ids is not None else np.full(n, None, dtype=object)
+        comp = np.asarray(comparator, dtype=object)[order] if comparator is not None and len(comparator) else None
         return cls(
             p[order],
             tt[order],
@@ -49,6 +52,7 @@ class ReadingFrame:
             meal_arr[order],
             np.asarray(is_new if len(is_new) else np.zeros(n, bool), dtype=bool)[order],
             ids_arr,
+            comparator=comp if comp is not None else np.full(n, None, dtype=object),
         )
 
     def select(self, mask: np.ndarray) -> ReadingFrame:
@@ -61,6 +65,7 @@ class ReadingFrame:
             self.meal[mask],
             self.is_new[mask],
             self.ids[mask] if len(self.ids) else self.ids,
+            comparator=self.comparator[mask] if len(self.comparator) else self.comparator,
         )
 
     def with_universe(self, patients: np.ndarray) -> ReadingFrame:
@@ -74,6 +79,7 @@ class ReadingFrame:
             self.is_new,
             self.ids,
             np.asarray(patients, dtype=np.int64),
+            self.comparator,
         )
 
 

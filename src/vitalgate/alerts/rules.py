@@ -8,21 +8,16 @@ Patients with too little data to judge are left out, so their episodes stay as t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from vitalgate.alerts.config import ConsecutiveRule, ForecastRule, MissingDataRule, ThresholdRule, TrendRule
 from vitalgate.alerts.finding import Finding
-from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, dense_index, rank_from_end, split_by_group
+from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, rank_from_end, split_by_group
+from vitalgate.alerts.threshold import CLOCK_SKEW_S, cleared, evaluate_threshold, meal_mask, reading_evidence, restrict
+from vitalgate.alerts.threshold import iso as _iso
 from vitalgate.alerts.trends import evaluate_trend
-
-# Evidence keeps the latest breaching readings only, so an episode with hundreds of readings
-# stays a small row.
-EVIDENCE_READINGS = 20
-# Readings stamped slightly in the future (device clock drift) still count as "now".
-CLOCK_SKEW_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,88 +28,15 @@ class PatientContext:
     monitoring_start: np.ndarray  # float64 aligned with patients
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat()
-
-
-def _restrict(frame: ReadingFrame, patients: np.ndarray) -> tuple[ReadingFrame, np.ndarray]:
-    if frame.universe is not None and patients.size == frame.universe.size:
-        return frame, dense_index(patients, frame.patient)  # the rule applies to everyone: no copy
-    sub = frame.select(np.isin(frame.patient, patients))
-    return sub, dense_index(patients, sub.patient)
-
-
-def _meal_mask(frame: ReadingFrame, meals: list[str] | None) -> np.ndarray:
-    if meals is None:
-        return np.ones(len(frame), dtype=bool)
-    return np.isin(frame.meal, np.asarray(meals, dtype=object))
-
-
-def cleared(patients: np.ndarray, inactive: np.ndarray, keep: np.ndarray | None) -> list[Finding]:
-    """Inactive findings, only for patients whose clearing matters (an open episode); None = all."""
-    sel = inactive if keep is None else inactive & keep
-    return [Finding(int(p), False) for p in patients[sel]]
-
-
-def _reading_evidence(frame: ReadingFrame, rows: np.ndarray, fields: list[str], unit: str) -> list[dict[str, Any]]:
-    rows = rows[-EVIDENCE_READINGS:]
-    out = []
-    for r in rows:
-        item: dict[str, Any] = {"at": _iso(float(frame.t[r])), "unit": unit}
-        for f in fields:
-            item[f] = float(frame.values[f][r])
-        if frame.ids[r] is not None:
-            item["reading_id"] = str(frame.ids[r])
-        out.append(item)
-    return out
-
-
-def evaluate_threshold(
-    rule: ThresholdRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
-) -> list[Finding]:
-    """Active while a reading met the conditions within window_hours, or in the new batch."""
-    sub, idx = _restrict(frame, patients)
-    masks = [compare(sub.values[c.field], c.op, c.value) for c in rule.conditions]
-    beyond = np.logical_or.reduce(masks) if rule.match == "any" else np.logical_and.reduce(masks)
-    recent = ((sub.t >= now - rule.window_hours * 3600) | sub.is_new) & (sub.t <= now + CLOCK_SKEW_S)
-    hit = (sub.kind == KIND_CODES[rule.measurement]) & _meal_mask(sub, rule.meals) & beyond & recent
-    groups = split_by_group(np.flatnonzero(hit), idx)
-    fields = list(dict.fromkeys(c.field for c in rule.conditions))
-    first = rule.conditions[0]
-    has = np.zeros(patients.size, dtype=bool)
-    has[list(groups)] = True
-    findings = cleared(patients, ~has, keep)
-    for k, rows in groups.items():
-        pid = patients[k]
-        vals = sub.values[first.field][rows]
-        worst = float(np.nanmin(vals) if first.op in ("<", "<=") else np.nanmax(vals))
-        word = "lowest" if first.op in ("<", "<=") else "highest"
-        findings.append(
-            Finding(
-                int(pid),
-                True,
-                worst,
-                f"{rule.title}: {rows.size} reading(s), {word} {worst:g} {first.unit}",
-                {
-                    "count": int(rows.size),
-                    "worst": worst,
-                    "unit": first.unit,
-                    "readings": _reading_evidence(sub, rows, fields, first.unit),
-                },
-            )
-        )
-    return findings
-
-
 def evaluate_consecutive(
     rule: ConsecutiveRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
 ) -> list[Finding]:
     """Active while at least n of the patient's last m matching readings are beyond the limit."""
-    sub, idx = _restrict(frame, patients)
+    sub, idx = restrict(frame, patients)
     c = rule.condition
     sel = (
         (sub.kind == KIND_CODES[rule.measurement])
-        & _meal_mask(sub, rule.meals)
+        & meal_mask(sub, rule.meals)
         & ~np.isnan(sub.values[c.field])
         & (sub.t >= now - rule.lookback_days * DAY)
         & (sub.t <= now + CLOCK_SKEW_S)
@@ -137,7 +59,9 @@ def evaluate_consecutive(
                 True,
                 float(n_beyond[k]),
                 f"{rule.title}: {n_beyond[k]} of last {rule.m} beyond {c.value:g} {c.unit}",
-                {"n": int(n_beyond[k]), "m": rule.m, "readings": _reading_evidence(sub, hit, [c.field], c.unit)},
+                {"n": int(n_beyond[k]), "m": rule.m, "readings": reading_evidence(sub, hit, [c.field], c.unit)},
+                latest_at=float(sub.t[hit[-1]]),
+                has_new=bool(sub.is_new[hit].any()),
             )
         )
     return findings
@@ -176,7 +100,7 @@ def evaluate_forecast(
     the rate of change says nothing about the next half hour, so no forecast is made (the
     patient's state is left unknown). Readings already below the limit are the threshold rules'.
     """
-    sub, idx = _restrict(frame, patients)
+    sub, idx = restrict(frame, patients)
     g_all = sub.values["glucose_mg_dl"]
     rows = np.flatnonzero((sub.kind == KIND_CODES["glucose"]) & ~np.isnan(g_all) & (sub.t <= now + CLOCK_SKEW_S))
     g = idx[rows]
@@ -213,6 +137,8 @@ def evaluate_forecast(
                         "at": _iso(float(sub.t[last_rows[kk]])),
                         "horizon_minutes": rule.horizon_minutes,
                     },
+                    latest_at=float(sub.t[last_rows[kk]]),
+                    has_new=bool(sub.is_new[last_rows[kk]]),
                 )
             )
     return findings
@@ -227,7 +153,7 @@ def evaluate_missing(
     keep: np.ndarray | None = None,
 ) -> list[Finding]:
     """Silence: no reading for silent_days. Coverage: < min_days reading days in window_days."""
-    sub, idx = _restrict(frame, patients)
+    sub, idx = restrict(frame, patients)
     sel = sub.t <= now + CLOCK_SKEW_S
     if rule.measurement is not None:
         sel &= sub.kind == KIND_CODES[rule.measurement]

@@ -77,7 +77,7 @@ async def record_outcome(
 ) -> str:
     """Apply an outcome; returns the task status afterwards.
 
-    reached / resolved / emergency close the task (resolved also resolves its alert);
+    reached / resolved / emergency close the task and mark its episodes handled (resolved);
     not_reached delivers the next touchpoint now; referred_to_doctor jumps to the doctor step.
     """
     if outcome not in OUTCOMES:
@@ -87,8 +87,9 @@ async def record_outcome(
     if outcome in ("reached", "resolved", "emergency"):
         await tp_store.cancel_pending(conn, now=now, reason=f"outcome {outcome}", task_id=task_id)
         await task_store.close_task(conn, task_id, outcome=outcome, now=now)
-        if outcome == "resolved" and task["alert_id"] is not None:
-            await alert_store.resolve_alert_by_id(conn, task["alert_id"], now, by=actor)
+        # The team handled the event: its episode (and any added to the task) closes, so the next
+        # breaching reading is a new event with a new task (alerts/README.md, "Episodes").
+        await alert_store.resolve_task_episodes(conn, task_id, task["alert_id"], now, by=actor)
         await task_store.add_task_event(conn, task_id, now, actor, "closed", {"outcome": outcome})
         return "done"
     await task_store.set_outcome(conn, task_id, outcome)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,25 @@ def plan_escalation(chain: EscalationChain, start: datetime) -> list[PlannedTouc
 async def start_escalation(conn: psycopg.AsyncConnection, task_id: int, chain: EscalationChain, now: datetime) -> None:
     """Schedule the chain for a new task (idempotent per task)."""
     await tp_store.schedule(conn, task_id, plan_escalation(chain, now), now=now)
+    await task_store.set_escalation(conn, task_id, chain=chain.id, step=None)
+    await task_store.add_task_event(
+        conn,
+        task_id,
+        now,
+        "system",
+        "escalation_scheduled",
+        {"chain": chain.id, "steps": [s.name for s in chain.steps]},
+    )
+
+
+async def restart_escalation(
+    conn: psycopg.AsyncConnection, task_id: int, chain: EscalationChain, now: datetime
+) -> None:
+    """The task became more severe: cancel its pending steps and run the new severity's chain from now."""
+    await tp_store.cancel_pending(conn, now=now, reason="severity raised", task_id=task_id)
+    offset = await tp_store.next_step_index(conn, task_id)
+    steps = [replace(s, step_index=s.step_index + offset) for s in plan_escalation(chain, now)]
+    await tp_store.schedule(conn, task_id, steps, now=now)
     await task_store.set_escalation(conn, task_id, chain=chain.id, step=None)
     await task_store.add_task_event(
         conn,

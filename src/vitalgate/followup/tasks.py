@@ -11,7 +11,8 @@ import psycopg
 
 from vitalgate.alerts.engine import RaisedAlert
 from vitalgate.followup.config import FollowupConfig, default_followup
-from vitalgate.followup.escalation import start_escalation
+from vitalgate.followup.escalation import restart_escalation, start_escalation
+from vitalgate.store import alerts as alert_store
 from vitalgate.store import tasks as task_store
 
 # Time to first action by severity. Urgent (e.g. level 2 hypoglycemia) must be acted on within
@@ -71,6 +72,47 @@ async def open_task_for_alert(
     return OpenedTask(task_id, alert_id, patient_id, severity, assignee, due_at, chain.id if chain else None)
 
 
+SEVERITY_RANK = {"routine": 0, "high": 1, "urgent": 2}
+
+
+async def _note(conn: psycopg.AsyncConnection, alert: RaisedAlert, now: datetime, kind: str) -> None:
+    """An engine event on the open task holding this episode (none: nothing to note)."""
+    task = await task_store.task_of_alert(conn, alert.alert_id)
+    if task is not None and task["status"] in ("open", "in_progress"):
+        detail = {"alert_id": alert.alert_id, "rule": alert.rule_id, **(alert.detail or {})}
+        await task_store.add_task_event(conn, task["id"], now, "system:engine", kind, detail)
+
+
+async def _join_open_task(
+    conn: psycopg.AsyncConnection, alert: RaisedAlert, now: datetime, followup: FollowupConfig | None
+) -> dict[str, Any] | None:
+    """Add a new episode to the patient's open task of the same rule group, if the table allows.
+
+    An urgent event never joins an urgent task (it gets its own, at once); a more severe event
+    raises the task it joins (severity, due time, escalation chain); a repeat or a milder event is
+    added as an event to the task the team already has.
+    """
+    task = await task_store.open_task_for_rules(conn, alert.patient_id, alert.group_rules or (alert.rule_id,))
+    if task is None or (alert.severity == "urgent" and task["severity"] == "urgent"):
+        return None
+    await alert_store.attach_to_task(conn, alert.alert_id, task["id"])
+    detail = {"alert_id": alert.alert_id, "rule": alert.rule_id, "severity": alert.severity}
+    if SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[task["severity"]]:
+        await task_store.add_task_event(conn, task["id"], now, "system:engine", "episode_added", detail)
+        return task
+    due_at = now + DUE_BY_SEVERITY[alert.severity]
+    await task_store.raise_severity(conn, task["id"], severity=alert.severity, due_at=due_at, title=alert.title)
+    await task_store.add_task_event(
+        conn, task["id"], now, "system:engine", "severity_raised", {**detail, "from": task["severity"]}
+    )
+    row = await (await conn.execute("SELECT tags FROM patients WHERE id = %s", (alert.patient_id,))).fetchone()
+    tags = (row["tags"] if isinstance(row, dict) else row[0]) if row is not None else []
+    chain = (followup or default_followup()).escalation_chain(alert.escalation, alert.severity, list(tags or []))
+    if chain is not None:
+        await restart_escalation(conn, task["id"], chain, now)
+    return task
+
+
 async def act_on_alerts(
     conn: psycopg.AsyncConnection,
     raised: Sequence[RaisedAlert],
@@ -79,22 +121,13 @@ async def act_on_alerts(
     on_event: Callable[[str, dict[str, Any]], None] | None = None,
     followup: FollowupConfig | None = None,
 ) -> list[OpenedTask]:
-    """Open a task for each newly opened episode; note auto-resolved episodes on their tasks."""
+    """Open a task for each new episode (or add it to an open task of its group); note the rest on tasks."""
     emit = on_event or (lambda stage, detail: None)
     opened: list[OpenedTask] = []
     for alert in raised:
-        if alert.action == "resolved":
-            task = await task_store.task_for_alert(conn, alert.alert_id)
-            if task is not None and task["status"] in ("open", "in_progress"):
-                # The task stays: a person confirms the patient is fine, the engine only notes it.
-                await task_store.add_task_event(
-                    conn,
-                    task["id"],
-                    now,
-                    "system:engine",
-                    "alert_resolved",
-                    {"alert_id": alert.alert_id, "rule": alert.rule_id},
-                )
+        if alert.action in ("resolved", "worsened"):
+            # An auto-resolved episode leaves its task for a person to confirm the patient is fine.
+            await _note(conn, alert, now, "alert_resolved" if alert.action == "resolved" else "worsened")
             continue
         if not alert.opened:
             continue
@@ -107,6 +140,8 @@ async def act_on_alerts(
                 "severity": alert.severity,
             },
         )
+        if await _join_open_task(conn, alert, now, followup) is not None:
+            continue
         task = await open_task_for_alert(
             conn,
             alert_id=alert.alert_id,

@@ -26,6 +26,7 @@ SELECT array_agg(r.patient_id) AS patient,
        array_agg(COALESCE(r.map_mmhg, 'NaN')) AS map_mmhg,
        array_agg(COALESCE(r.pulse_bpm, 'NaN')) AS pulse_bpm,
        array_agg(r.context ->> 'meal') AS meal,
+       array_agg(r.context ->> 'glucose_comparator') AS comparator,
        array_agg(n.id IS NOT NULL) AS is_new,
        array_agg(n.id::text) AS ids
 FROM readings r
@@ -62,6 +63,7 @@ async def reading_columns(
         "map_mmhg",
         "pulse_bpm",
         "meal",
+        "comparator",
         "is_new",
         "ids",
     )

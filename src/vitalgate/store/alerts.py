@@ -19,6 +19,16 @@ class AlertUpsert:
     opened: bool
 
 
+@dataclass(frozen=True, slots=True)
+class OpenEpisode:
+    """The open (or acknowledged) episode of a patient and rule, as the engine needs it."""
+
+    alert_id: int
+    dedup_key: str
+    event_start: float | None  # epoch s of the event's first breaching reading (reading rules)
+    worst: float | None
+
+
 async def open_or_update_alert(
     conn: psycopg.AsyncConnection,
     *,
@@ -104,15 +114,19 @@ async def acknowledge_alert(conn: psycopg.AsyncConnection, alert_id: int, now: d
 
 async def open_episodes(
     conn: psycopg.AsyncConnection, patient_ids: list[int], rule_ids: list[str]
-) -> dict[tuple[int, str], dict[str, Any]]:
+) -> dict[tuple[int, str], OpenEpisode]:
     """Open or acknowledged episodes of these patients and rules, keyed by (patient, rule)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT id, patient_id, rule_id, dedup_key, status, opened_at FROM alerts"
-            " WHERE status <> 'resolved' AND patient_id = ANY(%s::bigint[]) AND rule_id = ANY(%s::text[])",
-            (patient_ids, rule_ids),
-        )
-        return {(int(r["patient_id"]), r["rule_id"]): r for r in await cur.fetchall()}
+    cur = await conn.execute(
+        "SELECT id, patient_id, rule_id, dedup_key, (evidence ->> 'event_start_ts')::float8 AS event_start,"
+        " (evidence ->> 'worst')::float8 AS worst FROM alerts"
+        " WHERE status <> 'resolved' AND patient_id = ANY(%s::bigint[]) AND rule_id = ANY(%s::text[])",
+        (patient_ids, rule_ids),
+    )
+    out = {}
+    for r in await cur.fetchall():
+        aid, pid, rule, key, start, worst = r.values() if isinstance(r, dict) else r
+        out[(int(pid), rule)] = OpenEpisode(int(aid), key, start, worst)
+    return out
 
 
 async def last_person_resolutions(
@@ -205,3 +219,20 @@ async def resolve_episodes(
         (now, now, dedup_keys),
     )
     return [(int(r["id"]), r["dedup_key"]) if isinstance(r, dict) else (int(r[0]), r[1]) for r in await cur.fetchall()]
+
+
+async def attach_to_task(conn: psycopg.AsyncConnection, alert_id: int, task_id: int) -> None:
+    """Record that an episode is handled in an existing task (a repeat, or part of a worse event)."""
+    await conn.execute("UPDATE alerts SET task_id = %s WHERE id = %s", (task_id, alert_id))
+
+
+async def resolve_task_episodes(
+    conn: psycopg.AsyncConnection, task_id: int, alert_id: int | None, now: datetime, *, by: str
+) -> list[int]:
+    """A person closed a task: its episode and the episodes added to it are handled (resolved by them)."""
+    cur = await conn.execute(
+        "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s, resolved_by = %s"
+        " WHERE (id = %s OR task_id = %s) AND status <> 'resolved' RETURNING id",
+        (now, now, by, alert_id, task_id),
+    )
+    return [int(r["id"] if isinstance(r, dict) else r[0]) for r in await cur.fetchall()]

@@ -255,3 +255,42 @@ async def task_events(conn: psycopg.AsyncConnection, task_ids: int | Sequence[in
             (ids,),
         )
         return await cur.fetchall()
+
+
+async def task_of_alert(conn: psycopg.AsyncConnection, alert_id: int) -> dict[str, Any] | None:
+    """The task an episode belongs to: the one opened for it, or the one it was added to."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT t.* FROM tasks t WHERE t.alert_id = %(a)s"
+            " OR t.id = (SELECT task_id FROM alerts WHERE id = %(a)s) ORDER BY t.id LIMIT 1",
+            {"a": alert_id},
+        )
+        return await cur.fetchone()
+
+
+async def open_task_for_rules(
+    conn: psycopg.AsyncConnection, patient_id: int, rule_ids: Sequence[str]
+) -> dict[str, Any] | None:
+    """The patient's newest open task holding an episode of one of these rules (locked for a change)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            """
+            SELECT t.* FROM tasks t
+            WHERE t.patient_id = %(p)s AND t.status IN ('open', 'in_progress')
+              AND EXISTS (SELECT 1 FROM alerts a WHERE (a.id = t.alert_id OR a.task_id = t.id)
+                          AND a.rule_id = ANY(%(rules)s::text[]))
+            ORDER BY t.id DESC LIMIT 1 FOR UPDATE
+            """,
+            {"p": patient_id, "rules": list(rule_ids)},
+        )
+        return await cur.fetchone()
+
+
+async def raise_severity(
+    conn: psycopg.AsyncConnection, task_id: int, *, severity: str, due_at: datetime, title: str
+) -> None:
+    """A worse event joined the task: its severity, due time (never later) and title follow it."""
+    await conn.execute(
+        "UPDATE tasks SET severity = %s, due_at = LEAST(due_at, %s), title = %s WHERE id = %s",
+        (severity, due_at, title, task_id),
+    )

@@ -177,3 +177,12 @@ async def list_touchpoints(
             {"t": task_id, "s": sop_instance_id},
         )
         return await cur.fetchall()
+
+
+async def next_step_index(conn: psycopg.AsyncConnection, task_id: int) -> int:
+    """One past the task's highest step index (a restarted chain is numbered after the old steps)."""
+    row = await (
+        await conn.execute("SELECT COALESCE(max(step_index) + 1, 0) FROM touchpoints WHERE task_id = %s", (task_id,))
+    ).fetchone()
+    assert row is not None
+    return int(next(iter(row.values())) if isinstance(row, dict) else row[0])
