@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.browser_support import World, api_client, reading_row, seed_world, token
+from tests.support.world import World, api_client, reading_row, seed_world, token
 from vitalgate.store.db import connect
 from vitalgate.store.review_queue import ReviewReason, hold_for_review
 

@@ -1,0 +1,94 @@
+"""schemathesis against the OpenAPI schema: no input makes the API answer 500; errors are JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+
+from tests.support.world import PASSWORD, World, seed_world, settings
+from vitalgate.api.app import create_app
+from vitalgate.app.embedded import free_port
+
+schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
+
+# Examples per operation: about 22 operations x 20 stays well under a minute on this machine.
+EXAMPLES = 20
+
+
+@pytest.fixture(scope="module")
+def world(database_url: str) -> World:
+    return seed_world(database_url, "fuzz" + secrets.token_hex(3))
+
+
+@pytest.fixture(scope="module")
+def live_url(database_url: str) -> Iterator[str]:
+    """uvicorn on a free port in a background thread with its own event loop (schemathesis calls are sync)."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(database_url, settings=settings()), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def _bearer(base: str, username: str) -> dict[str, str]:
+    response = httpx.post(f"{base}/auth/token", data={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_no_input_makes_a_500(live_url: str, world: World) -> None:
+    spec = httpx.get(f"{live_url}/openapi.json").json()
+    schema = schemathesis.openapi.from_dict(spec)
+    staff = _bearer(live_url, world.users["coord_a"])
+    admin = _bearer(live_url, world.users["admin"])
+    failures: list[str] = []
+    calls = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        path = operation.path
+        headers = admin if path.startswith(("/admin", "/audit")) else staff
+
+        @hsettings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+        @given(case=operation.as_strategy())
+        def run(case) -> None:  # type: ignore[no-untyped-def]
+            nonlocal calls
+            # Half the cases aim at records the user may see, so the fuzzing reaches past the 404 check.
+            if case.path_parameters and "patient_id" in case.path_parameters and calls % 2 == 0:
+                case.path_parameters["patient_id"] = world.patients["p1"]
+            if case.path_parameters and "task_id" in case.path_parameters and calls % 2 == 0:
+                case.path_parameters["task_id"] = world.tasks["routine_p1"]
+            calls += 1
+            response = case.call(base_url=live_url, headers=headers)  # noqa: B023 - run() is called inside this iteration only
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
+            elif response.status_code >= 400:
+                content_type = response.headers.get("content-type", [""])[0]  # schemathesis keeps header lists
+                assert "json" in content_type, (case.method, case.formatted_path, response.text[:200])
+                assert "detail" in response.json()
+
+        run()
+    assert calls > 250
+    assert not failures, "\n".join(failures[:20])
