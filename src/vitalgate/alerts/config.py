@@ -100,6 +100,7 @@ class ConsecutiveRule(_RuleBase):
     m: int = Field(ge=1)
     meals: list[str] | None = None
     lookback_days: float = Field(default=14.0, gt=0)
+    one_per_local_day: bool = False  # count the last matching reading of each patient-local date only
 
     @model_validator(mode="after")
     def _n_le_m(self) -> ConsecutiveRule:
@@ -123,6 +124,7 @@ class TrendRule(_RuleBase):
     min_days: int = Field(default=1, ge=1)
     range_low: float | None = None  # mg/dL, for time in / below range
     range_high: float | None = None
+    parts_of_day: list[Literal["morning", "evening"]] | None = None  # patient-local; None: all readings
 
 
 class ForecastRule(_RuleBase):

@@ -21,7 +21,8 @@ from vitalgate.alerts.episodes import decide, worsened
 from vitalgate.alerts.frame import FIELDS, ReadingFrame
 from vitalgate.alerts.rules import PatientContext, evaluate_rule
 from vitalgate.alerts.selection import rule_groups
-from vitalgate.store import alert_inputs, rule_overrides
+from vitalgate.core.localtime import utc_offset_s
+from vitalgate.store import alert_inputs, rule_overrides, time_zones
 from vitalgate.store import alerts as alert_store
 from vitalgate.store.alerts import OpenEpisode
 
@@ -73,6 +74,7 @@ def frame_from_columns(cols: dict[str, list[Any]]) -> ReadingFrame:
         cols["is_new"],
         cols["ids"],
         cols.get("comparator"),
+        cols.get("local_t") or None,
     )
 
 
@@ -110,7 +112,12 @@ async def _evaluate_chunk(
     )
     patients = np.array(ids, dtype=np.int64)
     frame = frame_from_columns(cols).with_universe(patients)
-    ctx = PatientContext(patients, np.array([facts[p][1] if facts[p][1] is not None else np.nan for p in ids]))
+    zones = await time_zones.zone_histories(conn, ids)
+    ctx = PatientContext(
+        patients,
+        np.array([facts[p][1] if facts[p][1] is not None else np.nan for p in ids]),
+        np.array([utc_offset_s(now, zones[p]) if p in zones else 0.0 for p in ids]),
+    )
     overrides = await rule_overrides.list_overrides(conn, ids)
     groups = rule_groups(ruleset, {p: facts[p][0] for p in ids}, overrides)
     episodes = await alert_store.open_episodes(conn, ids, [r.id for r in ruleset.rules])

@@ -9,6 +9,9 @@ import numpy as np
 KIND_CODES = {"glucose": 0, "blood_pressure": 1}
 FIELDS = ("glucose_mg_dl", "systolic_mmhg", "diastolic_mmhg", "map_mmhg", "pulse_bpm")
 DAY = 86_400.0
+# Local parts of the day for home-BP protocols (ESH 2021 / AHA 2019: measure in the morning before
+# medication and in the evening, seated, twice): generous windows on the patient's wall clock.
+PART_OF_DAY_HOURS = {"morning": (4, 12), "evening": (17, 24)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,12 @@ class ReadingFrame:
     universe: np.ndarray | None = None  # sorted patients the frame was loaded for (all rows belong to them)
     # Per row: ">" / "<" when the value is a meter's HI/LO reporting limit, else None (empty: none anywhere).
     comparator: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    # The patient's wall clock as epoch-like seconds (t + UTC offset in the zone valid at t); = t if unknown.
+    local_t: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
+
+    def __post_init__(self) -> None:
+        if self.local_t.shape != self.t.shape:
+            object.__setattr__(self, "local_t", self.t)
 
     def __len__(self) -> int:
         return int(self.patient.shape[0])
@@ -34,7 +43,9 @@ class ReadingFrame:
         return cls.from_columns([], [], [], {}, [], [])
 
     @classmethod
-    def from_columns(cls, patient, t, kind, values, meal, is_new, ids=None, comparator=None) -> ReadingFrame:
+    def from_columns(
+        cls, patient, t, kind, values, meal, is_new, ids=None, comparator=None, local_t=None
+    ) -> ReadingFrame:
         """Build a frame from sequences and sort it by (patient, t)."""
         p = np.asarray(patient, dtype=np.int64)
         tt = np.asarray(t, dtype=np.float64)
@@ -53,6 +64,7 @@ class ReadingFrame:
             np.asarray(is_new if len(is_new) else np.zeros(n, bool), dtype=bool)[order],
             ids_arr,
             comparator=comp if comp is not None else np.full(n, None, dtype=object),
+            local_t=np.asarray(local_t, dtype=np.float64)[order] if local_t is not None else tt[order],
         )
 
     def select(self, mask: np.ndarray) -> ReadingFrame:
@@ -66,6 +78,7 @@ class ReadingFrame:
             self.is_new[mask],
             self.ids[mask] if len(self.ids) else self.ids,
             comparator=self.comparator[mask] if len(self.comparator) else self.comparator,
+            local_t=self.local_t[mask],
         )
 
     def with_universe(self, patients: np.ndarray) -> ReadingFrame:
@@ -80,6 +93,7 @@ class ReadingFrame:
             self.ids,
             np.asarray(patients, dtype=np.int64),
             self.comparator,
+            self.local_t,
         )
 
 
@@ -116,3 +130,25 @@ def compare(values: np.ndarray, op: str, limit: float) -> np.ndarray:
         if op == ">":
             return values > limit
         return values >= limit
+
+
+def local_day(local_t: np.ndarray) -> np.ndarray:
+    """The patient's local calendar day number (days since 1970-01-01 on their wall clock)."""
+    return np.floor(local_t / DAY).astype(np.int64)
+
+
+def local_hour(local_t: np.ndarray) -> np.ndarray:
+    """Hour of the patient's local day, 0-23."""
+    return (np.floor(local_t / 3600.0) % 24).astype(np.int64)
+
+
+def part_of_day_mask(local_t: np.ndarray, parts: list[str] | None) -> np.ndarray:
+    """Readings taken in any of the named local parts of the day (None: all)."""
+    if parts is None:
+        return np.ones(local_t.shape, dtype=bool)
+    hour = local_hour(local_t)
+    mask = np.zeros(local_t.shape, dtype=bool)
+    for part in parts:
+        lo, hi = PART_OF_DAY_HOURS[part]
+        mask |= (hour >= lo) & (hour < hi)
+    return mask

@@ -14,7 +14,7 @@ import numpy as np
 
 from vitalgate.alerts.config import ConsecutiveRule, ForecastRule, MissingDataRule, ThresholdRule, TrendRule
 from vitalgate.alerts.finding import Finding
-from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, rank_from_end, split_by_group
+from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, local_day, rank_from_end, split_by_group
 from vitalgate.alerts.threshold import CLOCK_SKEW_S, cleared, evaluate_threshold, meal_mask, reading_evidence, restrict
 from vitalgate.alerts.threshold import iso as _iso
 from vitalgate.alerts.trends import evaluate_trend
@@ -22,10 +22,22 @@ from vitalgate.alerts.trends import evaluate_trend
 
 @dataclass(frozen=True, slots=True)
 class PatientContext:
-    """Per-patient facts not in the readings: monitoring start (epoch s, NaN unknown)."""
+    """Per-patient facts not in the readings: monitoring start (epoch s, NaN unknown), UTC offset now."""
 
     patients: np.ndarray  # sorted unique int64
     monitoring_start: np.ndarray  # float64 aligned with patients
+    # Local minus UTC at `now` in each patient's zone (vitalgate.core.localtime.utc_offset_s); None = UTC.
+    utc_offset_now_s: np.ndarray | None = None
+
+    def offsets(self, patients: np.ndarray) -> np.ndarray:
+        """UTC offsets at `now` of the given (member) patients."""
+        if self.utc_offset_now_s is None:
+            return np.zeros(patients.size)
+        return self.utc_offset_now_s[np.searchsorted(self.patients, patients)]
+
+    def first_local_day(self, patients: np.ndarray, now: float, window_days: int) -> np.ndarray:
+        """Local day number of the first of the last `window_days` local dates (today included)."""
+        return local_day(now + self.offsets(patients)) - window_days + 1
 
 
 def evaluate_consecutive(
@@ -43,6 +55,12 @@ def evaluate_consecutive(
     )
     rows = np.flatnonzero(sel)
     g = idx[rows]
+    if rule.one_per_local_day:
+        # The day's last matching reading stands for the day (a repeated morning check is one fasting value).
+        day = local_day(sub.local_t[rows])
+        last_of_day = np.ones(rows.size, dtype=bool)
+        last_of_day[:-1] = (g[1:] != g[:-1]) | (day[1:] != day[:-1])
+        rows, g = rows[last_of_day], g[last_of_day]
     last_m = rank_from_end(g, patients.size) < rule.m
     rows, g = rows[last_m], g[last_m]
     beyond = compare(sub.values[c.field][rows], c.op, c.value)
@@ -179,12 +197,14 @@ def evaluate_missing(
                 )
             )
         return findings
-    window_start = now - rule.window_days * DAY
-    sel &= sub.t >= window_start
-    day = np.floor((sub.t[sel] - window_start) / DAY).astype(np.int64)
-    keys = np.unique(idx[sel] * (rule.window_days + 1) + day)
+    # Reading days are the patient's last window_days LOCAL dates (today included).
+    first = ctx.first_local_day(patients, now, rule.window_days)
+    day = local_day(sub.local_t) - first[idx]
+    sel &= day >= 0
+    keys = np.unique(idx[sel] * (rule.window_days + 1) + day[sel])
     days = np.bincount(keys // (rule.window_days + 1), minlength=patients.size)
     # Judge only patients monitored for the whole window, or a new patient is always short.
+    window_start = first * DAY - ctx.offsets(patients)  # local midnight of the first day (offset of now)
     judged = np.isfinite(start) & (np.nan_to_num(start, nan=np.inf) <= window_start)
     active = judged & (days < rule.min_days)
     findings = cleared(patients, judged & ~active, keep)
@@ -215,7 +235,7 @@ def evaluate_rule(
     if isinstance(rule, ConsecutiveRule):
         return evaluate_consecutive(rule, frame, patients, now, keep)
     if isinstance(rule, TrendRule):
-        return evaluate_trend(rule, frame, patients, now, keep)
+        return evaluate_trend(rule, frame, patients, now, keep, ctx.first_local_day(patients, now, rule.window_days))
     if isinstance(rule, ForecastRule):
         return evaluate_forecast(rule, frame, patients, now, keep)
     if isinstance(rule, MissingDataRule):

@@ -12,7 +12,7 @@ import numpy as np
 
 from vitalgate.alerts.config import TrendRule
 from vitalgate.alerts.finding import Finding
-from vitalgate.alerts.frame import DAY, ReadingFrame, compare, dense_index
+from vitalgate.alerts.frame import ReadingFrame, compare, dense_index, local_day, part_of_day_mask
 
 _UNIT_SUFFIX = {"mean": "", "slope_per_week": "/week"}
 
@@ -40,15 +40,27 @@ def _slope_per_week(sums: np.ndarray, counts: np.ndarray, patients: int, days: i
 
 
 def evaluate_trend(
-    rule: TrendRule, frame: ReadingFrame, patients: np.ndarray, now: float, keep: np.ndarray | None = None
+    rule: TrendRule,
+    frame: ReadingFrame,
+    patients: np.ndarray,
+    now: float,
+    keep: np.ndarray | None = None,
+    first_day: np.ndarray | None = None,
 ) -> list[Finding]:
-    """Compute the rule's statistic per patient over [now - window_days, now] and compare it."""
-    start = now - rule.window_days * DAY
+    """Compute the rule's statistic per patient over their last window_days local dates and compare it.
+
+    `first_day`: each patient's first local day number of the window (rules.PatientContext); None = UTC days.
+    """
+    if first_day is None:
+        first_day = np.full(patients.size, local_day(np.asarray([now]))[0] - rule.window_days + 1)
     vals_all = frame.values[rule.field]
-    sel = np.isin(frame.patient, patients) & ~np.isnan(vals_all) & (frame.t >= start) & (frame.t <= now)
-    day = np.floor((frame.t[sel] - start) / DAY).astype(np.int64).clip(0, rule.window_days - 1)
+    sel = np.isin(frame.patient, patients) & ~np.isnan(vals_all) & (frame.t <= now)
+    sel &= part_of_day_mask(frame.local_t, rule.parts_of_day)
     idx = dense_index(patients, frame.patient[sel])
-    v = vals_all[sel]
+    day = local_day(frame.local_t[sel]) - first_day[idx]
+    inside = day >= 0
+    idx, day = idx[inside], np.minimum(day[inside], rule.window_days - 1)
+    v = vals_all[sel][inside]
     if rule.exclude_first_day:
         # Home-BP protocols discard day 1 of a measurement week (first-day readings run high).
         after_day1 = day > 0
@@ -92,6 +104,7 @@ def evaluate_trend(
                     "reading_days": int(reading_days[k]),
                     "window_days": rule.window_days,
                     "excluded_first_day": rule.exclude_first_day,
+                    "parts_of_day": rule.parts_of_day,
                 },
             )
         )

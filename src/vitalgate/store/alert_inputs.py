@@ -28,8 +28,13 @@ SELECT array_agg(r.patient_id) AS patient,
        array_agg(r.context ->> 'meal') AS meal,
        array_agg(r.context ->> 'glucose_comparator') AS comparator,
        array_agg(n.id IS NOT NULL) AS is_new,
-       array_agg(n.id::text) AS ids
+       array_agg(n.id::text) AS ids,
+       -- The patient's wall clock at each reading, in the zone valid then (as epoch-like seconds).
+       array_agg(extract(epoch FROM r.measured_at AT TIME ZONE z.time_zone)::float8) AS local_t
 FROM readings r
+JOIN (SELECT u.id AS patient_id, s.time_zone, s.valid_from, s.valid_to
+      FROM unnest(%(patients)s::bigint[]) AS u(id) CROSS JOIN LATERAL patient_zone_spans_of(u.id) s) z
+  ON z.patient_id = r.patient_id AND r.measured_at >= z.valid_from AND r.measured_at < z.valid_to
 -- A join, not `id = ANY(batch)` per row: that scans the whole batch array for every reading.
 LEFT JOIN (SELECT DISTINCT unnest(%(new)s::uuid[]) AS id) n ON n.id = r.id
 WHERE r.patient_id = ANY(%(patients)s::bigint[])
@@ -66,6 +71,7 @@ async def reading_columns(
         "comparator",
         "is_new",
         "ids",
+        "local_t",
     )
     if row is None:
         return {n: [] for n in names}

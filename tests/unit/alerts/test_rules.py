@@ -18,8 +18,8 @@ NOW = 1_800_000_000.0
 RULES = default_rules()
 
 
-def frame(rows):
-    """rows: (patient, t, kind, {field: value}, meal)."""
+def frame(rows, offset_s=0.0):
+    """rows: (patient, t, kind, {field: value}, meal); every patient `offset_s` from UTC."""
     fields = ("glucose_mg_dl", "systolic_mmhg", "diastolic_mmhg", "map_mmhg", "pulse_bpm")
     return ReadingFrame.from_columns(
         [r[0] for r in rows],
@@ -28,16 +28,23 @@ def frame(rows):
         {f: [r[3].get(f, math.nan) for r in rows] for f in fields},
         [r[4] for r in rows],
         [False] * len(rows),
+        local_t=[r[1] + offset_s for r in rows],
     )
 
 
-def run(rule_id, rows, patients, start=None, **override):
+def run(rule_id, rows, patients, start=None, offset_s=0.0, **override):
     rule = RULES.by_id(rule_id)
     if override:
         rule = apply_override(rule, override)
     pats = np.array(sorted(patients), dtype=np.int64)
     starts = np.array([start if start is not None else NOW - 60 * DAY] * len(pats))
-    return {f.patient_id: f for f in evaluate_rule(rule, frame(rows), pats, NOW, PatientContext(pats, starts))}
+    ctx = PatientContext(pats, starts, np.full(len(pats), offset_s))
+    return {f.patient_id: f for f in evaluate_rule(rule, frame(rows, offset_s), pats, NOW, ctx)}
+
+
+def in_last_local_days(t, days, offset_s=0.0):
+    """Whether t lies on one of the last `days` local dates up to NOW (today included)."""
+    return (t + offset_s) // DAY >= (NOW + offset_s) // DAY - days + 1 and t <= NOW
 
 
 def random_glucose(rng, patients, days=14, per_day=4):
@@ -58,7 +65,7 @@ def test_glucose_statistics_match_a_naive_per_patient_computation():
     rows = random_glucose(rng, patients)
     cv, tir, tbr = (run(r, rows, patients) for r in ("glucose-cv-high", "glucose-tir-low", "glucose-tbr-high"))
     for p in patients:
-        v = np.array([r[3]["glucose_mg_dl"] for r in rows if r[0] == p and NOW - 14 * DAY <= r[1] <= NOW])
+        v = np.array([r[3]["glucose_mg_dl"] for r in rows if r[0] == p and in_last_local_days(r[1], 14)])
         assert cv[p].value == pytest.approx(100 * v.std() / v.mean())
         assert tir[p].value == pytest.approx(100 * np.mean((v >= 70) & (v <= 180)))
         assert tbr[p].value == pytest.approx(100 * np.mean(v < 70))
@@ -72,7 +79,7 @@ def test_home_bp_mean_excludes_day_one_and_slope_matches_polyfit():
     for p in range(1, 21):
         slope = rng.uniform(-3, 3)
         for day in range(14):
-            for h in (7, 19):
+            for h in (0, 11):  # NOW is 08:00 UTC: readings at 08:00 and 19:00, local morning and evening
                 t = NOW - 14 * DAY + day * DAY + h * 3600
                 rows.append(
                     (
@@ -83,16 +90,17 @@ def test_home_bp_mean_excludes_day_one_and_slope_matches_polyfit():
                         None,
                     )
                 )
-    means = run("bp-home-mean-stage2", rows, range(1, 21))
+    # 5 whole local dates after day 1 by 08:00 today: 10 readings (the rule asks 12 by tonight)
+    means = run("bp-home-mean-stage2", rows, range(1, 21), min_readings=10)
     slopes = run("bp-systolic-rising", rows, range(1, 21))
     for p in range(1, 21):
-        week = [(r[1], r[3]["systolic_mmhg"]) for r in rows if r[0] == p and NOW - 7 * DAY <= r[1] <= NOW]
-        kept = [v for t, v in week if t >= NOW - 6 * DAY]  # day 1 of the 7-day window is discarded
+        # day 1 of the 7 local dates is discarded
+        kept = [r[3]["systolic_mmhg"] for r in rows if r[0] == p and in_last_local_days(r[1], 6)]
         assert means[p].value == pytest.approx(np.mean(kept))
         days = {}
         for r in rows:
-            if r[0] == p:
-                days.setdefault(int((r[1] - (NOW - 14 * DAY)) // DAY), []).append(r[3]["systolic_mmhg"])
+            if r[0] == p and in_last_local_days(r[1], 14):
+                days.setdefault(int(r[1] // DAY), []).append(r[3]["systolic_mmhg"])
         x = np.array(sorted(days))
         y = np.array([np.mean(days[d]) for d in x])
         assert slopes[p].value == pytest.approx(np.polyfit(x, y, 1)[0] * 7)
@@ -121,12 +129,58 @@ def test_threshold_band_and_any_conditions():
 def test_consecutive_counts_only_the_last_m_matching_meals():
     seq = [(190.0, "fasting"), (300.0, "postprandial"), (185.0, "fasting"), (120.0, "fasting"), (200.0, "fasting")]
     rows = [(1, NOW - (10 - k) * 3600, "glucose", {"glucose_mg_dl": v}, meal) for k, (v, meal) in enumerate(seq)]
-    assert not run("glucose-fasting-high-3", rows, [1])[1].active  # last 3 fasting: 185, 120, 200
-    assert run("glucose-fasting-high-3", rows, [1], n=2)[1].active
+    every = {"one_per_local_day": False}  # these readings are hours apart: count each one
+    assert not run("glucose-fasting-high-3", rows, [1], **every)[1].active  # last 3 fasting: 185, 120, 200
+    assert run("glucose-fasting-high-3", rows, [1], n=2, **every)[1].active
     rows.append((1, NOW - 60, "glucose", {"glucose_mg_dl": 181.0}, "fasting"))
-    assert not run("glucose-fasting-high-3", rows, [1])[1].active  # 120, 200, 181
+    assert not run("glucose-fasting-high-3", rows, [1], **every)[1].active  # 120, 200, 181
     rows.append((1, NOW - 30, "glucose", {"glucose_mg_dl": 250.0}, "fasting"))
-    assert run("glucose-fasting-high-3", rows, [1])[1].active  # 200, 181, 250
+    assert run("glucose-fasting-high-3", rows, [1], **every)[1].active  # 200, 181, 250
+
+
+SHANGHAI_S = 8 * 3600.0
+
+
+def test_consecutive_fasting_counts_local_dates_in_shanghai():
+    # NOW is 16:00 in Shanghai. Fasting checks at 07:30 local = 23:30 UTC the evening before.
+    morning = NOW - 8.5 * 3600  # 07:30 Shanghai today
+    rows = [
+        (1, morning - 2 * DAY, "glucose", {"glucose_mg_dl": 190.0}, "fasting"),
+        (1, morning - DAY, "glucose", {"glucose_mg_dl": 195.0}, "fasting"),
+        (1, morning - DAY + 600, "glucose", {"glucose_mg_dl": 120.0}, "fasting"),  # re-check, same local day
+        (1, morning, "glucose", {"glucose_mg_dl": 200.0}, "fasting"),
+    ]
+    # The day's last fasting value (120) stands for yesterday: not 3 high days.
+    assert not run("glucose-fasting-high-3", rows, [1], offset_s=SHANGHAI_S)[1].active
+    rows[2] = (1, morning - DAY + 600, "glucose", {"glucose_mg_dl": 186.0}, "fasting")
+    found = run("glucose-fasting-high-3", rows, [1], offset_s=SHANGHAI_S)[1]
+    assert found.active and [r["unit"] for r in found.evidence["readings"]] == ["mg/dL"] * 3
+
+
+def test_home_bp_uses_local_morning_and_evening_and_local_dates():
+    # Shanghai: 07:00 and 20:00 local are 23:00 and 12:00 UTC; the 03:00 local reading is neither.
+    today = (NOW + SHANGHAI_S) // DAY * DAY - SHANGHAI_S  # local midnight today, as an instant
+    rows = []
+    for day in range(7):
+        for local_h, sys in ((7, 140.0), (20, 140.0), (3, 90.0)):
+            t = today - (6 - day) * DAY + local_h * 3600
+            if t <= NOW:
+                rows.append((1, t, "blood_pressure", {"systolic_mmhg": sys, "diastolic_mmhg": 85.0}, None))
+    found = run("bp-home-mean-stage2", rows, [1], offset_s=SHANGHAI_S, min_readings=10)[1]
+    assert found.value == pytest.approx(140.0) and found.active
+    assert found.evidence["readings"] == 11  # 6 local dates after day 1, 2 a day, today's evening not yet
+    everything = run("bp-home-mean-stage2", rows, [1], offset_s=SHANGHAI_S, min_readings=10, parts_of_day=None)
+    assert not everything[1].active
+
+
+def test_coverage_counts_local_dates():
+    # 16 readings at 07:30 Shanghai on 16 consecutive local dates ending today: 16 reading days
+    # locally, though in UTC two of them share the date of the day before.
+    morning = NOW - 8.5 * 3600
+    rows = [(1, morning - k * DAY, "glucose", {"glucose_mg_dl": 100.0}, None) for k in range(16)]
+    coverage = run("coverage-below-16-of-30", rows, [1], offset_s=SHANGHAI_S)[1]
+    assert not coverage.active
+    assert run("coverage-below-16-of-30", rows[1:], [1], offset_s=SHANGHAI_S)[1].evidence["reading_days"] == 15
 
 
 def test_ar2_recursion_is_nightscouts_and_the_forecast_needs_close_readings():
