@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -44,11 +45,32 @@ class EscalationChain(_Segmented):
 
 
 class SopStep(_Model):
+    """When a step is due: `offset_hours` from the anchor (elapsed time), or a patient-local
+    wall-clock time `at_local` on the local date `day_offset` days from the anchor's (e.g. T-1 at
+    10:00), resolved per occurrence in the patient's zone (vitalgate.core.localtime: across DST)."""
+
     name: str
     channel: ChannelName
     template: str
-    offset_hours: float  # relative to the anchor (negative: before the visit)
+    offset_hours: float | None = None  # relative to the anchor (negative: before the visit)
+    day_offset: int | None = None  # local dates from the anchor's local date
+    at_local: time | None = None  # patient-local wall-clock time on that date
     cancel_on_confirm: bool = False
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> SopStep:
+        wall = self.day_offset is not None and self.at_local is not None
+        if wall == (self.offset_hours is not None) or (self.day_offset is None) != (self.at_local is None):
+            raise ValueError(f"SOP step {self.name!r}: give either offset_hours or day_offset with at_local")
+        return self
+
+    @property
+    def order_key_hours(self) -> float:
+        """Hours from the anchor if the anchor were at local midnight (for ordering checks only)."""
+        if self.offset_hours is not None:
+            return self.offset_hours
+        assert self.day_offset is not None and self.at_local is not None
+        return self.day_offset * 24 + self.at_local.hour + self.at_local.minute / 60
 
 
 class SopChain(_Segmented):
@@ -58,9 +80,11 @@ class SopChain(_Segmented):
 
     @model_validator(mode="after")
     def _ordered(self) -> SopChain:
-        offsets = [s.offset_hours for s in self.steps]
-        if offsets != sorted(offsets):
-            raise ValueError(f"SOP chain {self.id}: steps must be in time order")
+        # Each timing kind in order; between kinds the order depends on the visit's time of day.
+        for wall in (False, True):
+            keys = [s.order_key_hours for s in self.steps if (s.at_local is not None) == wall]
+            if keys != sorted(keys):
+                raise ValueError(f"SOP chain {self.id}: steps must be in time order")
         return self
 
 

@@ -10,10 +10,11 @@ from typing import Any
 import psycopg
 import structlog
 
-from vitalgate.followup import consent_gate
+from vitalgate.followup import consent_gate, quiet_hours
 from vitalgate.followup.channels import Channel, Delivery, recording_channels
 from vitalgate.followup.config import EscalationChain
 from vitalgate.store import tasks as task_store
+from vitalgate.store import time_zones
 from vitalgate.store import touchpoints as tp_store
 from vitalgate.store.touchpoints import PlannedTouchpoint
 
@@ -88,10 +89,16 @@ async def fire_due(
     """Deliver every due step once; caller owns the transaction (delivery + fired_at commit together)."""
     channels = channels or recording_channels()
     fired: list[Fired] = []
-    for row in await tp_store.claim_due(conn, now, limit=limit, task_id=task_id, patient_ids=patient_ids):
+    rows = await tp_store.claim_due(conn, now, limit=limit, task_id=task_id, patient_ids=patient_ids)
+    clocks = await time_zones.patient_clocks(conn, sorted({r["patient_id"] for r in rows}))
+    for row in rows:
         reason = _skip_reason(row)
         if reason:
             await tp_store.cancel(conn, row["id"], now, reason)
+            continue
+        held = quiet_hours.held_until(row["channel"], row["task_severity"], now, clocks[row["patient_id"]])
+        if held is not None:
+            await hold_for_quiet_hours(conn, row, held, now)
             continue
         # Consent is checked before any contact, at the moment of firing: a withdrawal counts at once.
         gate = await consent_gate.check(conn, row["patient_id"], row["channel"], now)
@@ -128,6 +135,21 @@ async def fire_due(
             )
         )
     return fired
+
+
+async def hold_for_quiet_hours(
+    conn: psycopg.AsyncConnection, row: dict[str, Any], until: datetime, now: datetime
+) -> None:
+    """Not now: the patient's quiet hours. The step keeps its place and goes out at their morning."""
+    await tp_store.defer(conn, row["id"], until)
+    await task_store.add_task_event(
+        conn,
+        row["task_id"],
+        now,
+        SCHEDULER_ACTOR,
+        "touchpoint_held",
+        {"touchpoint_id": row["id"], "step": row["step_name"], "reason": "quiet hours", "until": until.isoformat()},
+    )
 
 
 async def skip_for_consent(

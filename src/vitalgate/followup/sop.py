@@ -7,12 +7,21 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from vitalgate.followup.config import FollowupConfig, default_followup
-from vitalgate.store import people
+from vitalgate.core.localtime import ZoneHistory, wall_clock_on
+from vitalgate.followup.config import FollowupConfig, SopStep, default_followup
+from vitalgate.store import people, time_zones
 from vitalgate.store import sop as sop_store
 from vitalgate.store import tasks as task_store
 from vitalgate.store import touchpoints as tp_store
 from vitalgate.store.touchpoints import PlannedTouchpoint
+
+
+def step_due(step: SopStep, anchor_at: datetime, zones: ZoneHistory) -> datetime:
+    """The instant a step is due: local wall-clock time on a local date, or elapsed hours from the anchor."""
+    if step.at_local is not None and step.day_offset is not None:
+        return wall_clock_on(anchor_at, step.day_offset, step.at_local, zones)
+    assert step.offset_hours is not None
+    return anchor_at + timedelta(hours=step.offset_hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +58,9 @@ async def schedule_sop(
         existing = await sop_store.get_instance(conn, instance_id)
         assert existing is not None and existing["task_id"] is not None
         return ScheduledSop(instance_id, int(existing["task_id"]), chain.id, False)
-    last_due = anchor_at + timedelta(hours=chain.steps[-1].offset_hours)
+    zones = (await time_zones.zone_histories(conn, [patient_id]))[patient_id]
+    dues = [step_due(step, anchor_at, zones) for step in chain.steps]
+    last_due = max(dues)
     assignee = await task_store.least_loaded_member(conn, int(patient["care_team_id"]))
     task_id = await task_store.create_task(
         conn,
@@ -57,15 +68,15 @@ async def schedule_sop(
         care_team_id=int(patient["care_team_id"]),
         assignee_id=assignee,
         severity="routine",
-        title=f"{purpose.capitalize()} on {anchor_at:%Y-%m-%d %H:%M} UTC: reminders and check",
+        # No time in the title: pages show the anchor and due times in the patient's (and viewer's) zone.
+        title=f"{purpose.capitalize()}: reminders and check",
         due_at=max(last_due, now),
         now=now,
         kind="sop",
     )
     await sop_store.attach_task(conn, instance_id, task_id)
     planned = []
-    for index, step in enumerate(chain.steps):
-        due = anchor_at + timedelta(hours=step.offset_hours)
+    for index, (step, due) in enumerate(zip(chain.steps, dues, strict=True)):
         planned.append(
             PlannedTouchpoint(
                 index,

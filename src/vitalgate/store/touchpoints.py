@@ -59,7 +59,7 @@ async def schedule(
 _CLAIM = """
 SELECT tp.id, tp.task_id, tp.sop_instance_id, tp.step_index, tp.step_name, tp.channel, tp.template,
        tp.due_at, tp.cancel_on_confirm, t.patient_id, t.care_team_id, t.status AS task_status,
-       t.patient_responded_at, s.status AS sop_status
+       t.patient_responded_at, t.severity AS task_severity, s.status AS sop_status
 FROM touchpoints tp
 JOIN tasks t ON t.id = tp.task_id
 LEFT JOIN sop_instances s ON s.id = tp.sop_instance_id
@@ -97,6 +97,14 @@ async def claim_due(
 async def mark_fired(conn: psycopg.AsyncConnection, touchpoint_id: int, now: datetime) -> None:
     """Record that the step was delivered (same transaction as the delivery record)."""
     await conn.execute("UPDATE touchpoints SET fired_at = %s WHERE id = %s AND fired_at IS NULL", (now, touchpoint_id))
+
+
+async def defer(conn: psycopg.AsyncConnection, touchpoint_id: int, due_at: datetime) -> None:
+    """Move a pending step later (quiet hours); it fires at the next scheduler pass after due_at."""
+    await conn.execute(
+        "UPDATE touchpoints SET due_at = %s WHERE id = %s AND fired_at IS NULL AND cancelled_at IS NULL",
+        (due_at, touchpoint_id),
+    )
 
 
 async def cancel(conn: psycopg.AsyncConnection, touchpoint_id: int, now: datetime, reason: str) -> None:

@@ -151,7 +151,8 @@ async def test_showcase_for_the_demo_opens_tasks_of_three_rule_kinds(database_ur
 
     from vitalgate.followup.showcase import seed_showcase
 
-    now = datetime.now(UTC)
+    # Midday in the team's zone (UTC): the first messages are not held for the patients' quiet hours.
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     conn = await connect(database_url)
     async with conn.transaction():
         team = await seed_team(conn, unique)

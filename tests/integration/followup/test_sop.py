@@ -147,5 +147,5 @@ async def test_steps_already_past_when_scheduled_are_not_sent_late(database_url,
         sop = await schedule_sop(conn, patient_id=patient, anchor_at=anchor, now=start)
     await conn.close()
     await tick(database_url, start + timedelta(minutes=1), patient_ids=[patient])
-    await tick(database_url, anchor - timedelta(days=2), patient_ids=[patient])
+    await tick(database_url, anchor - timedelta(days=2, hours=-10), patient_ids=[patient])  # T-2 at 10:00 local
     assert [s for s, _ in await _fired(database_url, sop)] == ["T-2 confirmation link"]
