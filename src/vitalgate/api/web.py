@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vitalgate.api import web_patient
+from vitalgate.api import web_admin, web_patient
 from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
 from vitalgate.api.routes_auth import authenticate
 from vitalgate.api.routes_devices import unbound_out
@@ -22,6 +22,7 @@ from vitalgate.store import users as user_store
 
 router = APIRouter(include_in_schema=False)
 router.include_router(web_patient.router)
+router.include_router(web_admin.router)
 
 
 def _home_of(role: str) -> str:

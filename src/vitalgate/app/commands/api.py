@@ -133,3 +133,12 @@ async def _set_password(url: str, username: str, password_hash: str) -> bool:
         return True
     finally:
         await conn.close()
+
+
+def _register_import() -> None:
+    from vitalgate.app.commands.enrol import import_patients
+
+    admin_app.command("import-patients")(import_patients)
+
+
+_register_import()
