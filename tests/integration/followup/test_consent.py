@@ -104,3 +104,16 @@ async def test_withdrawn_monitoring_consent_skips_every_step(database_url, uniqu
     events = await _events(database_url, task["id"])
     assert [e["kind"] for e in events] == ["touchpoint_skipped"] * 5
     assert all(e["detail"]["reason"].startswith("consent to monitoring withdrawn") for e in events)
+    # Monitoring is paused (migration 0007's status), and giving consent again resumes it.
+    status = "SELECT status, reason FROM patient_monitoring WHERE patient_id = %s ORDER BY valid_from, id"
+    assert [r["status"] for r in await fetch(database_url, status, patient)] == ["paused"]
+    conn = await connect(database_url)
+    async with conn.transaction():
+        row = await consent.record(
+            conn,
+            patient,
+            NewConsent(ConsentPurpose.MONITORING, ConsentDecision.GIVEN, "v2", clock.now(), "patient", "t"),
+        )
+        assert await consent.apply_monitoring(conn, row) == "active"
+    await conn.close()
+    assert [r["status"] for r in await fetch(database_url, status, patient)] == ["paused", "active"]

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from tests.browser_support import World, api_client, seed_world, token
+from tests.support.world import World, api_client, seed_world, token
 from vitalgate.api.enrol_import import COLUMNS, read_csv, run_import
 from vitalgate.store.db import connect
 
@@ -151,7 +151,7 @@ def test_cli_import_reports_rejections_and_exit_code(database_url: str, world: W
 
 
 async def test_admin_upload_page(database_url: str, world: World) -> None:
-    from tests.browser_support import PASSWORD
+    from tests.support.world import PASSWORD
 
     rows = [_good(i, f"Team A {world.suffix}") for i in range(4)]
     rows[0]["birth_year"] = "1850"
