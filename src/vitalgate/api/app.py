@@ -19,6 +19,7 @@ from vitalgate.api import (
     routes_auth,
     routes_devices,
     routes_fhir,
+    routes_fhir_record,
     routes_patients,
     routes_record,
     routes_review,
@@ -102,6 +103,7 @@ def create_app(
         routes_tasks,
         routes_review,
         routes_fhir,
+        routes_fhir_record,
         routes_admin,
     ):
         app.include_router(module.router)

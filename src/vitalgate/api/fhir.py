@@ -108,15 +108,17 @@ def observations(reading: dict[str, Any], patient_id: int) -> list[dict[str, Any
     return out
 
 
-def searchset(base_url: str, self_url: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """A searchset Bundle of Observations."""
+def searchset(
+    base_url: str, self_url: str, resources: list[dict[str, Any]], resource_type: str = "Observation"
+) -> dict[str, Any]:
+    """A searchset Bundle of one resource type (Observations by default)."""
     return {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(resources),
         "link": [{"relation": "self", "url": self_url}],
         "entry": [
-            {"fullUrl": f"{base_url}/Observation/{r['id']}", "resource": r, "search": {"mode": "match"}}
+            {"fullUrl": f"{base_url}/{resource_type}/{r['id']}", "resource": r, "search": {"mode": "match"}}
             for r in resources
         ],
     }

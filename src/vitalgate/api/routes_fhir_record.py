@@ -1,0 +1,70 @@
+"""FHIR R4 export of the patient record: Patient, RelatedPerson (caregivers), Consent (the whole history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from vitalgate.api import fhir, fhir_record
+from vitalgate.api.deps import Conn, CurrentUser, ScopedPatient, audit
+from vitalgate.api.routes_fhir import FhirJSONResponse
+from vitalgate.api.schemas import ErrorOut
+from vitalgate.store import caregivers as caregiver_store
+from vitalgate.store import consent, time_zones
+from vitalgate.store import patient_record as record_store
+
+router = APIRouter(tags=["fhir"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+async def _patient_resource(conn: Conn, patient: dict[str, Any]) -> dict[str, Any]:
+    record = await record_store.get_record(conn, int(patient["id"]))
+    assert record is not None  # ScopedPatient found it
+    clock = await time_zones.patient_clock(conn, record.id)
+    return fhir_record.patient(record, care_team=patient["care_team"], time_zone=clock.zone_name if clock else None)
+
+
+@router.get("/fhir/Patient/{patient_id}", response_class=FhirJSONResponse)
+async def fhir_patient(
+    patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
+) -> FhirJSONResponse:
+    """The patient as a FHIR Patient (language in communication; glucose unit, zone, stage as extensions)."""
+    body = await _patient_resource(conn, patient)
+    await audit(conn, principal, request, "export:fhir_patient", patient["id"])
+    return FhirJSONResponse(body)
+
+
+@router.get("/fhir/Patient/{patient_id}/RelatedPerson", response_class=FhirJSONResponse)
+async def fhir_related(
+    patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
+) -> FhirJSONResponse:
+    """The patient's caregivers as a searchset Bundle of RelatedPerson."""
+    resources = [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient["id"])]
+    await audit(conn, principal, request, "export:fhir_related_person", patient["id"], {"count": len(resources)})
+    return FhirJSONResponse(fhir.searchset(_base(request), str(request.url), resources, "RelatedPerson"))
+
+
+@router.get("/fhir/Patient/{patient_id}/Consent", response_class=FhirJSONResponse)
+async def fhir_consent(
+    patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
+) -> FhirJSONResponse:
+    """Every consent decision as a Consent (the one in force `active`, superseded ones `inactive`)."""
+    resources = fhir_record.consents(await consent.history(conn, patient["id"]))
+    await audit(conn, principal, request, "export:fhir_consent", patient["id"], {"count": len(resources)})
+    return FhirJSONResponse(fhir.searchset(_base(request), str(request.url), resources, "Consent"))
+
+
+@router.get("/fhir/Patient/{patient_id}/$record", response_class=FhirJSONResponse)
+async def fhir_record_bundle(
+    patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
+) -> FhirJSONResponse:
+    """Patient + RelatedPerson + Consent as one collection Bundle (what `import-patients` reads back)."""
+    resources = [await _patient_resource(conn, patient)]
+    resources += [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient["id"])]
+    resources += fhir_record.consents(await consent.history(conn, patient["id"]))
+    await audit(conn, principal, request, "export:fhir_record", patient["id"], {"count": len(resources)})
+    return FhirJSONResponse(fhir_record.collection(_base(request), resources))
