@@ -24,6 +24,17 @@ from tests.support.backends import backends_line, server_url, with_database
 
 VECTORS = Path(__file__).parent / "fixtures" / "gatt_vectors.json"
 BACKEND_MARKERS = ("integration", "browser")
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test file directly in tests/ would escape the layer markers (and so `-m` selection): refuse it."""
+    for item in items:
+        if item.path.resolve().parent == HERE:
+            raise pytest.UsageError(
+                f"{item.nodeid}: put tests in tests/unit/<package>/ (pure), tests/integration/<package>/ "
+                "or tests/browser/ (see the README's Tests section); helpers go to tests/support/"
+            )
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:

@@ -53,6 +53,7 @@ def _bearer(base: str, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+@pytest.mark.slow  # 106 s in the whole suite on a loaded 2-core machine
 def test_no_input_makes_a_500(live_url: str, world: World) -> None:
     spec = httpx.get(f"{live_url}/openapi.json").json()
     schema = schemathesis.openapi.from_dict(spec)
