@@ -13,6 +13,7 @@ import typer
 from vitalgate.app.cli_support import console, database_url, load_settings
 from vitalgate.app.commands.api import admin_app
 from vitalgate.app.commands.api import app as api_app
+from vitalgate.app.commands.broker import register as register_broker_commands
 from vitalgate.app.commands.followup import app as followup_app
 from vitalgate.app.commands.gateway import app as gateway_app
 from vitalgate.app.commands.ingest import app as ingest_app
@@ -29,6 +30,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(followup_app, name="followup")
 app.add_typer(api_app, name="api")
 app.add_typer(admin_app, name="admin")
+register_broker_commands(admin_app)
 
 
 @app.command()

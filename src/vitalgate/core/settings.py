@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
@@ -62,6 +63,29 @@ def _looks_like_placeholder(secret: str) -> bool:
     """A long but guessable secret: a placeholder word, or too few distinct characters ('x' * 40)."""
     lowered = secret.lower()
     return len(set(secret)) < 6 or any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: traffic that never leaves the machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_insecure_mqtt(config: MqttConfig) -> None:
+    """Production: every client authenticates to the broker, and only loopback may skip TLS."""
+    if not config.username or config.password is None:
+        raise ValueError(
+            "production needs MQTT credentials in VITALGATE_MQTT_URL (mqtts://<user>:<password>@host:8883);"
+            " create them with `vitalgate admin add-hub <gateway id>` or `vitalgate admin add-ingest`"
+        )
+    if not config.tls and not is_loopback(config.host):
+        raise ValueError(
+            f"production refuses plain MQTT to {config.host}: use mqtts:// (TLS); only a loopback broker may use mqtt://"
+        )
 
 
 class Settings(BaseSettings):
@@ -132,6 +156,7 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "production needs VITALGATE_DATABASE_URL and VITALGATE_MQTT_URL (no embedded services)"
                 )
+            _refuse_insecure_mqtt(MqttConfig.from_url(self.mqtt_url))
         return self
 
     def resolved_data_dir(self) -> Path:

@@ -33,7 +33,7 @@ def _production(**extra: object) -> Settings:
         environment="production",
         secret_key=SecretStr(extra.pop("secret", STRONG)),  # type: ignore[arg-type]
         database_url="postgresql://db.invalid/vg",
-        mqtt_url="mqtts://broker.invalid:8883",
+        mqtt_url="mqtts://ingest:Q7x-random-broker-password@broker.invalid:8883",
         **extra,
     )
 

@@ -1,0 +1,72 @@
+"""`vitalgate admin add-hub` / `add-ingest`: one broker identity per hub (and one for ingest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vitalgate.app.cli_support import console
+
+# Where deploy/mosquitto/mosquitto.conf expects the password file.
+DEFAULT_PASSWORD_FILE = Path("/etc/mosquitto/vitalgate/passwd")
+
+PasswordFile = Annotated[
+    Path,
+    typer.Option(
+        "--password-file", envvar="VITALGATE_MQTT_PASSWORD_FILE", help="Mosquitto password file (created if missing)."
+    ),
+]
+Rotate = Annotated[bool, typer.Option("--rotate", help="Replace an existing credential (the old one stops working).")]
+
+
+def add_hub(
+    gateway_id: Annotated[str, typer.Argument(help="the hub's gateway id; also its MQTT username")],
+    password_file: PasswordFile = DEFAULT_PASSWORD_FILE,
+    rotate: Rotate = False,
+    broker: Annotated[str, typer.Option(help="host:port the hub reaches the broker at (for the printed URL)")] = (
+        "broker.example.org:8883"
+    ),
+) -> None:
+    """Create a hub's broker credential; the password is printed once and stored only as a hash."""
+    from vitalgate.app.broker_identity import IdentityError, add_identity, check_hub_id
+
+    try:
+        check_hub_id(gateway_id)
+        password = add_identity(password_file, gateway_id, replace=rotate)
+    except IdentityError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    _print_credential(gateway_id, password, password_file, f"mqtts://{gateway_id}:{password}@{broker}")
+    console.print(f"on the hub:  VITALGATE_GATEWAY_ID={gateway_id}")
+
+
+def add_ingest(
+    username: Annotated[str, typer.Argument(help="ingest's MQTT username (the shipped ACL names 'ingest')")] = "ingest",
+    password_file: PasswordFile = DEFAULT_PASSWORD_FILE,
+    rotate: Rotate = False,
+) -> None:
+    """Create ingest's broker credential (reads every hub's readings, writes commit receipts)."""
+    from vitalgate.app.broker_identity import IdentityError, add_identity
+
+    try:
+        password = add_identity(password_file, username, replace=rotate)
+    except IdentityError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    _print_credential(username, password, password_file, f"mqtt://{username}:{password}@127.0.0.1:1883")
+
+
+def _print_credential(username: str, password: str, password_file: Path, url: str) -> None:
+    # stdout carries only the secret lines, so a script can capture them; the rest is advice.
+    console.print(f"added [cyan]{username}[/] to {password_file}; the password is shown only now:")
+    print(f"password: {password}")
+    print(f"VITALGATE_MQTT_URL={url}")
+    console.print("reload the broker to apply it: kill -HUP <mosquitto pid> (or systemctl reload mosquitto)")
+
+
+def register(admin_app: typer.Typer) -> None:
+    """Attach the broker identity commands to `vitalgate admin`."""
+    admin_app.command("add-hub")(add_hub)
+    admin_app.command("add-ingest")(add_ingest)
