@@ -8,10 +8,11 @@ import json
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from vitalgate.app.embedded import free_port
-from vitalgate.contract import readings_topic
+from vitalgate.contract import CommitReceipt, readings_topic, receipts_topic
 from vitalgate.core.mqtt import AsyncMqttClient, MqttError
 from vitalgate.core.settings import MqttConfig
 
@@ -111,10 +112,15 @@ class CuttablePath:
 
 
 class Counter:
-    """Subscribes to a gateway's readings and counts reading ids (and raw deliveries)."""
+    """Subscribes to a gateway's readings and counts reading ids (and raw deliveries).
 
-    def __init__(self, config: MqttConfig, gateway_id: str, client_id: str) -> None:
+    It stands in for ingest, so by default it also sends the commit receipts that let the hub
+    delete what it published (receipts=False: a subscriber that never confirms anything).
+    """
+
+    def __init__(self, config: MqttConfig, gateway_id: str, client_id: str, *, receipts: bool = True) -> None:
         self.config, self.topic, self.client_id = config, readings_topic(gateway_id), client_id
+        self.gateway_id, self.receipts = gateway_id, receipts
         self.ids: set[str] = set()
         self.deliveries = 0
         self.batch_sizes: list[int] = []
@@ -148,6 +154,12 @@ class Counter:
                     self.first_seen.append((reading["device"]["serial"], reading["sequence_number"]))
                 self.ids.add(reading["id"])
                 self.deliveries += 1
+            if self.receipts and readings:
+                receipt = CommitReceipt(
+                    gateway_id=self.gateway_id, reading_ids=[r["id"] for r in readings], committed_at=datetime.now(UTC)
+                )
+                with contextlib.suppress(MqttError):
+                    await client.publish(receipts_topic(self.gateway_id), receipt.model_dump_json().encode(), qos=1)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -11,10 +11,13 @@ from vitalgate.contract.readings import (
     readings_topic,
     status_topic,
 )
+from vitalgate.contract.receipts import MAX_RECEIPT_IDS, CommitReceipt, receipts_topic
 from vitalgate.contract.status import DeviceSyncState, GatewayStatus, offline_status
 
 __all__ = [
+    "MAX_RECEIPT_IDS",
     "SCHEMA_VERSION",
+    "CommitReceipt",
     "DeviceRef",
     "DeviceSyncState",
     "GatewayStatus",
@@ -26,5 +29,6 @@ __all__ = [
     "offline_status",
     "reading_id",
     "readings_topic",
+    "receipts_topic",
     "status_topic",
 ]

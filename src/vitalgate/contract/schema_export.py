@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from vitalgate.contract.readings import SCHEMA_VERSION, ReadingBatch
+from vitalgate.contract.receipts import CommitReceipt
 from vitalgate.contract.status import GatewayStatus
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
@@ -18,6 +19,7 @@ def schemas() -> dict[str, dict[str, object]]:
     for name, model, topic in (
         ("readings", ReadingBatch, "vitalgate/v1/{gateway_id}/readings"),
         ("status", GatewayStatus, "vitalgate/v1/{gateway_id}/status"),
+        ("receipts", CommitReceipt, "vitalgate/v1/{gateway_id}/receipts"),
     ):
         doc = model.model_json_schema(mode="validation")
         doc = {

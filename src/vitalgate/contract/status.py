@@ -30,7 +30,10 @@ class GatewayStatus(BaseModel):
     gateway_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     state: Literal["online", "offline"]
     online: bool
+    # Readings in the outbox: not yet published, or published and waiting for their commit receipt.
     backlog: int | None = Field(default=None, ge=0)
+    # Of the backlog, readings published (PUBACK) whose commit receipt has not come yet.
+    unconfirmed: int | None = Field(default=None, ge=0)
     # Readings the bounded outbox discarded (oldest first) since the hub was installed: any
     # value above zero is data loss an operator must see.
     dropped: int | None = Field(default=None, ge=0)

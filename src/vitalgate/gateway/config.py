@@ -35,6 +35,9 @@ class HubConfig(BaseSettings):
     # How long one connection attempt waits for the device to show up (seconds).
     connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
     sync_timeout_s: float = Field(default=120.0, gt=0)
+    # How long a published reading waits for ingest's commit receipt before it is published again
+    # (ingest stores an id once, so a resend is harmless; too short only wastes bandwidth).
+    receipt_timeout_s: float = Field(default=60.0, gt=0, le=24 * 3600)
     # Publisher reconnect backoff bounds (seconds).
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)

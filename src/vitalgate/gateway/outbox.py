@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS rejected (
     at       TEXT NOT NULL
 );
 """
-_ADDED_COLUMNS = {"last_error": "TEXT"}  # columns newer than the step-1 file format
+# Columns newer than the step-1 file format, per table. outbox.published_at: when the row was
+# last published (PUBACK); the row stays until ingest's commit receipt names it.
+_ADDED_COLUMNS = {"devices": {"last_error": "TEXT"}, "outbox": {"published_at": "TEXT"}}
 # Ids remembered per device: meters hold at most a few thousand records, so a re-sent memory is
 # always recognised; beyond this a re-sent record is a duplicate that ingest drops by id.
 KNOWN_PER_DEVICE = 20_000
@@ -98,10 +100,11 @@ class HubStore:
         # FULL: a reading acknowledged to the device's cursor must survive power loss.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(devices)")}
-        for column, kind in _ADDED_COLUMNS.items():
-            if column not in have:
-                self._db.execute(f"ALTER TABLE devices ADD COLUMN {column} {kind}")
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -234,26 +237,61 @@ class HubStore:
 
     # -- outbox ---------------------------------------------------------------------------------
 
-    def next_batch(self, limit: int) -> list[OutboxItem]:
-        """The oldest unsent readings, in order."""
-        rows = self._db.execute("SELECT seq, reading_id, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)).fetchall()
+    def next_batch(self, limit: int, *, resend_before: datetime | None = None) -> list[OutboxItem]:
+        """The oldest readings to publish, in order: never published, or published before `resend_before`
+        and still without a commit receipt."""
+        rows = self._db.execute(
+            "SELECT seq, reading_id, payload FROM outbox WHERE published_at IS NULL OR published_at < ?"
+            " ORDER BY seq LIMIT ?",
+            (resend_before.isoformat() if resend_before else "", limit),
+        ).fetchall()
         return [OutboxItem(*r) for r in rows]
 
-    def delete_through(self, items: list[OutboxItem], *, now: datetime | None = None) -> None:
-        """Drop items the broker has acknowledged (and note the publish time)."""
+    def mark_published(self, items: list[OutboxItem], *, now: datetime) -> None:
+        """The broker acknowledged these (PUBACK): keep them until their receipt, re-publish after a timeout."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(i.seq,) for i in items])
-            self._add_state("published", len(items))
-            if now is not None:
-                self._set_state("last_publish_at", now.isoformat())
+            resent = self._db.execute(
+                f"SELECT count(*) FROM outbox WHERE published_at IS NOT NULL AND seq IN ({_marks(len(items))})",
+                [i.seq for i in items],
+            ).fetchone()[0]
+            self._db.executemany(
+                "UPDATE outbox SET published_at = ? WHERE seq = ?", [(now.isoformat(), i.seq) for i in items]
+            )
+            self._add_state("published", len(items) - resent)
+            if resent:
+                self._add_state("republished", resent)
+            self._set_state("last_publish_at", now.isoformat())
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
 
+    def confirm(self, reading_ids: Iterable[str]) -> int:
+        """Ingest committed these readings: drop them from the outbox; returns rows dropped."""
+        ids = list(reading_ids)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            gone = self._db.executemany("DELETE FROM outbox WHERE reading_id = ?", [(i,) for i in ids]).rowcount
+            self._add_state("confirmed", gone)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return gone
+
+    def next_resend_at(self, timeout_s: float) -> datetime | None:
+        """When the oldest published-but-unconfirmed row becomes due again (None: nothing waits)."""
+        row = self._db.execute("SELECT min(published_at) FROM outbox WHERE published_at IS NOT NULL").fetchone()
+        return datetime.fromisoformat(row[0]) + timedelta(seconds=timeout_s) if row and row[0] else None
+
     def backlog(self) -> int:
+        """Readings not yet confirmed by a commit receipt (published or not)."""
         return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    def unconfirmed(self) -> int:
+        """Readings published (PUBACK) and still waiting for their commit receipt."""
+        return int(self._db.execute("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL").fetchone()[0])
 
     # -- counters -------------------------------------------------------------------------------
 
@@ -262,7 +300,16 @@ class HubStore:
         return int(self._state("dropped") or 0)
 
     def published(self) -> int:
+        """Readings published at least once (PUBACK), ever."""
         return int(self._state("published") or 0)
+
+    def confirmed(self) -> int:
+        """Readings whose commit receipt came (and left the outbox), ever."""
+        return int(self._state("confirmed") or 0)
+
+    def republished(self) -> int:
+        """Re-publications after a receipt timeout, ever."""
+        return int(self._state("republished") or 0)
 
     def last_publish_at(self) -> datetime | None:
         value = self._state("last_publish_at")
@@ -292,6 +339,10 @@ class HubStore:
 
     def _add_state(self, key: str, amount: int) -> None:
         self._set_state(key, str(int(self._state(key) or 0) + amount))
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
 
 
 def dumps(obj: object) -> str:

@@ -1,8 +1,13 @@
-"""Drain the outbox to MQTT in order, in batches; delete a batch only after its PUBACK.
+"""Drain the outbox to MQTT in order, in batches; delete a reading only on ingest's commit receipt.
+
+A PUBACK only says the broker has the message: a broker restart without persistence, or one that
+forgets shared subscriptions (Mosquitto 2.0), loses it. So a PUBACK marks the rows published, and
+the commit receipt ingest sends after its database commit (contract.receipts) deletes them; rows
+without a receipt after `receipt_timeout_s` are published again (ingest stores an id once).
 
 `Publisher.run` is the long-running form: one persistent MQTT session (client id = gateway id,
-clean_start=False) with a retained status and an "offline" last will; on a broker outage it
-reconnects with backoff while the sync loop keeps filling the outbox.
+clean_start=False) subscribed to its receipts, with a retained status and an "offline" last will;
+on a broker outage it reconnects with backoff while the sync loop keeps filling the outbox.
 """
 
 from __future__ import annotations
@@ -10,11 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
+from pydantic import ValidationError
 
-from vitalgate.contract import ReadingBatch, offline_status, readings_topic, status_topic
+from vitalgate.contract import (
+    CommitReceipt,
+    ReadingBatch,
+    offline_status,
+    readings_topic,
+    receipts_topic,
+    status_topic,
+)
 from vitalgate.core.backoff import backoff_s
 from vitalgate.core.mqtt import AsyncMqttClient, MqttError, Will
 from vitalgate.core.settings import MqttConfig
@@ -30,6 +43,10 @@ log = structlog.get_logger(__name__)
 DEFAULT_BATCH_SIZE = 500
 # A retained status older than this tells the server the hub is wedged even if TCP is up.
 STATUS_HEARTBEAT_S = 30.0
+# Default wait for a commit receipt before publishing a reading again (HubConfig.receipt_timeout_s).
+DEFAULT_RECEIPT_TIMEOUT_S = 60.0
+# Status after receipts: at most this often (receipts for a large backlog come many per second).
+STATUS_MIN_INTERVAL_S = 1.0
 
 
 def batch_payload(gateway_id: str, payloads: list[str], now: datetime) -> bytes:
@@ -46,24 +63,38 @@ async def drain_outbox(
     gateway_id: str,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    receipt_timeout_s: float = DEFAULT_RECEIPT_TIMEOUT_S,
     stop: asyncio.Event | None = None,
 ) -> int:
-    """Publish until the outbox is empty (or `stop` is set between batches); returns readings published.
+    """Publish every row that is new or overdue for its receipt (until `stop`); returns readings published.
 
-    Raises MqttError on a drop; the unacknowledged batch stays in the outbox and goes again.
+    Raises MqttError on a drop; the batch without PUBACK stays unpublished and goes again.
     """
     topic = readings_topic(gateway_id)
     sent = 0
     while stop is None or not stop.is_set():
-        items = store.next_batch(batch_size)
+        now = datetime.now(UTC)
+        items = store.next_batch(batch_size, resend_before=now - timedelta(seconds=receipt_timeout_s))
         if not items:
             break
-        now = datetime.now(UTC)
         await mqtt.publish(topic, batch_payload(gateway_id, [i.payload for i in items], now), qos=1)
-        store.delete_through(items, now=now)
+        store.mark_published(items, now=now)
         sent += len(items)
         log.info("gateway.batch_published", readings=len(items), backlog=store.backlog())
     return sent
+
+
+def apply_receipt(store: HubStore, gateway_id: str, payload: bytes) -> int:
+    """Delete the outbox rows a commit receipt names; returns rows deleted (0 for a foreign or bad receipt)."""
+    try:
+        receipt = CommitReceipt.model_validate_json(payload)
+    except ValidationError as exc:
+        log.warning("gateway.bad_receipt", error=str(exc)[:200])
+        return 0
+    if receipt.gateway_id != gateway_id:
+        log.warning("gateway.foreign_receipt", receipt_gateway=receipt.gateway_id)
+        return 0
+    return store.confirm(str(i) for i in receipt.reading_ids)
 
 
 class Publisher:
@@ -73,6 +104,9 @@ class Publisher:
         self._store, self._mqtt_config, self._gateway_id, self._config = store, mqtt_config, gateway_id, config
         self.wake = asyncio.Event()  # set by the sync loop after it queued readings
         self.connected = asyncio.Event()
+        self.confirmed = asyncio.Event()  # set whenever a commit receipt removed rows
+        self._confirmed_since_status = False
+        self._last_status = 0.0
 
     def _client(self) -> AsyncMqttClient:
         will = Will(status_topic(self._gateway_id), offline_status(self._gateway_id).model_dump_json().encode())
@@ -80,6 +114,8 @@ class Publisher:
 
     async def _publish_status(self, client: AsyncMqttClient, *, online: bool = True) -> None:
         status = build_status(self._store, self._gateway_id, online=online)
+        self._confirmed_since_status = False
+        self._last_status = asyncio.get_running_loop().time()
         await client.publish(status_topic(self._gateway_id), status.model_dump_json().encode(), qos=1, retain=True)
         assert status.updated_at is not None
         self._store.note_status(online=online, now=status.updated_at)
@@ -120,19 +156,65 @@ class Publisher:
                 await self._close(client, graceful=stop.is_set())
 
     async def _serve(self, client: AsyncMqttClient, stop: asyncio.Event) -> None:
+        # Every connect: a broker restarted without persistence has forgotten the subscription.
+        await client.subscribe(receipts_topic(self._gateway_id), qos=1)
         await self._publish_status(client)
-        while not stop.is_set():
-            self.wake.clear()
-            sent = await drain_outbox(
-                client, self._store, self._gateway_id, batch_size=self._config.batch_size, stop=stop
-            )
-            if sent:
-                await self._publish_status(client)
-            woke = await _first(stop.wait(), self.wake.wait(), client.wait_disconnected(), timeout=STATUS_HEARTBEAT_S)
-            if not client.is_connected or client.disconnected:
-                raise MqttError("connection lost")
-            if not woke:
-                await self._publish_status(client)
+        receipts = asyncio.create_task(self._receipts(client), name="gateway-receipts")
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                self.confirmed.clear()
+                sent = await drain_outbox(
+                    client,
+                    self._store,
+                    self._gateway_id,
+                    batch_size=self._config.batch_size,
+                    receipt_timeout_s=self._config.receipt_timeout_s,
+                    stop=stop,
+                )
+                if sent:
+                    await self._publish_status(client)
+                woke = await _first(
+                    stop.wait(),
+                    self.wake.wait(),
+                    self.confirmed.wait(),
+                    client.wait_disconnected(),
+                    asyncio.shield(receipts),  # shielded: _first cancels the losers
+                    timeout=self._idle_s(),
+                )
+                if receipts.done():
+                    receipts.result()  # a failure of the receipt pump ends this session
+                if not client.is_connected or client.disconnected:
+                    raise MqttError("connection lost")
+                if self._status_due(heartbeat=not woke):
+                    await self._publish_status(client)
+        finally:
+            receipts.cancel()
+            await asyncio.gather(receipts, return_exceptions=True)
+
+    async def _receipts(self, client: AsyncMqttClient) -> None:
+        """Apply commit receipts as they come; a confirmed row leaves the outbox."""
+        while True:
+            message = await client.messages.get()
+            if message.topic != receipts_topic(self._gateway_id):
+                continue
+            if apply_receipt(self._store, self._gateway_id, message.payload):
+                self._confirmed_since_status = True
+                self.confirmed.set()
+
+    def _idle_s(self) -> float:
+        """Sleep until the next heartbeat or the next row due for re-publication, whichever is first."""
+        due = self._store.next_resend_at(self._config.receipt_timeout_s)
+        if due is None:
+            return STATUS_HEARTBEAT_S
+        return min(STATUS_HEARTBEAT_S, max(0.05, (due - datetime.now(UTC)).total_seconds() + 0.01))
+
+    def _status_due(self, *, heartbeat: bool) -> bool:
+        """A heartbeat, or receipts changed the backlog (rate-limited)."""
+        since = asyncio.get_running_loop().time() - self._last_status
+        if self._confirmed_since_status and since >= STATUS_MIN_INTERVAL_S:
+            return True
+        return heartbeat and since >= STATUS_HEARTBEAT_S / 2
 
     async def _close(self, client: AsyncMqttClient, *, graceful: bool) -> None:
         if graceful and client.is_connected:

@@ -45,6 +45,7 @@ def build_status(store: HubStore, gateway_id: str, *, online: bool, now: datetim
         state="online" if online else "offline",
         online=online,
         backlog=store.backlog(),
+        unconfirmed=store.unconfirmed(),
         dropped=store.dropped(),
         last_publish_at=store.last_publish_at(),
         devices=devices,

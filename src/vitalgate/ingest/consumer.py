@@ -18,8 +18,10 @@ from vitalgate.ingest.messages import (
     Parts,
     drop_batch_conflicts,
     drop_stored_conflicts,
+    receipts_by_gateway,
     split_message,
 )
+from vitalgate.ingest.receipts import ReceiptSender
 from vitalgate.store import readings as reading_store
 from vitalgate.store.db import connect
 from vitalgate.store.holds import DEFAULT_HORIZON_DAYS, HeldReading, TimeWindow
@@ -74,6 +76,7 @@ class IngestConsumer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         horizon_days: int = DEFAULT_HORIZON_DAYS,
+        receipts: bool = True,
     ) -> None:
         self._mqtt = mqtt
         self._url = database_url
@@ -86,6 +89,8 @@ class IngestConsumer:
         self._horizon_days = horizon_days
         self.stats = IngestStats()
         self._after: AfterCommitWorker | None = None
+        # Commit receipts to the hubs (contract.receipts), published after each batch's commit.
+        self.receipts = ReceiptSender(mqtt) if receipts else None
 
     async def run(self) -> None:
         """Consume until cancelled.
@@ -106,6 +111,7 @@ class IngestConsumer:
                 self._on_committed, max_pending=MAX_AFTER_COMMIT_PENDING, errors=self.stats.errors
             )
             after = asyncio.create_task(self._after.run(), name="ingest-after-commit")
+        sender = asyncio.create_task(self.receipts.run(), name="ingest-receipts") if self.receipts else None
         try:
             while True:
                 batch = await self._collect(last)
@@ -122,10 +128,10 @@ class IngestConsumer:
                 in_flight.add(last)
                 last.add_done_callback(_release(in_flight, free, conn))
         finally:
-            for task in [*in_flight, after]:
+            for task in [*in_flight, after, sender]:
                 if task is not None and not task.done():
                     task.cancel()
-            await asyncio.gather(*in_flight, *([after] if after else []), return_exceptions=True)
+            await asyncio.gather(*in_flight, *[t for t in (after, sender) if t], return_exceptions=True)
             for conn in conns:
                 await conn.close()
 
@@ -208,6 +214,8 @@ class IngestConsumer:
         # Only now, with the rows durable, may the broker forget the messages.
         for message in batch:
             self._mqtt.ack(message)
+        if self.receipts is not None:  # every id of these messages is now stored, held or dead-lettered
+            self.receipts.submit(receipts_by_gateway(parts), now)
         duplicates = len(rows) - refused - len(stored) - len(held)
         self.stats.messages += len(batch)
         self.stats.held += len(held)

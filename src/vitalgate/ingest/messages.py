@@ -7,7 +7,7 @@ item 3: a 200 KB nested array once stopped ingest for good).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +15,9 @@ import structlog
 
 from vitalgate.contract import Reading
 from vitalgate.core.mqtt import Message
+from vitalgate.ingest.receipts import message_ids
 from vitalgate.ingest.rows import staging_row
-from vitalgate.ingest.validate import parse_message
+from vitalgate.ingest.validate import gateway_of, parse_message
 from vitalgate.store.readings import STAGING_COLUMNS, DeadLetter
 
 log = structlog.get_logger(__name__)
@@ -41,22 +42,45 @@ class Parts:
     readings: list[Reading]
     rows: list[tuple[Any, ...]]
     rejects: list[DeadLetter]
+    # For the commit receipt: the topic's gateway (the broker's ACL ties it to the publisher) and
+    # every reading id this message settles once committed (valid, held or dead-lettered).
+    gateway_id: str | None = None
+    receipt_ids: list[UUID] = field(default_factory=list)
 
 
 def split_message(message: Message, now: Any, max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES) -> Parts:
     """Validate one message into rows and dead letters; never raises."""
     topic, payload = message.topic, message.payload
+    gateway_id = gateway_of(topic)
     if len(payload) > max_payload_bytes:
         reason = f"payload of {len(payload)} bytes is over the {max_payload_bytes}-byte limit (not parsed)"
-        return Parts(topic, [], [], [(topic, payload, reason)])
+        return Parts(topic, [], [], [(topic, payload, reason)], gateway_id)
     try:
         parsed = parse_message(topic, payload, now)
         gateway = parsed.gateway_id or "unknown"
         rows = [staging_row(reading, gateway) for reading in parsed.readings]
     except Exception as exc:  # isolate: one message must never stop ingest
         log.exception("ingest.message_failed", topic=topic, bytes=len(payload))
-        return Parts(topic, [], [], [(topic, payload, f"validation failed: {type(exc).__name__}: {str(exc)[:300]}")])
-    return Parts(topic, parsed.readings, rows, [(topic, r.payload, r.reason) for r in parsed.rejected])
+        reason = f"validation failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return Parts(topic, [], [], [(topic, payload, reason)], gateway_id, message_ids([], [payload]))
+    rejected = [r.payload for r in parsed.rejected]
+    return Parts(
+        topic,
+        parsed.readings,
+        rows,
+        [(topic, r.payload, r.reason) for r in parsed.rejected],
+        gateway_id,
+        message_ids(parsed.readings, rejected),
+    )
+
+
+def receipts_by_gateway(parts: list[Parts]) -> dict[str, list[UUID]]:
+    """A committed batch's settled ids per gateway (each only to the gateway whose topic carried it)."""
+    out: dict[str, list[UUID]] = {}
+    for part in parts:
+        if part.gateway_id is not None and part.receipt_ids:
+            out.setdefault(part.gateway_id, []).extend(part.receipt_ids)
+    return out
 
 
 def value_of(row: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -248,6 +248,7 @@ async def test_last_will_says_offline_when_the_hub_vanishes(tmp_path, unique) ->
         "state": "offline",
         "online": False,
         "backlog": None,
+        "unconfirmed": None,
         "dropped": None,
         "last_publish_at": None,
         "devices": [],

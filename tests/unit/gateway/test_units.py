@@ -54,7 +54,9 @@ def test_known_ids_are_not_queued_again_after_publish(tmp_path) -> None:
     store = _store(tmp_path)
     rows = [(f"id-{i}", "{}") for i in range(10)]
     assert store.commit_sync("AA", rows, cursor_seq=10, cursor_time=None, now=NOW) == 10
-    store.delete_through(store.next_batch(100), now=NOW)
+    store.mark_published(store.next_batch(100), now=NOW)
+    assert store.backlog() == 10 and store.unconfirmed() == 10 and store.published() == 10
+    assert store.confirm(f"id-{i}" for i in range(10)) == 10
     assert store.backlog() == 0 and store.published() == 10 and store.last_publish_at() == NOW
     assert store.commit_sync("AA", [*rows, ("id-new", "{}")], cursor_seq=11, cursor_time=None, now=NOW) == 1
     assert store.device("AA").cursor_seq == 11

@@ -202,7 +202,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print the statu
     console.print(
         f"gateway [bold]{doc.gateway_id}[/]  {state}  hub file {config.hub_path(settings.resolved_data_dir())}"
     )
-    console.print(f"backlog: {doc.backlog} readings   last publish: {doc.last_publish_at or 'never'}")
+    console.print(
+        f"backlog: {doc.backlog} readings ({doc.unconfirmed} published, awaiting commit receipt)"
+        f"   last publish: {doc.last_publish_at or 'never'}"
+    )
     if doc.dropped:
         console.print(f"[bold red]DATA LOSS: {doc.dropped} readings were dropped because the outbox was full[/]")
     else:

@@ -9,7 +9,7 @@ import secrets
 import pytest
 from pydantic import SecretStr
 
-from secure_broker import SecureBroker
+from tests.support.secure_broker import SecureBroker
 from vitalgate.app.broker_identity import IdentityError, add_identity, check_hub_id, hash_password, verify_password
 from vitalgate.core.mqtt import AsyncMqttClient, MqttError
 from vitalgate.core.settings import Settings

@@ -11,12 +11,12 @@ import getpass
 import subprocess
 from pathlib import Path
 
-from test_gateway_harness import MOSQUITTO, port_open, wait_for
+from tests.support.gateway_harness import MOSQUITTO, port_open, wait_for
 from vitalgate.app.broker_identity import add_identity
 from vitalgate.app.embedded import free_port
 from vitalgate.core.settings import MqttConfig
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
 _REPLACED = (
     "user ",
     "listener",
