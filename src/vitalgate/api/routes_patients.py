@@ -26,7 +26,7 @@ from vitalgate.api.schemas import (
     StatisticsOut,
     TaskEventOut,
 )
-from vitalgate.store import adherence, patient_stats, people, timeseries
+from vitalgate.store import adherence, patient_stats, people, time_zones, timeseries
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import readings as reading_store
 from vitalgate.store import tasks as task_store
@@ -194,18 +194,25 @@ async def get_daily_profile(
     conn: Conn,
     principal: CurrentUser,
     days: Annotated[int, Query(ge=1, le=90)] = 14,
-    tz: Annotated[str, Query(max_length=64)] = "UTC",
+    tz: Annotated[str | None, Query(max_length=64, description="default: the patient's zone (history)")] = None,
 ) -> DailyProfileOut:
-    """AGP-style glucose profile: 5/25/50/75/95th percentiles by hour of day over the last `days` days."""
+    """AGP-style glucose profile: 5/25/50/75/95th percentiles by hour of day over the last `days` days.
+
+    Hours are the patient's local hours, each reading in the zone valid when it was measured,
+    unless `tz` asks for one zone.
+    """
     await visible_patient(conn, principal, patient_id)
-    body = await profile_for(conn, patient_id, days, timezone_name(tz))
+    body = await profile_for(conn, patient_id, days, timezone_name(tz) if tz is not None else None)
     await audit(conn, principal, request, "read:daily_profile", patient_id)
     return body
 
 
-async def profile_for(conn: Conn, patient_id: int, days: int, tz: str) -> DailyProfileOut:
+async def profile_for(conn: Conn, patient_id: int, days: int, tz: str | None) -> DailyProfileOut:
     now = datetime.now(UTC)
     rows = await patient_stats.daily_profile(conn, patient_id, now - timedelta(days=days), now, tz)
+    if tz is None:
+        clock = await time_zones.patient_clock(conn, patient_id)
+        tz = clock.zone_name if clock else "UTC"
     hours = [
         ProfileHour(hour=r["hour"], n=r["n"], **dict(zip(("p05", "p25", "p50", "p75", "p95"), r["p"], strict=True)))
         for r in rows

@@ -138,7 +138,9 @@ class StatisticsOut(BaseModel):
     glucose_window_days: int
     glucose: GlucoseStats
     bp_home_7d: BloodPressureStats
-    reading_days_last_30: int = Field(description="24-hour slices of the last 30 days with a reading")
+    reading_days_last_30: int = Field(
+        description="the last 30 of the patient's local dates (today included) with a reading"
+    )
     meets_16_of_30_days: bool = Field(
         description="remote-monitoring adherence (CMS CPT 99454: data on ≥ 16 of 30 days)"
     )

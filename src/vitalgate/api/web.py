@@ -15,6 +15,7 @@ from vitalgate.api.routes_devices import unbound_out
 from vitalgate.api.schemas import OutcomeRequest
 from vitalgate.api.throttle import Throttled
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.web_time import page_zones
 from vitalgate.store import people
 from vitalgate.store import readings as reading_store
 from vitalgate.store import tasks as task_store
@@ -124,10 +125,12 @@ async def worklist(request: Request, conn: Conn) -> Response:
     unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
     await audit_list(conn, principal, request, "read:worklist_page", [t["patient_id"] for t in tasks + closed])
     counts = {s: sum(1 for t in tasks if t["severity"] == s) for s in ("urgent", "high", "routine")}
+    zones = await page_zones(conn, request, principal, [t["patient_id"] for t in tasks + closed])
     return render(
         request,
         "worklist.html",
         principal,
+        zones=zones,
         tasks=tasks,
         closed=closed,
         unbound=unbound,

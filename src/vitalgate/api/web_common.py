@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from vitalgate.api.auth import AuthError, Principal
 from vitalgate.api.deps import SESSION_COOKIE, load_principal, state
+from vitalgate.api.web_time import PageZones
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -81,10 +82,16 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 
 def render(
-    request: Request, name: str, principal: Principal | None, status_code: int = 200, **context: Any
+    request: Request,
+    name: str,
+    principal: Principal | None,
+    status_code: int = 200,
+    zones: PageZones | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    """Render a page with the common context (user, CSRF token, time helpers)."""
+    """Render a page with the common context (user, CSRF token, time helpers in the page's zones)."""
     tz = _tz(request)
+    zones = zones or PageZones(str(tz))
     now = datetime.now(UTC)
     csrf = state(request).signer.csrf_token(principal.session_id) if principal else ""
     return templates.TemplateResponse(
@@ -94,8 +101,10 @@ def render(
             "me": principal,
             "csrf": csrf,
             "now": now,
-            "tzname": str(tz),
-            "t": lambda v, fmt="%d %b %Y %H:%M": fmt_time(v, tz, fmt),
+            "tzname": zones.viewer,
+            "zone_note": zones.note(),
+            "t": zones.t,
+            "tp": zones.tp,
             "rel": lambda v: relative(v, now),
             "severity_label": SEVERITY_LABEL,
             "outcome_label": OUTCOME_LABEL,

@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from vitalgate.api import pairing
 from vitalgate.api.auth import Principal
-from vitalgate.api.deps import Conn, audit, state, visible_patient
+from vitalgate.api.deps import Conn, audit, visible_patient
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
 from vitalgate.api.routes_record import caregiver_out, record_out
 from vitalgate.api.schemas import BindRequest
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.web_time import page_zones
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import bindings, consent
 from vitalgate.store import caregivers as caregiver_store
@@ -35,17 +36,18 @@ def _epoch(value: datetime) -> float:
     return value.timestamp()
 
 
-async def chart_data(conn: psycopg.AsyncConnection, patient_id: int, tz: str) -> dict[str, Any]:
-    """Columns for uPlot (x in epoch seconds); aggregated in SQL, so a year of data stays small."""
+async def chart_data(conn: psycopg.AsyncConnection, patient_id: int) -> dict[str, Any]:
+    """Columns for uPlot (x in epoch seconds, axes in the patient's zone); aggregated in SQL."""
     now = datetime.now(UTC)
     since = now - timedelta(days=CHART_DAYS)
     glucose = await series_rows(conn, patient_id, "glucose", since, now, CHART_BUCKET)
     bp = await series_rows(conn, patient_id, "blood_pressure", since, now, CHART_BUCKET)
-    profile = await profile_for(conn, patient_id, PROFILE_DAYS, tz)
+    # The daily profile's hours are the patient's local hours, each reading in the zone valid then.
+    profile = await profile_for(conn, patient_id, PROFILE_DAYS, None)
     return {
         "since": _epoch(since),
         "until": _epoch(now),
-        "tz": tz,
+        "tz": profile.timezone,
         "glucose": [[_epoch(r["bucket"]) for r in glucose], [r["glucose_mean"] for r in glucose]],
         "bp": [
             [_epoch(r["bucket"]) for r in bp],
@@ -68,7 +70,7 @@ async def _patient_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     patient = await visible_patient(conn, principal, patient_id)
-    tz = state(request).display_timezone
+    zones = await page_zones(conn, request, principal, patient_id=patient_id)
     stats = await statistics_for(conn, patient_id, PROFILE_DAYS)
     tasks = await task_store.patient_tasks(conn, patient_id, limit=20)
     events = await task_store.task_events(conn, [t["id"] for t in tasks])
@@ -78,9 +80,10 @@ async def _patient_page(
         "patient.html",
         principal,
         status_code=status_code,
+        zones=zones,
         patient=patient,
         stats=stats,
-        charts=await chart_data(conn, patient_id, tz),
+        charts=await chart_data(conn, patient_id),
         alerts=await alert_store.patient_alerts(conn, patient_id, limit=20),
         tasks=tasks,
         events=events,
@@ -115,7 +118,7 @@ async def _me_page(
     if principal.patient_id is None:
         raise HTTPException(status_code=404, detail="this account is not linked to a patient record")
     patient = await visible_patient(conn, principal, principal.patient_id)
-    tz = state(request).display_timezone
+    zones = await page_zones(conn, request, principal, patient_id=patient["id"])
     stats = await statistics_for(conn, patient["id"], PROFILE_DAYS)
     await audit(conn, principal, request, "read:own_page", patient["id"])
     return render(
@@ -123,9 +126,10 @@ async def _me_page(
         "me.html",
         principal,
         status_code=status_code,
+        zones=zones,
         patient=patient,
         stats=stats,
-        charts=await chart_data(conn, patient["id"], tz),
+        charts=await chart_data(conn, patient["id"]),
         devices=await bindings.patient_devices(conn, patient["id"], include_closed=False),
         readings=await reading_store.patient_readings(conn, patient["id"], limit=30),
         error=error,

@@ -32,13 +32,14 @@ from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device
 from vitalgate.gateway.publisher import Publisher
 from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
-from vitalgate.store import people
+from vitalgate.store import people, time_zones
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
 from vitalgate.store.migrate import describe_timeseries, upgrade
 
 # Development-only credentials, printed by the demo; production refuses to run the demo's embedded services.
 DEMO_PASSWORD = "demo-password-123"
+DEMO_TIME_ZONE = "Asia/Shanghai"
 DEMO_STAFF = (
     ("demo-coordinator", "Demo Coordinator", "coordinator"),
     ("demo-nurse", "Demo Nurse", "nurse"),
@@ -219,6 +220,8 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[Demo
     try:
         async with conn.transaction():
             team = await people.create_care_team(conn, f"Demo team {run_id}")
+            # The program this demo stands for runs in China: local days, hours and quiet hours in UTC+8.
+            await time_zones.set_team_time_zone(conn, team, DEMO_TIME_ZONE)
             result.care_team_id = team
             password_hash = hash_password(DEMO_PASSWORD)
             # Fixed demo logins, re-used across runs and moved to each run's new team.

@@ -31,6 +31,11 @@ DEFAULT_QUIET_END = time(8, 0)
 _DAY = timedelta(days=1)
 
 
+# Files in the tz directory that are not places: the host's own zone, tzcode's template, and
+# "Factory" (an unset clock); right/* zones count leap seconds, which UTC instants here do not.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 class UnknownZoneError(ValueError):
     """Not an IANA time zone name known to this system's tz database."""
 
@@ -38,7 +43,7 @@ class UnknownZoneError(ValueError):
 @lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:
     """The ZoneInfo for an IANA name; raises UnknownZoneError (a ValueError) when unknown."""
-    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+    if not name or name != name.strip() or name.startswith(("/", ".", "right/")) or ".." in name or name in _NOT_ZONES:
         raise UnknownZoneError(f"unknown time zone {name!r}")
     try:
         return ZoneInfo(name)

@@ -62,7 +62,8 @@ async def advance_escalation(
     )
     if touchpoint is None:
         return []
-    return await fire_due(conn, now, channels=channels, task_id=task_id, limit=1)
+    # A person chose "now": the patient's quiet hours are theirs to weigh (the page shows local time).
+    return await fire_due(conn, now, channels=channels, task_id=task_id, limit=1, quiet_hours=False)
 
 
 async def record_outcome(

@@ -10,7 +10,8 @@ from typing import Any
 import psycopg
 import structlog
 
-from vitalgate.followup import consent_gate, quiet_hours
+from vitalgate.followup import consent_gate
+from vitalgate.followup import quiet_hours as quiet
 from vitalgate.followup.channels import Channel, Delivery, recording_channels
 from vitalgate.followup.config import EscalationChain
 from vitalgate.store import tasks as task_store
@@ -85,8 +86,13 @@ async def fire_due(
     task_id: int | None = None,
     patient_ids: Sequence[int] | None = None,
     limit: int = 500,
+    quiet_hours: bool = True,
 ) -> list[Fired]:
-    """Deliver every due step once; caller owns the transaction (delivery + fired_at commit together)."""
+    """Deliver every due step once; caller owns the transaction (delivery + fired_at commit together).
+
+    `quiet_hours`: hold non-urgent patient contact during the patient's quiet hours (the scheduler);
+    False when a person asked for the step now.
+    """
     channels = channels or recording_channels()
     fired: list[Fired] = []
     rows = await tp_store.claim_due(conn, now, limit=limit, task_id=task_id, patient_ids=patient_ids)
@@ -96,8 +102,8 @@ async def fire_due(
         if reason:
             await tp_store.cancel(conn, row["id"], now, reason)
             continue
-        held = quiet_hours.held_until(row["channel"], row["task_severity"], now, clocks[row["patient_id"]])
-        if held is not None:
+        held = quiet.held_until(row["channel"], row["task_severity"], now, clocks[row["patient_id"]])
+        if held is not None and quiet_hours:
             await hold_for_quiet_hours(conn, row, held, now)
             continue
         # Consent is checked before any contact, at the moment of firing: a withdrawal counts at once.

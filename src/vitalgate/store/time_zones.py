@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 import psycopg
 
-from vitalgate.core.localtime import ZoneHistory, check_zone
+from vitalgate.core.localtime import UnknownZoneError, ZoneHistory, check_zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,15 @@ _CLOCKS = """
 SELECT p.id, p.time_zone, t.time_zone AS team_zone, p.quiet_start, p.quiet_end
 FROM patients p JOIN care_teams t ON t.id = p.care_team_id WHERE p.id = ANY(%s::bigint[])
 """
+
+
+async def check_server_zone(conn: psycopg.AsyncConnection, zone_name: str) -> str:
+    """The zone must be known to Python's tz database and to PostgreSQL's (the rollups use it)."""
+    check_zone(zone_name)
+    row = await (await conn.execute("SELECT 1 FROM pg_timezone_names WHERE name = %s", (zone_name,))).fetchone()
+    if row is None:
+        raise UnknownZoneError(f"unknown time zone {zone_name!r}")
+    return zone_name
 
 
 async def zone_histories(conn: psycopg.AsyncConnection, patient_ids: Sequence[int]) -> dict[int, ZoneHistory]:
@@ -79,7 +88,7 @@ async def set_patient_time_zone(
     trigger; the TimescaleDB view needs nothing).
     """
     if zone_name is not None:
-        check_zone(zone_name)
+        await check_server_zone(conn, zone_name)
     if valid_from > now:
         raise ValueError("a zone change cannot start in the future; set it when the patient moves")
     async with conn.transaction():
@@ -125,7 +134,7 @@ async def set_quiet_hours(conn: psycopg.AsyncConnection, patient_id: int, start:
 
 async def set_team_time_zone(conn: psycopg.AsyncConnection, care_team_id: int, zone_name: str) -> None:
     """A team's zone; its patients without their own zone follow from now on (history kept by trigger)."""
-    check_zone(zone_name)
+    await check_server_zone(conn, zone_name)
     await conn.execute("UPDATE care_teams SET time_zone = %s WHERE id = %s", (zone_name, care_team_id))
 
 
@@ -135,9 +144,14 @@ async def user_time_zone(conn: psycopg.AsyncConnection, user_id: int) -> str | N
     return None if row is None else _values(row, "time_zone")[0]
 
 
+async def team_time_zone(conn: psycopg.AsyncConnection, care_team_id: int) -> str | None:
+    row = await (await conn.execute("SELECT time_zone FROM care_teams WHERE id = %s", (care_team_id,))).fetchone()
+    return None if row is None else _values(row, "time_zone")[0]
+
+
 async def set_user_time_zone(conn: psycopg.AsyncConnection, user_id: int, zone_name: str | None) -> None:
     if zone_name is not None:
-        check_zone(zone_name)
+        await check_server_zone(conn, zone_name)
     await conn.execute("UPDATE users SET time_zone = %s WHERE id = %s", (zone_name, user_id))
 
 

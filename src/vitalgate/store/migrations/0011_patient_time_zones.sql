@@ -59,7 +59,8 @@ DECLARE
     old_zone  text := coalesce(OLD.time_zone, (SELECT time_zone FROM care_teams WHERE id = OLD.care_team_id));
 BEGIN
     IF EXISTS (SELECT 1 FROM patient_zone_history WHERE patient_id = NEW.id) THEN
-        IF patient_zone_at(NEW.id, now()) IS NOT DISTINCT FROM new_zone THEN
+        IF (SELECT time_zone FROM patient_zone_history WHERE patient_id = NEW.id
+            ORDER BY valid_from DESC LIMIT 1) IS NOT DISTINCT FROM new_zone THEN
             RETURN NULL;  -- store.time_zones wrote the history already
         END IF;
     ELSIF old_zone IS NOT DISTINCT FROM new_zone THEN
