@@ -22,7 +22,7 @@ from vitalgate.alerts.frame import FIELDS, ReadingFrame
 from vitalgate.alerts.rules import PatientContext, evaluate_rule
 from vitalgate.alerts.selection import rule_groups
 from vitalgate.core.localtime import utc_offset_s
-from vitalgate.store import alert_inputs, rule_overrides, time_zones
+from vitalgate.store import alert_inputs, monitoring, rule_overrides, time_zones
 from vitalgate.store import alerts as alert_store
 from vitalgate.store.alerts import OpenEpisode
 
@@ -120,6 +120,14 @@ async def _evaluate_chunk(
     )
     overrides = await rule_overrides.list_overrides(conn, ids)
     groups = rule_groups(ruleset, {p: facts[p][0] for p in ids}, overrides)
+    # Missing-data and adherence rules judge only patients active now with a bound device; open
+    # episodes of the others close with that reason (store/monitoring.py).
+    judged = np.array(sorted(await monitoring.adherence_population(conn, ids, now)), dtype=np.int64)
+    groups = [(r, m[np.isin(m, judged)] if r.kind == "missing_data" else m) for r, m in groups]
+    groups = [(r, m) for r, m in groups if m.size]
+    not_judged = [p for p in ids if p not in set(judged.tolist())]
+    if not_judged:
+        await monitoring.close_missing_data_episodes(conn, not_judged, now, reason="not monitored now")
     episodes = await alert_store.open_episodes(conn, ids, [r.id for r in ruleset.rules])
     # Person closures matter for as long as the readings that caused them can still be in a window.
     horizon = max(lookback(ruleset), timedelta(hours=max((r.cooldown_hours for r in ruleset.rules), default=0.0)))
