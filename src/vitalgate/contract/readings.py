@@ -118,7 +118,16 @@ class Reading(BaseModel):
     measured_at: AwareDatetime
     device_time: datetime
     received_at: AwareDatetime
-    status: list[StatusFlag] = Field(default_factory=list, max_length=MAX_STATUS_ITEMS)
+    # Device status flags as words ("result too high", ...) plus the hub's own "time_uncertain": the
+    # device had no usable clock and the hub placed measured_at (gateway/timing.py). Free words:
+    # adding a flag is a compatible extension of v1.
+    status: list[StatusFlag] = Field(
+        default_factory=list,
+        max_length=MAX_STATUS_ITEMS,
+        description="Device status flags; the hub adds 'time_uncertain' when the device had no usable clock "
+        "(no Current Time characteristic, or further from the hub's clock than its limit) and measured_at was placed "
+        "by the hub.",
+    )
     context: dict[ContextKey, ContextValue] = Field(default_factory=dict, max_length=MAX_CONTEXT_KEYS)
 
     @model_validator(mode="after")

@@ -38,6 +38,9 @@ class HubConfig(BaseSettings):
     # How long a published reading waits for ingest's commit receipt before it is published again
     # (ingest stores an id once, so a resend is harmless; too short only wastes bandwidth).
     receipt_timeout_s: float = Field(default=60.0, gt=0, le=24 * 3600)
+    # A device clock further than this from the hub's is not used: readings are placed by reception
+    # time and flagged time_uncertain (gateway/timing.py).
+    max_clock_skew_hours: float = Field(default=24.0, gt=0)
     # Publisher reconnect backoff bounds (seconds).
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)

@@ -45,7 +45,13 @@ async def sync_with_retries(radio: HubRadio, store: HubStore, address: str, conf
         try:
             async with client:
                 await client.pair()
-                return await sync_device(client, store, device, timeout=config.sync_timeout_s)
+                return await sync_device(
+                    client,
+                    store,
+                    device,
+                    timeout=config.sync_timeout_s,
+                    max_clock_skew_hours=config.max_clock_skew_hours,
+                )
         except (DeviceError, OSError) as exc:
             error = exc if isinstance(exc, DeviceError) else radio_unavailable(address, exc)
             store.record_error(address, f"{type(error).__name__}: {error}")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from pydantic import ValidationError
 
 from vitalgate.contract import DeviceRef, Quantity, Reading, reading_id
-from vitalgate.gateway.timing import device_local_time, to_measured_at
+from vitalgate.gateway.timing import TIME_UNCERTAIN, device_local_time, to_measured_at
 
 # Bounds that are true for common home meters' measuring ranges (most report 20-600 mg/dL,
 # some 20-500 mg/dL per their labelling): "HI" is at least above 500, "LO" at least below 20.
@@ -46,11 +46,17 @@ def glucose_reading(
     clock_offset: timedelta | None,
     received_at: datetime,
     local_tz: tzinfo,
+    placed_at: datetime | None = None,
+    time_uncertain: bool = False,
 ) -> Reading:
-    """One glucose record as a Reading; raises Unusable when it carries no usable concentration."""
+    """One glucose record as a Reading; raises Unusable when it carries no usable concentration.
+
+    `placed_at`: the time the hub placed a record of a device without a usable clock (timing.py);
+    `time_uncertain` adds that status flag.
+    """
     m = record.measurement  # type: ignore[attr-defined]
     context = getattr(record, "context", None)
-    status = set(m.sensor_status)
+    status = set(m.sensor_status) | ({TIME_UNCERTAIN} if time_uncertain else set())
     quantity = _glucose_quantity(m.mg_dl, status)
     device_time = device_local_time(m.base_time, m.time_offset_minutes)
     ctx: dict[str, str | float | int | None] = {
@@ -70,7 +76,7 @@ def glucose_reading(
         kind="glucose",
         sequence_number=m.sequence_number,
         values={"glucose": quantity},
-        measured_at=to_measured_at(device_time, clock_offset, local_tz),
+        measured_at=placed_at or to_measured_at(device_time, clock_offset, local_tz),
         device_time=device_time,
         received_at=received_at,
         status=sorted(status),
@@ -85,6 +91,8 @@ def bp_reading(
     clock_offset: timedelta | None,
     received_at: datetime,
     local_tz: tzinfo,
+    placed_at: datetime | None = None,
+    time_uncertain: bool = False,
 ) -> Reading:
     """One blood-pressure measurement as a Reading (kPa already converted to mm[Hg] by the decoder)."""
     systolic, diastolic = m.systolic_mmhg, m.diastolic_mmhg  # type: ignore[attr-defined]
@@ -111,10 +119,10 @@ def bp_reading(
         kind="blood_pressure",
         sequence_number=None,
         values=values,
-        measured_at=to_measured_at(device_time, clock_offset, local_tz),
+        measured_at=placed_at or to_measured_at(device_time, clock_offset, local_tz),
         device_time=device_time,
         received_at=received_at,
-        status=sorted(m.status),  # type: ignore[attr-defined]
+        status=sorted(set(m.status) | ({TIME_UNCERTAIN} if time_uncertain else set())),  # type: ignore[attr-defined]
         context={k: v for k, v in ctx.items() if v is not None},
     )
 

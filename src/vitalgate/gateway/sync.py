@@ -28,7 +28,7 @@ from vitalgate.devices.profiles.glucose import GlucoseRecord, sync_glucose
 from vitalgate.gateway.mapping import Unusable, bp_reading, glucose_reading
 from vitalgate.gateway.meter_probe import SharedSubscriptions, newest_record
 from vitalgate.gateway.outbox import HubStore, RegisteredDevice, dumps
-from vitalgate.gateway.timing import host_local_tz
+from vitalgate.gateway.timing import DEFAULT_MAX_CLOCK_SKEW_HOURS, device_local_time, host_local_tz, place_records
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +87,7 @@ async def sync_glucose_meter(
     now: datetime | None = None,
     local_tz: tzinfo | None = None,
     timeout: float = 120.0,
+    max_clock_skew_hours: float = DEFAULT_MAX_CLOCK_SKEW_HOURS,
 ) -> SyncOutcome:
     """Fetch records after the cursor and queue new ones; the cursor moves only with the outbox write."""
     shared = SharedSubscriptions(client)
@@ -123,7 +124,9 @@ async def sync_glucose_meter(
         raise
     finally:
         shared.release()
-    return _commit_glucose(store, device, records, result.clock_offset, result.rejected, now, local_tz, restarted)
+    return _commit_glucose(
+        store, device, records, result.clock_offset, result.rejected, now, local_tz, restarted, max_clock_skew_hours
+    )
 
 
 def _commit_glucose(
@@ -135,13 +138,26 @@ def _commit_glucose(
     now: datetime | None,
     local_tz: tzinfo | None,
     restarted: bool = False,
+    max_skew_hours: float = DEFAULT_MAX_CLOCK_SKEW_HOURS,
 ) -> SyncOutcome:
     received_at = now or datetime.now(UTC)
     ref, tz = device_ref(device), local_tz or host_local_tz()
     payloads, rejects = [], _raw_rejects(rejected)
-    for record in records:
+    times = [device_local_time(r.measurement.base_time, r.measurement.time_offset_minutes) for r in records]
+    placement = place_records(times, clock_offset, received_at, tz, max_skew_hours)
+    if placement.measured_at is not None:
+        log.warning("gateway.clock_unusable", device=device.address, offset=str(clock_offset), records=len(records))
+    for i, record in enumerate(records):
         try:
-            reading = glucose_reading(record, ref, clock_offset=clock_offset, received_at=received_at, local_tz=tz)
+            reading = glucose_reading(
+                record,
+                ref,
+                clock_offset=clock_offset,
+                received_at=received_at,
+                local_tz=tz,
+                placed_at=placement.measured_at[i] if placement.measured_at else None,
+                time_uncertain=placement.uncertain,
+            )
         except Unusable as exc:
             rejects.append((f"seq {record.measurement.sequence_number}: {exc}", ""))
             continue
@@ -178,6 +194,7 @@ async def sync_bp_cuff(
     local_tz: tzinfo | None = None,
     timeout: float = 120.0,
     quiet_period: float = 2.0,
+    max_clock_skew_hours: float = DEFAULT_MAX_CLOCK_SKEW_HOURS,
 ) -> SyncOutcome:
     """Take the cuff's dump after the cursor timestamp and queue new readings."""
     shared = SharedSubscriptions(client)
@@ -194,9 +211,21 @@ async def sync_bp_cuff(
     received_at = now or datetime.now(UTC)
     ref, tz = device_ref(device), local_tz or host_local_tz()
     payloads, rejects = [], _raw_rejects(result.rejected)
+    stamped = [m.timestamp for m in records if m.timestamp is not None]
+    placement = place_records(stamped, result.clock_offset, received_at, tz, max_clock_skew_hours)
+    placed = iter(placement.measured_at or [])
     for m in records:
         try:
-            reading = bp_reading(m, ref, clock_offset=result.clock_offset, received_at=received_at, local_tz=tz)
+            at = next(placed, None) if m.timestamp is not None else None
+            reading = bp_reading(
+                m,
+                ref,
+                clock_offset=result.clock_offset,
+                received_at=received_at,
+                local_tz=tz,
+                placed_at=at,
+                time_uncertain=placement.uncertain or m.timestamp is None,
+            )
         except Unusable as exc:
             rejects.append((str(exc), ""))
             continue
@@ -220,13 +249,20 @@ async def sync_bp_cuff(
 
 
 async def sync_device(
-    client: GattClient, store: HubStore, device: RegisteredDevice, *, timeout: float = 120.0
+    client: GattClient,
+    store: HubStore,
+    device: RegisteredDevice,
+    *,
+    timeout: float = 120.0,
+    max_clock_skew_hours: float = DEFAULT_MAX_CLOCK_SKEW_HOURS,
 ) -> SyncOutcome:
     """Dispatch on the registered kind (an explicit table, no discovery by name)."""
     if device.kind == "glucose_meter":
-        return await sync_glucose_meter(client, store, device, timeout=timeout)
+        return await sync_glucose_meter(
+            client, store, device, timeout=timeout, max_clock_skew_hours=max_clock_skew_hours
+        )
     if device.kind == "bp_cuff":
-        return await sync_bp_cuff(client, store, device, timeout=timeout)
+        return await sync_bp_cuff(client, store, device, timeout=timeout, max_clock_skew_hours=max_clock_skew_hours)
     raise ValueError(f"unknown device kind {device.kind!r}")
 
 
