@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.test_alerts_helpers import add_patient, fetch, glucose, seed_team, sim_start, write
+from tests.support.clinic import add_patient, fetch, glucose, seed_team, sim_start, write
 from vitalgate.followup.scheduler import tick
 from vitalgate.store import monitoring
 from vitalgate.store.db import connect
