@@ -54,8 +54,17 @@ class AlertPipeline:
                 raised = await evaluate_readings(
                     conn, [r.id for r in stored], now=now, rules=self._rules, patient_ids=[r.patient_id for r in stored]
                 )
-                await act_on_alerts(
+                opened = await act_on_alerts(
                     conn, raised, now=now, on_event=lambda stage, detail: self._observer(PipelineEvent(stage, detail))
                 )
         finally:
             await conn.close()
+        # One line per evaluation (batches coalesce while one runs); the scenario harness waits for it.
+        log.info(
+            "alerts.evaluated",
+            readings=len(stored),
+            alerts=len(raised),
+            tasks_opened=len(opened),
+            at=now.isoformat(),
+            last_reading=str(stored[-1].id) if stored else None,
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
+from datetime import datetime
 
 import psycopg
 import structlog
@@ -37,6 +39,7 @@ async def run_ingest_service(
     gateway_id: str = "+",
     on_committed: OnCommitted | None = None,
     writers: int = DEFAULT_WRITERS,
+    clock: Callable[[], datetime] | None = None,
 ) -> IngestStats:
     """Consume until `stop`; unacknowledged messages are redelivered after a restart.
 
@@ -72,6 +75,7 @@ async def run_ingest_service(
                 batch_ms=settings.ingest_batch_ms,
                 writers=writers,
                 on_committed=on_committed,
+                **({"clock": clock} if clock is not None else {}),
                 max_payload_bytes=settings.ingest_max_payload_bytes,
                 horizon_days=settings.ingest_horizon_days,
             )

@@ -20,9 +20,11 @@ RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Rule file (TOML)
 
 
 def _when(value: str | None) -> datetime:
-    """ISO time (UTC if no offset) or now."""
+    """ISO time (UTC if no offset) or now (a test clock when VITALGATE_FAKE_NOW is set)."""
     if value is None:
-        return datetime.now(UTC)
+        from vitalgate.core.clock import clock_from_env
+
+        return clock_from_env().now()
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
@@ -79,7 +81,7 @@ def run_cmd(
     rules: RulesOpt = None,
 ) -> None:
     """The long-running scheduler (Ctrl-C or SIGTERM stops after the current tick)."""
-    from vitalgate.core.clock import SystemClock
+    from vitalgate.core.clock import clock_from_env
     from vitalgate.core.shutdown import run_until_signalled
     from vitalgate.followup.scheduler import run_scheduler
 
@@ -87,7 +89,7 @@ def run_cmd(
     ruleset = _rules(rules)
     run_until_signalled(
         lambda stop: run_scheduler(
-            url, SystemClock(), interval_s=interval, evaluate_every=evaluate_every, stop=stop, rules=ruleset
+            url, clock_from_env(), interval_s=interval, evaluate_every=evaluate_every, stop=stop, rules=ruleset
         )
     )
 

@@ -28,6 +28,7 @@ def run(
 ) -> None:
     """Consume reading batches from MQTT and store them (Ctrl-C or SIGTERM stops)."""
     from vitalgate.app.pipeline import AlertPipeline
+    from vitalgate.core.clock import SystemClock, clock_from_env
     from vitalgate.ingest.service import run_ingest_service
 
     settings = load_settings()
@@ -37,6 +38,9 @@ def run(
     url = database_url(settings)
     # The composition root hands ingest its after-commit hook: stored readings -> alert rules -> tasks.
     pipeline = AlertPipeline(url) if alerts else None
+    clock = clock_from_env()  # SystemClock unless a test sets VITALGATE_FAKE_NOW
+    if not isinstance(clock, SystemClock):
+        console.print("[yellow]VITALGATE_FAKE_NOW is set: ingest runs on a test clock[/]", highlight=False)
     run_until_signalled(
         lambda stop: run_ingest_service(
             settings,
@@ -47,6 +51,7 @@ def run(
             gateway_id=gateway_id,
             on_committed=pipeline,
             writers=writers,
+            clock=clock.now,
         )
     )
 
