@@ -1,9 +1,13 @@
 """Trend rules over a window of days, all patients at once: mean, slope of daily means, CV, TIR/TBR.
 
-Meter readings are samples, not a continuous trace: CV, time in range and time below range are
-computed over readings (the share of readings, not of time). The 2019 consensus targets were set
-for CGM; applied to finger sticks they are an approximation, which is why these rules ask for a
-minimum number of readings and reading days before they judge anything.
+Meter readings are samples, not a continuous trace, and patients test more when they feel low: a
+low with two rechecks would count three times. Time in range and time below range are therefore
+slot-weighted: each (local day, 6-hour local slot: night 0-6, morning 6-12, afternoon 12-18,
+evening 18-24) that has readings counts once, split equally among its readings, so symptomatic
+extra checks cannot outweigh the routine ones. CV is the sample SD (n - 1) over the mean, the same
+definition as the patient page (store/patient_stats.py, stddev_samp). The 2019 consensus targets
+were set for CGM; applied to finger sticks they are an approximation, which is why these rules ask
+for a minimum number of readings and reading days before they judge anything.
 """
 
 from __future__ import annotations
@@ -12,9 +16,18 @@ import numpy as np
 
 from vitalgate.alerts.config import TrendRule
 from vitalgate.alerts.finding import Finding
-from vitalgate.alerts.frame import ReadingFrame, compare, dense_index, local_day, part_of_day_mask
+from vitalgate.alerts.frame import ReadingFrame, compare, dense_index, local_day, local_hour, part_of_day_mask
 
 _UNIT_SUFFIX = {"mean": "", "slope_per_week": "/week"}
+# Local slots per day for TIR/TBR weighting: 4 x 6 h, about one per routine meter check.
+SLOTS_PER_DAY = 4
+
+
+def _slot_weights(idx: np.ndarray, day: np.ndarray, hour: np.ndarray, patients: int, days: int) -> np.ndarray:
+    """Per reading 1 / (readings in its patient's local day and slot): every slot-day weighs 1."""
+    key = (idx * days + day) * SLOTS_PER_DAY + hour * SLOTS_PER_DAY // 24
+    counts = np.bincount(key, minlength=patients * days * SLOTS_PER_DAY)
+    return 1.0 / counts[key]
 
 
 def _daily(idx: np.ndarray, day: np.ndarray, values: np.ndarray, patients: int, days: int):
@@ -61,10 +74,11 @@ def evaluate_trend(
     inside = day >= 0
     idx, day = idx[inside], np.minimum(day[inside], rule.window_days - 1)
     v = vals_all[sel][inside]
+    hour = local_hour(frame.local_t[sel][inside])
     if rule.exclude_first_day:
         # Home-BP protocols discard day 1 of a measurement week (first-day readings run high).
         after_day1 = day > 0
-        idx, day, v = idx[after_day1], day[after_day1], v[after_day1]
+        idx, day, v, hour = idx[after_day1], day[after_day1], v[after_day1], hour[after_day1]
     P, W = patients.size, rule.window_days
     n = np.bincount(idx, minlength=P)
     sums, counts = _daily(idx, day, v, P, W)
@@ -75,15 +89,17 @@ def evaluate_trend(
         elif rule.metric == "slope_per_week":
             stat = _slope_per_week(sums, counts, P, W)
         elif rule.metric == "cv_percent":
+            # Sample SD (n - 1), as the patient page computes it.
             mean = np.bincount(idx, v, P) / n
-            var = np.bincount(idx, v * v, P) / n - mean * mean
+            var = (np.bincount(idx, v * v, P) - n * mean * mean) / (n - 1)
             stat = 100.0 * np.sqrt(np.maximum(var, 0.0)) / mean
-        elif rule.metric == "time_in_range_percent":
-            inside = (v >= (rule.range_low or 70.0)) & (v <= (rule.range_high or 180.0))
-            stat = 100.0 * np.bincount(idx[inside], minlength=P) / n
-        else:  # time_below_percent
-            below = v < (rule.range_low or 70.0)
-            stat = 100.0 * np.bincount(idx[below], minlength=P) / n
+        else:  # time in / below range, slot-weighted
+            w = _slot_weights(idx, day, hour, P, W)
+            if rule.metric == "time_in_range_percent":
+                hit = (v >= (rule.range_low or 70.0)) & (v <= (rule.range_high or 180.0))
+            else:  # time_below_percent
+                hit = v < (rule.range_low or 70.0)
+            stat = 100.0 * np.bincount(idx, w * hit, P) / np.bincount(idx, w, P)
     enough = (n >= rule.min_readings) & (reading_days >= rule.min_days) & ~np.isnan(stat)
     active = compare(stat, rule.op, rule.value) & enough
     wanted = enough if keep is None else enough & (active | keep)

@@ -66,10 +66,10 @@ def test_glucose_statistics_match_a_naive_per_patient_computation():
     cv, tir, tbr = (run(r, rows, patients) for r in ("glucose-cv-high", "glucose-tir-low", "glucose-tbr-high"))
     for p in patients:
         v = np.array([r[3]["glucose_mg_dl"] for r in rows if r[0] == p and in_last_local_days(r[1], 14)])
-        assert cv[p].value == pytest.approx(100 * v.std() / v.mean())
+        assert cv[p].value == pytest.approx(100 * v.std(ddof=1) / v.mean())
         assert tir[p].value == pytest.approx(100 * np.mean((v >= 70) & (v <= 180)))
         assert tbr[p].value == pytest.approx(100 * np.mean(v < 70))
-        assert cv[p].active == (100 * v.std() / v.mean() > 36)
+        assert cv[p].active == (100 * v.std(ddof=1) / v.mean() > 36)
         assert tbr[p].active == (100 * np.mean(v < 70) > 4)
 
 
@@ -319,3 +319,30 @@ def test_inactive_findings_only_for_watched_patients():
     ctx = PatientContext(pats, np.full(3, NOW - 60 * DAY))
     out = evaluate_rule(RULES.by_id("glucose-level2-hypo"), frame(rows), pats, NOW, ctx, np.array([False, False, True]))
     assert sorted((f.patient_id, f.active) for f in out) == [(1, True), (3, False)]
+
+
+def test_tbr_is_slot_weighted_so_symptomatic_rechecks_do_not_raise_it():
+    """Issue 12: a TBR rule counting readings fired for patients whose true time below 70 was ~2 %."""
+    rows = []
+    for d in range(14):
+        day0 = NOW - (14 - d) * DAY - (NOW % DAY)  # local midnight (UTC patients)
+        for h in (3, 8, 13, 19):  # one routine check in each 6-hour slot
+            rows.append((1, day0 + h * 3600, "glucose", {"glucose_mg_dl": 120.0}, None))
+        if d in (3, 9):  # a low at lunch, and two rechecks while treating it
+            for m, v in ((20, 62.0), (35, 60.0), (50, 66.0)):
+                rows.append((1, day0 + 12 * 3600 + m * 60, "glucose", {"glucose_mg_dl": v}, None))
+    tbr = run("glucose-tbr-high", rows, [1])[1]
+    # The window is the last 14 local dates (today, without readings yet, included): days 1-13.
+    assert 100 * 6 / (13 * 4 + 6) > 4  # counting readings: 10.3 %, a task
+    assert tbr.value == pytest.approx(100 * 2 * 0.75 / (13 * 4)) and not tbr.active  # 2.9 % of slot-days
+
+
+def test_cv_is_the_sample_sd_the_patient_page_uses():
+    rows = [
+        (1, NOW - DAY * d - 3600 * h, "glucose", {"glucose_mg_dl": 80.0 + 40 * (h % 2)}, None)
+        for d in range(12)
+        for h in range(2)
+    ]
+    v = np.array([r[3]["glucose_mg_dl"] for r in rows if in_last_local_days(r[1], 14)])
+    cv = run("glucose-cv-high", rows, [1])[1]
+    assert cv.value == pytest.approx(100 * v.std(ddof=1) / v.mean())
