@@ -63,9 +63,10 @@ async def test_level2_low_opens_one_urgent_task_and_20_more_lows_open_nothing(da
     tasks = await _tasks(database_url, patient)
     hypo = [t for t in tasks if t["rule_id"] == "glucose-level2-hypo"]
     assert len(hypo) == 1 and [t["severity"] for t in tasks].count("urgent") == 1
-    # 21 lows in 14 days also breach the 2019 consensus targets (CV, TIR, TBR): one task per rule.
+    # The 21 lows raise the variability (CV) task; TIR/TBR are slot-weighted (alerts/README.md): 21
+    # checks within a few hours weigh as the few 6-hour slot-days they fall in, not as 21 readings.
     others = sorted(t["rule_id"] for t in tasks if t["rule_id"] != "glucose-level2-hypo")
-    assert others == ["glucose-cv-high", "glucose-tbr-high", "glucose-tir-low"]
+    assert others == ["glucose-cv-high"]
     alerts = await fetch(
         database_url,
         "SELECT status, evidence FROM alerts WHERE patient_id = %s AND rule_id = 'glucose-level2-hypo'",
