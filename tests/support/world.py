@@ -228,14 +228,15 @@ async def token(client: httpx.AsyncClient, username: str, password: str = PASSWO
 
 
 @contextlib.asynccontextmanager
-async def served_app(url: str) -> AsyncIterator[str]:
-    """uvicorn on a free 127.0.0.1 port as a task on this loop; yields the base URL."""
+async def served_app(url: str, app_settings: Settings | None = None) -> AsyncIterator[str]:
+    """uvicorn as `vitalgate api serve` runs it, on a free 127.0.0.1 port, as a task on this loop; yields the base URL."""
     import uvicorn
 
+    from vitalgate.api.app import uvicorn_config
+
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(url, settings=settings()), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(url, settings=app_settings or settings())
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(200):

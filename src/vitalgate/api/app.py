@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
@@ -21,6 +24,7 @@ from vitalgate.api import (
     routes_devices,
     routes_fhir,
     routes_fhir_record,
+    routes_patient_login,
     routes_patients,
     routes_record,
     routes_review,
@@ -28,6 +32,7 @@ from vitalgate.api import (
     web,
 )
 from vitalgate.api.auth import TokenSigner
+from vitalgate.api.body_limit import BodyLimit
 from vitalgate.api.deps import ApiState, Conn
 from vitalgate.api.security_headers import SecurityHeaders
 from vitalgate.api.throttle import ThrottlePolicy
@@ -85,10 +90,13 @@ def create_app(
         cookie_secure=cookie_secure,
         display_timezone=settings.display_timezone,
         throttle=throttle or ThrottlePolicy(),
+        trusted_proxies=tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies),
+        public_url=settings.public_url(),
         **({"clock": clock} if clock else {}),
     )
     errors.install(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: 413 answers carry the headers too
 
     @app.get("/health", tags=["ops"])
     async def health(conn: Conn) -> dict[str, str]:
@@ -99,6 +107,7 @@ def create_app(
     for module in (
         routes_auth,
         routes_patients,
+        routes_patient_login,
         routes_record,
         routes_clock,
         routes_devices,
@@ -112,3 +121,13 @@ def create_app(
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def uvicorn_config(app: FastAPI, host: str, port: int, **extra: Any) -> uvicorn.Config:
+    """How the API is served: uvicorn must not rewrite the client address from X-Forwarded-For.
+
+    uvicorn trusts that header from 127.0.0.1 by default (a local client could pick its address,
+    bypassing the sign-in throttle and forging the audit source); api.deps.source_of reads it only
+    from Settings.trusted_proxies.
+    """
+    return uvicorn.Config(app, host=host, port=port, proxy_headers=False, server_header=False, **extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import consent, people
 from vitalgate.store import users as user_store
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 SESSION_COOKIE = "vg_session"
 CSRF_HEADER = "x-csrf-token"
 
@@ -33,6 +36,10 @@ class ApiState:
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     # The sign-in throttle's clock; tests inject one to step past a lockout without sleeping.
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Reverse proxies whose X-Forwarded-For is believed (Settings.trusted_proxies); empty: none.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    # The API's external base URL (Settings.public_url()): links never come from the Host header.
+    public_url: str = "http://127.0.0.1:8000"
 
 
 def state(request: Request) -> ApiState:
@@ -178,8 +185,37 @@ ScopedPatient = Annotated[dict[str, Any], Depends(scoped_patient)]
 
 
 def source_of(request: Request) -> str | None:
-    """Where the request came from (the peer address; proxies are not trusted blindly)."""
-    return request.client.host if request.client else None
+    """Where the request came from: the TCP peer, or, behind a trusted proxy, the client it names.
+
+    X-Forwarded-For is read only when the peer is a configured trusted proxy, from the right: the
+    first address that is not itself a trusted proxy is the client (anything left of it was
+    written by the client and may be forged).
+    """
+    peer = request.client.host if request.client else None
+    proxies = state(request).trusted_proxies
+    if peer is None or not proxies or not _trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for hop in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop if _is_ip(hop) else peer
+    return peer
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted(address: str, proxies: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
 
 
 async def audit(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from vitalgate.api.deps import AdminUser, Conn, audit
+from vitalgate.api.routes_patient_login import current_login
 from vitalgate.api.routes_patients import utc
 from vitalgate.api.schemas import AuditOut, ErrorOut, MemberIn, TeamIn, TeamOut, UserIn, UserOut
 from vitalgate.core.passwords import hash_password
@@ -55,7 +56,16 @@ async def list_users(conn: Conn, principal: AdminUser) -> list[UserOut]:
     responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
 async def create_user(body: UserIn, request: Request, conn: Conn, principal: AdminUser) -> UserOut:
-    """Create a user; staff join `care_team_id`, a patient user is linked to `patient_id`."""
+    """Create a staff, admin or caregiver user; staff join `care_team_id`.
+
+    Patient logins are created by the patient's care team (`POST /patients/{id}/login`): an admin
+    who set a patient login's password could sign in as that patient and read the record.
+    """
+    if body.role == "patient":
+        raise HTTPException(
+            status_code=403,
+            detail="admins do not create patient logins: the patient's care team does (POST /patients/{id}/login)",
+        )
     password_hash = await run_in_threadpool(hash_password, body.password)
     try:
         user_id = await create_user_record(
@@ -101,6 +111,9 @@ async def create_user_record(
             raise LookupError("a patient user needs patient_id (and no care_team_id)")
         if await people.get_patient(conn, patient_id) is None:
             raise LookupError(f"patient {patient_id} not found")
+        if await current_login(conn, patient_id) is not None:
+            # Re-pointing a record's login would silently lock the real patient out.
+            raise LookupError(f"patient {patient_id} already has a login (replace it with POST /patients/{{id}}/login)")
     elif patient_id is not None:
         raise LookupError("only patient users have a patient_id")
     if care_team_id is not None and not any(t["id"] == care_team_id for t in await user_store.list_teams(conn)):

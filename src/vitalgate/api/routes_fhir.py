@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from vitalgate.api import fhir
-from vitalgate.api.deps import Conn, CurrentUser, audit, visible_patient
+from vitalgate.api.deps import Conn, CurrentUser, audit, state, visible_patient
 from vitalgate.api.routes_patients import PatientId, window
 from vitalgate.api.schemas import ErrorOut
 from vitalgate.store import readings as reading_store
@@ -74,7 +74,10 @@ async def patient_observations(
     start, end = window(since, until, _CENTURY) if (since or until) else (None, None)
     rows = await reading_store.patient_readings(conn, patient_id, since=start, until=end, kind=code, limit=count)
     resources = [obs for row in rows for obs in fhir.observations(row, patient_id)]
-    base = str(request.base_url).rstrip("/") + "/fhir"
-    bundle = fhir.searchset(base, str(request.url), resources)
+    # Links from the configured public URL, never from the Host header (a forged Host would put
+    # another site's address into an exported record).
+    public = state(request).public_url
+    query = f"?{request.url.query}" if request.url.query else ""
+    bundle = fhir.searchset(f"{public}/fhir", f"{public}{request.url.path}{query}", resources)
     await audit(conn, principal, request, "export:fhir", patient_id, {"observations": len(resources)})
     return FhirJSONResponse(bundle)

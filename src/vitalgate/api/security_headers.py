@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Scripts only from our own /static files (no inline script, no other origin: an injected
+# <script> or onclick does not run); the chart data travels in a non-executed JSON <script> block.
+# Inline style attributes stay allowed (layout only, cannot run code). Buttons on the worklist must
+# not be clickable through another site's invisible frame (frame-ancestors + X-Frame-Options).
+_CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+    b" object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's /docs and /redoc pages load their UI from a CDN with an inline bootstrap script: they
+# keep only the anti-framing policy (they show no patient data, only the OpenAPI schema).
+_DOCS_CSP = b"frame-ancestors 'none'"
+_DOCS_PATHS = ("/docs", "/redoc")
 _ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
-    # Buttons on the worklist must not be clickable through another site's invisible frame.
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
     # Page addresses carry patient ids: never send them to another site.
     (b"referrer-policy", b"same-origin"),
 ]
@@ -27,12 +37,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         cacheable = scope["path"].startswith("/static/")
+        csp = _DOCS_CSP if scope["path"].startswith(_DOCS_PATHS) else _CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                extra = _ALWAYS + ([] if cacheable else [_NO_STORE])
+                extra = [*_ALWAYS, (b"content-security-policy", csp), *([] if cacheable else [_NO_STORE])]
                 headers += [(name, value) for name, value in extra if name not in present]
                 message = {**message, "headers": headers}
             await send(message)

@@ -97,10 +97,15 @@ async def login(
 
 
 @router.post("/ui/logout")
-async def logout(request: Request, conn: Conn) -> Response:
-    """Sign out: the user's sessions and tokens end on the server too, not just this cookie."""
+async def logout(request: Request, conn: Conn, csrf: Annotated[str | None, Form()] = None) -> Response:
+    """Sign out: the user's sessions and tokens end on the server too, not just this cookie.
+
+    The form carries the session's CSRF token: another site cannot sign a user out (and so end
+    every session of theirs, e.g. a nurse's in the middle of a call).
+    """
     principal = await web_principal(request, conn)
     if principal is not None:
+        check_form_csrf(request, principal, csrf)
         await user_store.revoke_sessions(conn, principal.user_id)
         await conn.commit()
     response = RedirectResponse("/ui/login", status_code=303)

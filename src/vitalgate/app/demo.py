@@ -333,10 +333,10 @@ async def _summarise(database_url: str, result: DemoResult, console: Console) ->
 async def _serve(settings: Settings, database_url: str, result: DemoResult, console: Console) -> None:
     import uvicorn
 
-    from vitalgate.api.app import create_app
+    from vitalgate.api.app import create_app, uvicorn_config
 
-    config = uvicorn.Config(
-        create_app(database_url, settings=settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+    config = uvicorn_config(
+        create_app(database_url, settings=settings), settings.api_host, settings.api_port, log_level="warning"
     )
     server = uvicorn.Server(config)
     base = f"http://{settings.api_host}:{settings.api_port}"

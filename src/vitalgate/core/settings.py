@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,10 +62,32 @@ class MqttConfig(BaseModel):
 _PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "example", "default", "password")
 
 
+# Estimated bits a production secret must carry: 96 is above what any offline guessing of an HMAC
+# key can reach (NIST SP 800-131A asks >= 112 bits of security for keys; a random 32-character
+# token_urlsafe secret estimates ~140 here, 32 hex digits ~118).
+MIN_SECRET_BITS = 96
+
+
+def secret_bits(secret: str) -> float:
+    """A conservative estimate of a secret's entropy in bits.
+
+    The smaller of: length x Shannon entropy of its character frequencies (few distinct characters
+    or a skewed mix score low), and 8 x the bytes zlib needs beyond its fixed overhead (repeated
+    patterns such as "abcdef" * 6 compress to almost nothing).
+    """
+    if not secret:
+        return 0.0
+    data = secret.encode()
+    counts = Counter(data)
+    shannon = -sum(n / len(data) * math.log2(n / len(data)) for n in counts.values()) * len(data)
+    compressed = 8 * max(0, len(zlib.compress(data, 9)) - len(zlib.compress(b"", 9)))
+    return min(shannon, float(compressed))
+
+
 def _looks_like_placeholder(secret: str) -> bool:
-    """A long but guessable secret: a placeholder word, or too few distinct characters ('x' * 40)."""
+    """A long but guessable secret: a placeholder word, or too little entropy ('x' * 40, 'abcdef' * 6)."""
     lowered = secret.lower()
-    return len(set(secret)) < 6 or any(word in lowered for word in _PLACEHOLDER_WORDS)
+    return secret_bits(secret) < MIN_SECRET_BITS or any(word in lowered for word in _PLACEHOLDER_WORDS)
 
 
 def is_loopback(host: str) -> bool:
@@ -110,6 +135,15 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     session_hours: int = Field(default=8, ge=1, le=72)
     cookie_secure: bool | None = None  # None: Secure in production, not in development
+    # Request bodies over this many bytes are refused (413) before authentication or parsing.
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    # Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For names the client for the
+    # sign-in throttle and the audit source. Empty (default): the TCP peer is the client, and
+    # X-Forwarded-For is ignored, so a client cannot pick its own address.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # How clients reach the API, e.g. https://vitalgate.example.org (FHIR fullUrl and links are
+    # built from it, never from the request's Host header). None: http://{api_host}:{api_port}.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     # IANA time zone the web pages show times in (and the hours of the daily glucose profile).
     display_timezone: str = "UTC"
     log_format: Literal["console", "json"] = "console"
@@ -158,6 +192,17 @@ class Settings(BaseSettings):
                 )
             _refuse_insecure_mqtt(MqttConfig.from_url(self.mqtt_url))
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
+
+    def public_url(self) -> str:
+        """The API's external base URL without a trailing slash."""
+        return (self.public_base_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     def resolved_data_dir(self) -> Path:
         """The folder for embedded services and the hub's SQLite files."""

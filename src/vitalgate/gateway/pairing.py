@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,6 +29,33 @@ class Paired:
     device: RegisteredDevice
     claim_code: str
     serial_from_address: bool
+
+
+# The wire contract's limit for device strings (contract.readings.DeviceRef: serial, model,
+# manufacturer). A longer string or one with control characters would pair fine and then make
+# every batch of the device's readings a dead letter (issue 13 item 8): refuse it here instead.
+MAX_DIS_CHARS = 64
+
+
+def check_device_information(address: str, **fields: str | None) -> None:
+    """Raise PairingError naming the first Device Information string the contract could not carry."""
+    for name, value in fields.items():
+        if value is None:
+            continue
+        problem = None
+        if len(value) > MAX_DIS_CHARS:
+            problem = f"is {len(value)} characters long (at most {MAX_DIS_CHARS})"
+        elif bad := next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Cs")), None):
+            problem = f"contains the control character U+{ord(bad):04X}"
+        if problem:
+            raise PairingError(
+                f"{address}: the device's Device Information {name} {problem}: {value[:MAX_DIS_CHARS]!r}",
+                advice=(
+                    "This device reports a malformed identity and its readings could not be delivered;"
+                    " it cannot be paired. Update its firmware or use another device."
+                ),
+                address=address,
+            )
 
 
 def supports_passkey(radio: HubRadio) -> bool:
@@ -67,6 +95,8 @@ async def pair_device(
             info = await read_device_information(client)
     except OSError as exc:  # the OS Bluetooth stack itself is missing
         raise radio_unavailable(address, exc) from exc
+    check_device_information(address, serial=info.serial, model=info.model, manufacturer=info.manufacturer,
+                             firmware=info.firmware)  # fmt: skip
     serial = info.serial or address
     store.register(
         address=address,

@@ -49,6 +49,7 @@ def _production(**extra: object) -> Settings:
         "change-me-please-to-a-long-random-value!!",
         "test-secret-" + "x" * 40,
         "my-super-" + "secret-" * 5,
+        "abcdef" * 6,  # six distinct characters, 36 long: accepted before entropy was measured (issue 13)
     ],
 )
 def test_production_refuses_weak_or_default_secrets(secret: str) -> None:
@@ -85,8 +86,14 @@ async def test_production_cookie_is_secure_httponly_lax(database_url: str, world
         assert login.status_code == 303
         flags = _cookie_flags(login.headers["set-cookie"])
         assert {"secure", "httponly", "samesite=lax", "path=/"} <= flags
-        out = await client.post("/ui/logout")
+        out = await client.post("/ui/logout", data={"csrf": await _page_csrf(client)})
         assert {"secure", "httponly", "samesite=lax"} <= _cookie_flags(out.headers["set-cookie"])
+
+
+async def _page_csrf(client: httpx.AsyncClient) -> str:
+    """The sign-out form's CSRF token, as the browser has it."""
+    page = await client.get("/ui/worklist")
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
 
 
 async def test_tokens_and_session_cookies_expire(database_url: str, world: World) -> None:
@@ -141,7 +148,7 @@ async def test_sign_out_and_new_password_end_earlier_sessions(database_url: str,
         bearer = {"Authorization": f"Bearer {signer.issue(user, 'nurse', 'access', now=earlier)}"}
         client.cookies.set("vg_session", copied_cookie)
         assert (await client.get("/ui/worklist")).status_code == 200
-        assert (await client.post("/ui/logout")).status_code == 303
+        assert (await client.post("/ui/logout", data={"csrf": await _page_csrf(client)})).status_code == 303
         # A copy of the cookie (or a token) from before the sign-out no longer works ...
         client.cookies.set("vg_session", copied_cookie)
         assert (await client.get("/ui/worklist")).headers["location"].startswith("/ui/login")

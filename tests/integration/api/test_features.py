@@ -300,7 +300,7 @@ async def test_admin_manages_users_and_teams(database_url: str, world: World) ->
             headers=admin,
             json={"username": f"pat-{world.suffix}", "display_name": "P", "role": "patient", "password": PASSWORD},
         )
-        assert orphan.status_code == 422 and "patient_id" in orphan.json()["detail"]
+        assert orphan.status_code == 403 and "care team" in orphan.json()["detail"]  # patient logins: the team's
         nurse_headers = await token(client, f"nurse-{world.suffix}")
         assert (await client.get("/patients", headers=nurse_headers)).json() == []
         added = await client.post(

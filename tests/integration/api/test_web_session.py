@@ -36,7 +36,9 @@ async def test_session_cookie_and_csrf(database_url: str, world: World) -> None:
         assert (await client.post(f"/tasks/{world.tasks['urgent_p1']}/acknowledge")).status_code == 403
         header = await client.post(f"/tasks/{world.tasks['urgent_p1']}/acknowledge", headers={"X-CSRF-Token": csrf})
         assert header.status_code == 200
-        out = await client.post("/ui/logout")
+        forged_out = await client.post("/ui/logout")  # another site's form cannot sign the user out
+        assert forged_out.status_code == 403 and (await client.get("/ui/worklist")).status_code == 200
+        out = await client.post("/ui/logout", data={"csrf": csrf})
         assert out.status_code == 303
         client.cookies.clear()
         again = await client.get("/ui/worklist")

@@ -23,14 +23,11 @@ def serve(
     """Serve the HTTP API and the web pages."""
     import uvicorn
 
-    from vitalgate.api.app import create_app
+    from vitalgate.api.app import create_app, uvicorn_config
 
     settings = load_settings()
-    uvicorn.run(
-        create_app(database_url(settings), settings=settings),
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-    )
+    app = create_app(database_url(settings), settings=settings)
+    uvicorn.Server(uvicorn_config(app, host or settings.api_host, port or settings.api_port)).run()
 
 
 @admin_app.command("create-user")
