@@ -30,9 +30,11 @@ def _params(path: str) -> dict[str, str]:
 
 
 def _body(method: str, path: str) -> dict | None:
-    return (
-        {"serial": "X-never-seen", "kind": "glucose_meter"} if method == "POST" and path.endswith("/devices") else None
-    )
+    if method == "POST" and path.endswith("/devices"):
+        return {"serial": "X-never-seen", "kind": "glucose_meter"}
+    if method == "POST" and path.endswith("/login"):  # a valid body, so only the scope check can refuse it
+        return {"username": "x-never-created", "display_name": "X", "password": "long-enough-password-1"}
+    return None
 
 
 async def test_no_token_and_bad_password_get_401_json(database_url: str, world: World) -> None:
