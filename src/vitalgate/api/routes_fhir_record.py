@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vitalgate.api import fhir, fhir_record
-from vitalgate.api.deps import Conn, CurrentUser, ScopedPatient, audit
+from vitalgate.api.deps import Conn, CurrentUser, ScopedPatient, audit, state
 from vitalgate.api.routes_fhir import FhirJSONResponse
 from vitalgate.api.schemas import ErrorOut
 from vitalgate.store import caregivers as caregiver_store
@@ -18,7 +18,13 @@ router = APIRouter(tags=["fhir"], responses={401: {"model": ErrorOut}, 404: {"mo
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/fhir"
+    """From Settings.public_base_url, never the Host header (see routes_fhir)."""
+    return state(request).public_url + "/fhir"
+
+
+def _self(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{state(request).public_url}{request.url.path}{query}"
 
 
 async def _patient_resource(conn: Conn, patient: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +51,7 @@ async def fhir_related(
     """The patient's caregivers as a searchset Bundle of RelatedPerson."""
     resources = [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient["id"])]
     await audit(conn, principal, request, "export:fhir_related_person", patient["id"], {"count": len(resources)})
-    return FhirJSONResponse(fhir.searchset(_base(request), str(request.url), resources, "RelatedPerson"))
+    return FhirJSONResponse(fhir.searchset(_base(request), _self(request), resources, "RelatedPerson"))
 
 
 @router.get("/fhir/Patient/{patient_id}/Consent", response_class=FhirJSONResponse)
@@ -55,7 +61,7 @@ async def fhir_consent(
     """Every consent decision as a Consent (the one in force `active`, superseded ones `inactive`)."""
     resources = fhir_record.consents(await consent.history(conn, patient["id"]))
     await audit(conn, principal, request, "export:fhir_consent", patient["id"], {"count": len(resources)})
-    return FhirJSONResponse(fhir.searchset(_base(request), str(request.url), resources, "Consent"))
+    return FhirJSONResponse(fhir.searchset(_base(request), _self(request), resources, "Consent"))
 
 
 @router.get("/fhir/Patient/{patient_id}/$record", response_class=FhirJSONResponse)
