@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from vitalgate.app.cli_support import console, database_url, load_settings
+from vitalgate.app.cli_support import console, database_url, load_settings, needs_server, require_extra
 from vitalgate.app.commands.api import admin_app
 from vitalgate.app.commands.api import app as api_app
 from vitalgate.app.commands.broker import register as register_broker_commands
@@ -23,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True, callback=needs_server)
 app.add_typer(db_app, name="db")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(ingest_app, name="ingest")
@@ -44,6 +44,8 @@ def demo(
     ] = False,
 ) -> None:
     """Virtual meters -> gateway -> MQTT -> ingest -> PostgreSQL -> alerts -> tasks, then serve the API."""
+    require_extra("server", "psycopg", "fastapi", "uvicorn", "numpy")
+    require_extra("embedded", "bumble")
     from vitalgate.app.demo import run_demo
 
     # The demo prints its own stage lines; service logs only when asked for.

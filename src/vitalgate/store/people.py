@@ -169,23 +169,6 @@ async def link_patient_user(conn: psycopg.AsyncConnection, patient_id: int, user
     await conn.execute("UPDATE patients SET user_id = %s WHERE id = %s", (user_id, patient_id))
 
 
-async def record_audit(
-    conn: psycopg.AsyncConnection,
-    *,
-    actor: str,
-    role: str,
-    action: str,
-    patient_id: int | None,
-    source: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Append one audit row: who looked at or changed which patient's data."""
-    await conn.execute(
-        "INSERT INTO audit_log (actor, role, action, patient_id, source, detail) VALUES (%s, %s, %s, %s, %s, %s)",
-        (actor, role, action, patient_id, source, psycopg.types.json.Jsonb(detail or {})),
-    )
-
-
 def _first(row: Any) -> Any:
     if row is None:
         raise LookupError("statement returned no row")

@@ -135,6 +135,7 @@ async def test_pairing_by_claim_code_files_earlier_readings_and_rebinding_closes
         p2 = await token(client, world.users["p2"])
         assert (await client.get("/devices/unbound", headers=p2)).status_code == 403
         # The patient pairs with the code their hub printed: from now on, so the 3 older readings stay unfiled.
+        before_pairing = datetime.now(UTC)
         paired = await client.post(
             f"/patients/{world.patients['p2']}/devices", headers=p2, json={"claim_code": claim_code(unbound).lower()}
         )
@@ -157,7 +158,9 @@ async def test_pairing_by_claim_code_files_earlier_readings_and_rebinding_closes
         moved = await client.post(
             f"/patients/{world.patients['p1']}/devices",
             headers=staff,
-            json={"serial": unbound, "valid_from": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()},
+            # Before the patient's binding began (measured from before the pairing request, so a slow
+            # machine cannot make "a second ago" fall after it).
+            json={"serial": unbound, "valid_from": (before_pairing - timedelta(seconds=1)).isoformat()},
         )
         assert moved.status_code == 409 and "after the current binding" in moved.json()["detail"]
         later = datetime.now(UTC) + timedelta(seconds=2)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from vitalgate.app.cli_support import console, database_url, load_settings
+from vitalgate.app.cli_support import console, database_url, load_settings, needs_server, require_extra
 
-app = typer.Typer(help="HTTP API and web pages.", no_args_is_help=True)
-admin_app = typer.Typer(help="Administration: users and care teams.", no_args_is_help=True)
+app = typer.Typer(help="HTTP API and web pages.", no_args_is_help=True, callback=needs_server)
+admin_app = typer.Typer(help="Administration: users and care teams.", no_args_is_help=True, callback=needs_server)
 
 ROLE_HELP = "patient, coordinator, nurse, doctor or admin"
 
@@ -21,6 +21,7 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Serve the HTTP API and the web pages."""
+    require_extra("server", "fastapi", "uvicorn", "psycopg")
     import uvicorn
 
     from vitalgate.api.app import create_app, uvicorn_config

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from vitalgate.app.cli_support import console, database_url, load_settings
+from vitalgate.app.cli_support import console, database_url, load_settings, needs_server
 
-app = typer.Typer(help="Alerts, follow-up tasks and SOP chains.", no_args_is_help=True)
+app = typer.Typer(help="Alerts, follow-up tasks and SOP chains.", no_args_is_help=True, callback=needs_server)
 
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Rule file (TOML); default: the shipped rules.")]
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vitalgate.app.cli_support import console, load_settings
+from vitalgate.app.cli_support import console, load_settings, require_extra
 from vitalgate.core.settings import MqttConfig, Settings
 from vitalgate.devices.advertising import SERVICE_NAMES
 from vitalgate.devices.errors_gatt import DeviceError
@@ -36,6 +36,16 @@ def _config(virtual: bool) -> HubConfig:
     return config.model_copy(update={"radio": "virtual"}) if virtual else config
 
 
+def _radio_config(virtual: bool) -> HubConfig:
+    """The hub config for a command that opens the radio: bleak needs `[hub]`, virtual and hci bumble."""
+    config = _config(virtual)
+    if config.radio == "bleak":
+        require_extra("hub", "bleak", "bleak_retry_connector")
+    else:
+        require_extra("embedded", "bumble")
+    return config
+
+
 @contextlib.contextmanager
 def _store(settings: Settings, config: HubConfig) -> Iterator[HubStore]:
     store = HubStore(config.hub_path(settings.resolved_data_dir()), max_rows=config.outbox_max_rows)
@@ -54,7 +64,7 @@ def scan(
     from vitalgate.app.radios import open_hub_radio
 
     load_settings()
-    config = _config(virtual)
+    config = _radio_config(virtual)
 
     async def go() -> list[object]:
         async with open_hub_radio(config) as radio:
@@ -120,7 +130,7 @@ def pair(
     from vitalgate.gateway.pairing import NotSupported, pair_device, supports_passkey
 
     settings = load_settings()
-    config = _config(virtual)
+    config = _radio_config(virtual)
 
     async def go() -> object:
         with _store(settings, config) as store:
@@ -263,7 +273,9 @@ def run(
     from vitalgate.gateway.publisher import Publisher
 
     settings = load_settings()
-    config = _config(virtual)
+    config = _radio_config(virtual)
+    if not settings.mqtt_url:
+        require_extra("embedded", "amqtt")
     if interval is not None:
         config = config.model_copy(update={"sync_interval_s": interval})
 

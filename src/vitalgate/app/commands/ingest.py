@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vitalgate.app.cli_support import console, database_url, load_settings
+from vitalgate.app.cli_support import console, database_url, load_settings, needs_server
 from vitalgate.core.shutdown import run_until_signalled
 
-app = typer.Typer(help="MQTT -> PostgreSQL ingest.", no_args_is_help=True)
+app = typer.Typer(help="MQTT -> PostgreSQL ingest.", no_args_is_help=True, callback=needs_server)
 
 
 @app.command("run")
