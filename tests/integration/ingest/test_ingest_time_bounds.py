@@ -40,7 +40,8 @@ async def test_a_thousand_old_months_create_at_most_the_window_of_partitions(dat
         assert run.consumer.stats.held == 1000 and run.consumer.stats.readings_stored == 0
     created = _partitions(database_url) - before
     bound = TimeWindow.around(now).max_new_partitions()
-    assert created <= bound == 14  # in fact 0: every one of these months is outside the 400-day horizon
+    assert bound in (14, 15)  # the UTC months 400 days back to one day ahead touch (15 near a month's end)
+    assert created <= bound
     assert created == 0
     with psycopg.connect(database_url) as conn:
         reasons = conn.execute(
