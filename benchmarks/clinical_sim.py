@@ -3,8 +3,10 @@
 Glucose comes from the Bergman minimal model (Bergman et al., Am J Physiol 1979;236:E667) with
 Hovorka's subcutaneous insulin and gut absorption compartments (Hovorka et al., Physiol Meas
 2004;25:905), one-minute Euler steps, all patients at once (numpy). This is NOT the UVA/Padova
-simulator the issue named: `simglucose` was tried and is used when its cached output exists (see
-clinical_bench); otherwise this simpler physiological model stands in, with:
+simulator the issue named. `simglucose` 0.2.11 was tried: it installs from PyPI (in a separate
+virtualenv: it pins gym/pandas versions the project does not use) and runs here, but one
+adult-day took ~60 s on this loaded 2-core machine, so 10 patients x 14 days (~2.5 h) did not fit
+the session, and it is not wired into the benchmark. This simpler physiological model stands in:
 - glucose: dG/dt = -(SG + X) G + SG Gb + Ra/VG + impaired counter-regulation below 50 mg/dL;
   dX/dt = -p2 X + p2 SI (I - Ib); VG 1.88 dL/kg (Dalla Man 2007), SG 0.01/min, p2 0.025/min;
 - insulin: two subcutaneous compartments (tmax 55 min), plasma clearance 0.138/min, VI 0.12 L/kg
