@@ -14,6 +14,7 @@ from datetime import datetime
 
 import psycopg
 
+from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import consent
 from vitalgate.store.record_vocab import ConsentPurpose, ContactChannel
 
@@ -47,3 +48,33 @@ async def check(conn: psycopg.AsyncConnection, patient_id: int, channel: str, no
     else:
         verdict = await consent.decide(conn, patient_id, ConsentPurpose.CONTACT, medium, now)
     return Gate(medium, None if verdict.allowed else verdict.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class CaregiverRecipient:
+    caregiver_id: int
+    name: str
+    medium: str
+    language: str
+
+
+async def caregiver_recipients(
+    conn: psycopg.AsyncConnection, patient_id: int, *, severity: str | None, reminder: bool, now: datetime
+) -> list[CaregiverRecipient]:
+    """Caregivers who receive this message now: active, subscribed to it, reachable, and shared with by the patient.
+
+    An alert of `severity` goes to caregivers listing that severity; a reminder to those receiving
+    reminders. Nothing goes out without the patient's monitoring consent and their share_caregiver
+    consent for that caregiver.
+    """
+    if not (await consent.decide(conn, patient_id, ConsentPurpose.MONITORING, None, now)).allowed:
+        return []
+    out = []
+    for c in await caregiver_store.of_patient(conn, patient_id):
+        wanted = c.receives_reminders if reminder else (severity in c.alert_severities)
+        medium = c.preferred_channel or ("sms" if c.phone else "email" if c.email else "app" if c.app_id else None)
+        if not (c.active and wanted and medium):
+            continue
+        if await consent.allows(conn, patient_id, ConsentPurpose.SHARE_CAREGIVER, None, now, caregiver_id=c.id):
+            out.append(CaregiverRecipient(c.id, c.name, medium, c.language))
+    return out

@@ -152,10 +152,23 @@ async def test_caregiver_login_reads_only_their_patient_and_cannot_write(databas
         ):
             response = await client.request(method, path, json=body, headers=cg)
             assert response.status_code == 403 and "read-only" in response.text, (method, path, response.text)
+        # The web pages too: their patient's page (without staff forms), nothing else, no form posts.
+        login = await client.post("/ui/login", data={"username": username, "password": PASSWORD})
+        assert login.status_code == 303 and login.headers["location"] == "/ui/patients"
+        listing = await client.get("/ui/patients")
+        assert listing.status_code == 200 and f"/ui/patients/{pid}" in listing.text and "My family" in listing.text
+        page = await client.get(f"/ui/patients/{pid}")
+        assert page.status_code == 200 and "Li Wei" in page.text and "Consent history" in page.text
+        assert "Pair a device" not in page.text
+        assert (await client.get(f"/ui/patients/{other}")).status_code == 404
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0] if 'name="csrf"' in page.text else ""
+        posted = await client.post(f"/ui/patients/{pid}/devices", data={"csrf": csrf, "serial": "CG-WEB"})
+        assert posted.status_code == 403
+        client.cookies.clear()
         # Audited like staff: the caregiver's reads carry their name and role.
         audit = (await client.get("/audit", params={"actor": username}, headers=admin)).json()
         assert {a["role"] for a in audit} == {"caregiver"} and {a["patient_id"] for a in audit} == {pid}
-        assert {"read:record", "read:readings", "read:consents"} <= {a["action"] for a in audit}
+        assert {"read:record", "read:readings", "read:consents", "read:patient_page"} <= {a["action"] for a in audit}
         # Withdrawing the sharing consent ends the access at once.
         withdraw = share | {"decision": "withdrawn"}
         assert (await client.post(f"/patients/{pid}/consents", json=withdraw, headers=staff)).status_code == 201

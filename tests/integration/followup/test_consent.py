@@ -117,3 +117,72 @@ async def test_withdrawn_monitoring_consent_skips_every_step(database_url, uniqu
         assert await consent.apply_monitoring(conn, row) == "active"
     await conn.close()
     assert [r["status"] for r in await fetch(database_url, status, patient)] == ["paused", "active"]
+
+
+async def test_caregiver_recipients_follow_subscriptions_and_sharing_consent(database_url, unique):
+    from datetime import UTC, datetime
+
+    from vitalgate.followup.consent_gate import caregiver_recipients
+    from vitalgate.store import caregivers
+
+    now = datetime.now(UTC)
+    conn = await connect(database_url)
+    async with conn.transaction():
+        team = await seed_team(conn, unique)
+        patient, _ = await add_patient(conn, team["team"], f"g-{unique}", device="glucose_meter", start=sim_start(5))
+        son = await caregivers.add(
+            conn,
+            patient,
+            {
+                "name": "Son",
+                "relationship": "child",
+                "phone": "+8613900000001",
+                "alert_severities": ["urgent", "high"],
+                "receives_reminders": True,
+            },
+        )
+        friend = await caregivers.add(
+            conn,
+            patient,
+            {"name": "Friend", "relationship": "friend", "email": "f@example.org", "alert_severities": ["urgent"]},
+        )
+        for who in (son, friend):
+            await consent.record(
+                conn,
+                patient,
+                NewConsent(
+                    ConsentPurpose.SHARE_CAREGIVER,
+                    ConsentDecision.GIVEN,
+                    "s1",
+                    now,
+                    "patient",
+                    "t",
+                    caregiver_id=who.id,
+                ),
+            )
+    async with conn.transaction():
+
+        async def names(severity, reminder):
+            got = await caregiver_recipients(conn, patient, severity=severity, reminder=reminder, now=now)
+            return [(r.name, r.medium) for r in got]
+
+        assert await names("urgent", False) == [("Friend", "email"), ("Son", "sms")]
+        assert await names("high", False) == [("Son", "sms")]
+        assert await names(None, True) == [("Son", "sms")]
+        later = now.replace(microsecond=0) + timedelta(seconds=1)
+        await consent.record(
+            conn,
+            patient,
+            NewConsent(
+                ConsentPurpose.SHARE_CAREGIVER,
+                ConsentDecision.WITHDRAWN,
+                "s1",
+                later,
+                "patient",
+                "t",
+                caregiver_id=son.id,
+            ),
+        )
+        got = await caregiver_recipients(conn, patient, severity="urgent", reminder=False, now=later)
+        assert [r.name for r in got] == ["Friend"]
+    await conn.close()
