@@ -30,7 +30,31 @@ ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^
 Severities = list[Annotated[str, StringConstraints(pattern=r"^(urgent|high|routine)$")]]
 
 
-class ConditionIn(BaseModel):
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL: refuse it as a validation error instead of a failed INSERT."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    if isinstance(value, dict):
+        for item in value.values():
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+class _Strict(BaseModel):
+    """Unknown fields refused, NUL characters refused anywhere in the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text(cls, data: Any) -> Any:
+        return _no_nul(data)
+
+
+class ConditionIn(_Strict):
     """One coded condition, e.g. {"code": "C50", "stage": "II", "subtype": "HR+/HER2-"}."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,7 +75,7 @@ class ConditionIn(BaseModel):
         return Condition(self.code, self.code_system, self.type, self.stage, self.subtype, self.diagnosed_on)
 
 
-class RecordFields(BaseModel):
+class RecordFields(_Strict):
     """The record fields shared by a change (all optional) and an import row."""
 
     model_config = ConfigDict(extra="forbid")
@@ -73,6 +97,9 @@ class RecordFields(BaseModel):
 
     @model_validator(mode="after")
     def _birth(self) -> RecordFields:
+        codes = [(c.code_system, c.code) for c in self.conditions or []]
+        if len(set(codes)) != len(codes):
+            raise ValueError("conditions: a code is listed twice")
         if self.birth_date is not None:
             if self.birth_date > datetime.now(UTC).date():
                 raise ValueError("birth_date is in the future")
@@ -127,7 +154,7 @@ class PatientRecordOut(BaseModel):
     updated_at: datetime | None
 
 
-class CaregiverIn(BaseModel):
+class CaregiverIn(_Strict):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -146,7 +173,7 @@ class CaregiverIn(BaseModel):
         return self
 
 
-class CaregiverChange(BaseModel):
+class CaregiverChange(_Strict):
     model_config = ConfigDict(extra="forbid")
 
     phone: Phone | None = None
@@ -176,7 +203,7 @@ class CaregiverOut(BaseModel):
     active: bool
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(_Strict):
     """One decision. Withdrawals take effect now; a paper consent given earlier may be back-dated."""
 
     model_config = ConfigDict(extra="forbid")

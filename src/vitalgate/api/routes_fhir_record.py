@@ -40,7 +40,7 @@ async def fhir_patient(
 ) -> FhirJSONResponse:
     """The patient as a FHIR Patient (language in communication; glucose unit, zone, stage as extensions)."""
     body = await _patient_resource(conn, patient)
-    await audit(conn, principal, request, "export:fhir_patient", patient["id"])
+    await audit(conn, principal, request, "export:fhir", patient["id"], {"resource": "Patient"})
     return FhirJSONResponse(body)
 
 
@@ -50,7 +50,9 @@ async def fhir_related(
 ) -> FhirJSONResponse:
     """The patient's caregivers as a searchset Bundle of RelatedPerson."""
     resources = [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient["id"])]
-    await audit(conn, principal, request, "export:fhir_related_person", patient["id"], {"count": len(resources)})
+    await audit(
+        conn, principal, request, "export:fhir", patient["id"], {"resource": "RelatedPerson", "count": len(resources)}
+    )
     return FhirJSONResponse(fhir.searchset(_base(request), _self(request), resources, "RelatedPerson"))
 
 
@@ -60,7 +62,9 @@ async def fhir_consent(
 ) -> FhirJSONResponse:
     """Every consent decision as a Consent (the one in force `active`, superseded ones `inactive`)."""
     resources = fhir_record.consents(await consent.history(conn, patient["id"]))
-    await audit(conn, principal, request, "export:fhir_consent", patient["id"], {"count": len(resources)})
+    await audit(
+        conn, principal, request, "export:fhir", patient["id"], {"resource": "Consent", "count": len(resources)}
+    )
     return FhirJSONResponse(fhir.searchset(_base(request), _self(request), resources, "Consent"))
 
 
@@ -72,5 +76,5 @@ async def fhir_record_bundle(
     resources = [await _patient_resource(conn, patient)]
     resources += [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient["id"])]
     resources += fhir_record.consents(await consent.history(conn, patient["id"]))
-    await audit(conn, principal, request, "export:fhir_record", patient["id"], {"count": len(resources)})
+    await audit(conn, principal, request, "export:fhir", patient["id"], {"resource": "Bundle", "count": len(resources)})
     return FhirJSONResponse(fhir_record.collection(_base(request), resources))

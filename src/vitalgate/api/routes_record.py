@@ -32,6 +32,8 @@ from vitalgate.store.record_vocab import ConsentDecision, ConsentPurpose, GivenB
 
 router = APIRouter(tags=["patient record"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 CaregiverId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+_CAREGIVER_REQUIRED = frozenset({"language", "alert_severities", "receives_reminders", "active"})
+_DEFAULTS = {"language": "en", "glucose_unit": "mg/dL", "target_preset": "standard", "targets": {}}
 
 
 def _staff_only(principal: Principal) -> None:
@@ -90,6 +92,8 @@ async def change_record(
     _staff_only(principal)
     pid = int(patient["id"])
     sent = body.model_dump(exclude_unset=True, mode="json")
+    # null on a field that always has a value means "back to the default".
+    sent |= {k: _DEFAULTS[k] for k, v in sent.items() if v is None and k in _DEFAULTS}
     conditions = sent.pop("conditions", None)
     current = await record_store.get_record(conn, pid)
     assert current is not None
@@ -151,6 +155,9 @@ async def add_caregiver(
     except psycopg.errors.UniqueViolation as exc:
         await conn.rollback()
         raise HTTPException(status_code=409, detail="this patient already has a caregiver of that name") from exc
+    except psycopg.errors.IntegrityError as exc:
+        await conn.rollback()
+        raise HTTPException(status_code=422, detail=f"refused by the database: {exc.diag.message_primary}") from exc
     await audit(conn, principal, request, "change:add_caregiver", patient["id"], {"caregiver_id": row.id})
     return await caregiver_out(conn, row)
 
@@ -174,11 +181,17 @@ async def change_caregiver(
     if current is None:
         raise HTTPException(status_code=404, detail=f"caregiver {caregiver_id} not found")
     sent = body.model_dump(exclude_unset=True, mode="json")
+    # These always have a value: null leaves them as they are.
+    sent = {k: v for k, v in sent.items() if v is not None or k not in _CAREGIVER_REQUIRED}
     try:
         check_reachable({k: getattr(current, k) for k in ("phone", "email", "app_id", "preferred_channel")} | sent)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    row = await caregiver_store.update(conn, patient["id"], caregiver_id, sent)
+    try:
+        row = await caregiver_store.update(conn, patient["id"], caregiver_id, sent)
+    except psycopg.errors.IntegrityError as exc:
+        await conn.rollback()
+        raise HTTPException(status_code=422, detail=f"refused by the database: {exc.diag.message_primary}") from exc
     assert row is not None
     await audit(
         conn,

@@ -55,6 +55,11 @@ async def test_record_round_trip_with_conditions_and_targets(database_url: str, 
         ):
             refused = await client.patch(f"/patients/{pid}/record", json=bad, headers=staff)
             assert refused.status_code == 422 and words in refused.text, (bad, refused.text)
+        # null on an always-present field resets it (the fuzz test found a 500 here: NOT NULL violation).
+        reset = await client.patch(f"/patients/{pid}/record", json={"language": None, "targets": None}, headers=staff)
+        assert reset.status_code == 200 and reset.json()["language"] == "en" and reset.json()["target_overrides"] == {}
+        nul = await client.patch(f"/patients/{pid}/record", json={"app_id": "a\u0000b"}, headers=staff)
+        assert nul.status_code == 422 and "NUL" in nul.text
         # external ids are unique per program.
         dup = await client.patch(
             f"/patients/{world.patients['p2']}/record", json={"external_id": change["external_id"]}, headers=staff
@@ -118,6 +123,10 @@ async def test_caregiver_login_reads_only_their_patient_and_cannot_write(databas
         assert added.status_code == 201, added.text
         caregiver = added.json()
         assert caregiver["sharing_consent"] is False and caregiver["alert_severities"] == ["urgent", "high"]
+        kept = await client.patch(
+            f"/patients/{pid}/caregivers/{caregiver['id']}", json={"active": None, "language": None}, headers=staff
+        )
+        assert kept.status_code == 200 and kept.json()["active"] is True and kept.json()["language"] == "zh-Hans"
         username = f"cg-{world.suffix}"
         user = await client.post(
             "/admin/users",

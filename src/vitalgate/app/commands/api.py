@@ -12,7 +12,7 @@ from vitalgate.app.cli_support import console, database_url, load_settings, need
 app = typer.Typer(help="HTTP API and web pages.", no_args_is_help=True, callback=needs_server)
 admin_app = typer.Typer(help="Administration: users and care teams.", no_args_is_help=True, callback=needs_server)
 
-ROLE_HELP = "patient, coordinator, nurse, doctor or admin"
+ROLE_HELP = "patient, coordinator, nurse, doctor, admin or caregiver"
 
 
 @app.command("serve")
@@ -42,6 +42,9 @@ def create_user(
     patient_id: Annotated[
         int | None, typer.Option("--patient-id", help="patient users: the patient record to sign in as")
     ] = None,
+    caregiver_id: Annotated[
+        int | None, typer.Option("--caregiver-id", help="caregiver users: the caregiver entry this login stands for")
+    ] = None,
     password: Annotated[
         str | None, typer.Option("--password", envvar="VITALGATE_NEW_USER_PASSWORD", help="prompted when omitted")
     ] = None,
@@ -61,7 +64,16 @@ def create_user(
     url = database_url(load_settings())
     try:
         user_id = asyncio.run(
-            _create_user(url, username, display_name or username, role, hash_password(password), care_team, patient_id)
+            _create_user(
+                url,
+                username,
+                display_name or username,
+                role,
+                hash_password(password),
+                care_team,
+                patient_id,
+                caregiver_id,
+            )
         )
     except LookupError as exc:
         console.print(f"[red]{exc}[/]")
@@ -77,6 +89,7 @@ async def _create_user(
     password_hash: str,
     care_team: str | None,
     patient_id: int | None,
+    caregiver_id: int | None = None,
 ) -> int:
     import psycopg
 
@@ -90,7 +103,14 @@ async def _create_user(
             team_id = await people.create_care_team(conn, care_team) if care_team else None
             try:
                 return await create_user_record(
-                    conn, username, display_name, role, password_hash, care_team_id=team_id, patient_id=patient_id
+                    conn,
+                    username,
+                    display_name,
+                    role,
+                    password_hash,
+                    care_team_id=team_id,
+                    patient_id=patient_id,
+                    caregiver_id=caregiver_id,
                 )
             except psycopg.errors.UniqueViolation as exc:
                 raise LookupError(f"user {username!r} already exists") from exc
