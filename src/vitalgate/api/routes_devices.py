@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from pydantic import BaseModel, Field
 
 from vitalgate.api import pairing
-from vitalgate.api.deps import Conn, CurrentUser, StaffUser, audit, visible_patient
+from vitalgate.api.deps import Conn, CurrentUser, StaffUser, audit, source_of, visible_patient
 from vitalgate.api.routes_patients import PatientId
 from vitalgate.api.schemas import BindingOut, BindRequest, DeviceOut, ErrorOut, UnboundDeviceOut
-from vitalgate.store import bindings
+from vitalgate.store import bindings, hub_ownership
 from vitalgate.store import readings as reading_store
 
 router = APIRouter(tags=["devices"], responses={401: {"model": ErrorOut}})
@@ -61,3 +64,50 @@ def unbound_out(row: dict) -> UnboundDeviceOut:
         last_measured_at=row["last_measured_at"],
         gateway_id=row["last_gateway_id"],
     )
+
+
+class HubMoveRequest(BaseModel):
+    hub_id: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="the gateway id that owns the device from now on"
+    )
+    reason: str = Field(min_length=3, max_length=500, description="why (kept in the audit log)")
+
+
+class HubMoveOut(BaseModel):
+    serial: str
+    from_hub: str | None
+    to_hub: str
+
+
+@router.post(
+    "/devices/{serial}/hub",
+    response_model=HubMoveOut,
+    responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+async def move_device_hub(
+    serial: Annotated[str, Path(min_length=1, max_length=64)],
+    body: HubMoveRequest,
+    request: Request,
+    conn: Conn,
+    principal: StaffUser,
+) -> HubMoveOut:
+    """Give a device to another hub (its readings from any other hub are held for review); audited."""
+    patient_id = await hub_ownership.bound_patient(conn, serial)
+    if patient_id is not None:
+        await visible_patient(conn, principal, patient_id)  # a device of another team's patient: 404
+    try:
+        move = await hub_ownership.move_device(
+            conn,
+            serial,
+            body.hub_id,
+            reason=body.reason,
+            actor=principal.username,
+            actor_id=principal.user_id,
+            role=principal.role,
+            source=source_of(request),
+        )
+    except LookupError as exc:
+        await conn.rollback()
+        raise HTTPException(status_code=404, detail="no device with this serial") from exc
+    await conn.commit()
+    return HubMoveOut(serial=move.serial, from_hub=move.from_hub, to_hub=move.to_hub)

@@ -70,6 +70,7 @@ _COVERING = (
     "SELECT {col} FROM device_bindings b WHERE b.device_serial = {t}.device_serial"
     " AND {t}.measured_at >= b.valid_from AND (b.valid_to IS NULL OR {t}.measured_at < b.valid_to)"
 )
+_OWNER = "SELECT {col} FROM devices w WHERE w.serial = {t}.device_serial AND w.hub_id IS NOT NULL"
 _OPEN = "SELECT {col} FROM device_bindings o WHERE o.device_serial = {t}.device_serial AND o.valid_to IS NULL"
 
 _QUEUE_COLUMNS = (
@@ -83,11 +84,13 @@ _HELD_COLUMNS = ", ".join("h.id" if c == "reading_id" else f"h.{c}" for c in _QU
 def hold_staged_sql(window: TimeWindow) -> str:
     """The statement that moves out-of-window and before-binding rows from readings_staging to review_queue.
 
-    Returns (id, reason) of every held row. The rules, first match wins: future, older than the
-    horizon, before the device's binding (bound now, no binding at measured_at). Unbound devices
+    Returns (id, reason) of every held row. The rules, first match wins: from a hub other than the
+    device's owner (devices.hub_id, store.hub_ownership), future, older than the horizon, before the
+    device's binding (bound now, no binding at measured_at). Unbound devices
     inside the window are not held: they are stored unassigned, as before, for pairing to file.
     """
     oldest, latest = _ts(window.oldest), _ts(window.latest)
+    foreign_hub = f"EXISTS ({_OWNER.format(col=1, t='s')} AND w.hub_id <> s.gateway_id)"
     before_binding = (
         f"EXISTS ({_OPEN.format(col=1, t='s')} AND o.valid_from > s.measured_at)"
         f" AND NOT EXISTS ({_COVERING.format(col=1, t='s')})"
@@ -95,6 +98,7 @@ def hold_staged_sql(window: TimeWindow) -> str:
     return f"""
 WITH c AS MATERIALIZED (
     SELECT s.ctid AS row_ctid, CASE
+        WHEN {foreign_hub} THEN '{ReviewReason.FOREIGN_HUB}'
         WHEN s.measured_at > {latest} THEN '{ReviewReason.FUTURE_TIME}'
         WHEN s.measured_at < {oldest} THEN '{ReviewReason.OLDER_THAN_HORIZON}'
         WHEN {before_binding} THEN '{ReviewReason.BEFORE_BINDING}'
@@ -109,6 +113,8 @@ WITH c AS MATERIALIZED (
            CASE h.reason
                WHEN '{ReviewReason.FUTURE_TIME}' THEN 'measured_at is after ' || {latest}
                WHEN '{ReviewReason.OLDER_THAN_HORIZON}' THEN 'measured_at is before the horizon ' || {oldest}
+               WHEN '{ReviewReason.FOREIGN_HUB}' THEN 'published by hub ' || h.gateway_id
+                   || '; the device belongs to hub ' || ({_OWNER.format(col="w.hub_id", t="h")})
                ELSE 'the device is bound only since ' || ({_OPEN.format(col="o.valid_from", t="h")})
            END,
            coalesce(({_COVERING.format(col="b.patient_id", t="h")} ORDER BY b.valid_from DESC LIMIT 1),

@@ -81,25 +81,30 @@ _ENSURE_PARTITIONS = """
 SELECT readings_ensure_months(array_agg(DISTINCT date_trunc('month', measured_at, 'UTC'))) FROM readings_staging
 """
 
+# A device's model and manufacturer are filled when missing, never overwritten (a spoofed reading
+# once renamed a bound meter); its hub is set once, by the first hub whose reading is stored, unless
+# a pairing claim (store.claims) or staff (store.hub_ownership.move_device) set it.
 # last_seen_at moves at most once a minute: rewriting every device row on every batch would bloat
 # the table and make concurrent ingest processes queue on the same rows. Devices seen within the
 # minute are filtered by a plain index probe, cheaper than ON CONFLICT's speculative insert.
 # Sorted: stable row-lock order across concurrent writers.
 _UPSERT_DEVICES = """
-INSERT INTO devices AS d (serial, kind, model, manufacturer, first_seen_at, last_seen_at)
-SELECT s.device_serial, s.device_kind, s.device_model, s.device_manufacturer, now(), now()
-FROM (SELECT DISTINCT ON (device_serial) device_serial, device_kind, device_model, device_manufacturer
+INSERT INTO devices AS d (serial, kind, model, manufacturer, hub_id, hub_since, first_seen_at, last_seen_at)
+SELECT s.device_serial, s.device_kind, s.device_model, s.device_manufacturer, s.gateway_id, now(), now(), now()
+FROM (SELECT DISTINCT ON (device_serial) device_serial, device_kind, device_model, device_manufacturer, gateway_id
       FROM readings_staging ORDER BY device_serial) s
 WHERE NOT EXISTS (
     SELECT 1 FROM devices e
-    WHERE e.serial = s.device_serial AND e.last_seen_at >= now() - interval '1 minute'
+    WHERE e.serial = s.device_serial AND e.last_seen_at >= now() - interval '1 minute' AND e.hub_id IS NOT NULL
       AND (e.model IS NOT NULL OR s.device_model IS NULL)
       AND (e.manufacturer IS NOT NULL OR s.device_manufacturer IS NULL)
 )
 ORDER BY s.device_serial
 ON CONFLICT (serial) DO UPDATE SET last_seen_at = now(),
-    model = COALESCE(EXCLUDED.model, d.model),
-    manufacturer = COALESCE(EXCLUDED.manufacturer, d.manufacturer)
+    model = COALESCE(d.model, EXCLUDED.model),
+    manufacturer = COALESCE(d.manufacturer, EXCLUDED.manufacturer),
+    hub_since = CASE WHEN d.hub_id IS NULL THEN now() ELSE d.hub_since END,
+    hub_id = COALESCE(d.hub_id, EXCLUDED.hub_id)
 """
 
 # One statement: claim the ids in reading_keys (the only unique index on readings' identity, see

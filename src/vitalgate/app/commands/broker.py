@@ -1,4 +1,4 @@
-"""`vitalgate admin add-hub` / `add-ingest`: one broker identity per hub (and one for ingest)."""
+"""`vitalgate admin add-hub` / `add-ingest` / `move-device`: broker identities and device -> hub ownership."""
 
 from __future__ import annotations
 
@@ -66,7 +66,58 @@ def _print_credential(username: str, password: str, password_file: Path, url: st
     console.print("reload the broker to apply it: kill -HUP <mosquitto pid> (or systemctl reload mosquitto)")
 
 
+def move_device(
+    serial: Annotated[str, typer.Argument(help="the device's serial")],
+    hub_id: Annotated[str, typer.Argument(help="the gateway id that owns the device from now on")],
+    reason: Annotated[str, typer.Option("--reason", help="why (kept in the audit log)")],
+) -> None:
+    """Give a device to another hub; readings from any other hub are then held for review (audited)."""
+    import asyncio
+    import getpass
+
+    from vitalgate.app.broker_identity import IdentityError, check_hub_id
+    from vitalgate.app.cli_support import database_url, load_settings
+    from vitalgate.store.db import connect
+    from vitalgate.store.hub_ownership import HubMove
+    from vitalgate.store.hub_ownership import move_device as move
+
+    try:
+        check_hub_id(hub_id)
+    except IdentityError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    if len(reason.strip()) < 3:
+        console.print("[red]give a --reason[/] (it is kept in the audit log)")
+        raise typer.Exit(2)
+    url = database_url(load_settings())
+
+    async def run() -> HubMove:
+        conn = await connect(url)
+        try:
+            async with conn.transaction():
+                return await move(
+                    conn,
+                    serial,
+                    hub_id,
+                    reason=reason,
+                    actor=f"cli:{getpass.getuser()}",
+                    actor_id=None,
+                    role="admin",
+                    source="cli",
+                )
+        finally:
+            await conn.close()
+
+    try:
+        done = asyncio.run(run())
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"device {done.serial}: hub {done.from_hub or '(none)'} -> {done.to_hub} (audited)")
+
+
 def register(admin_app: typer.Typer) -> None:
-    """Attach the broker identity commands to `vitalgate admin`."""
+    """Attach the broker identity and hub ownership commands to `vitalgate admin`."""
     admin_app.command("add-hub")(add_hub)
     admin_app.command("add-ingest")(add_ingest)
+    admin_app.command("move-device")(move_device)
