@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from tests.support.claims import register_claim
 from tests.support.world import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, World, seed_world, served_app
-from vitalgate.contract.claim import claim_code
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright is not installed (pip install playwright)"
@@ -83,6 +83,7 @@ async def test_coordinator_works_the_worklist_and_reads_charts(database_url: str
 async def test_patient_pairs_a_device_with_the_claim_code(database_url: str, world: World) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     serial = world.serials["unbound"]
+    code = await register_claim(database_url, serial)  # what the device's hub did when it paired it
     async with served_app(database_url) as base, playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
@@ -90,10 +91,10 @@ async def test_patient_pairs_a_device_with_the_claim_code(database_url: str, wor
             await _login(page, base, world.users["p2"])
             await page.wait_for_url(f"{base}/ui/me")
             assert "No devices paired" in await page.locator("#devices").inner_text()
-            await page.fill("input[name=claim_code]", "0000-0000")
+            await page.fill("input[name=claim_code]", "0000-0000-0000")
             await page.click("form.pair button[type=submit]")
             assert "no device with this claim code" in (await page.locator(".notice.err").inner_text()).lower()
-            await page.fill("input[name=claim_code]", claim_code(serial).lower())
+            await page.fill("input[name=claim_code]", code.lower())
             await page.click("form.pair button[type=submit]")
             await page.wait_for_url("**/ui/me?done=paired*")
             assert "Device paired" in await page.locator(".notice.ok").inner_text()

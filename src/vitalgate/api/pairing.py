@@ -1,4 +1,9 @@
-"""Device pairing rules: who may bind which device to whom, by serial or claim code."""
+"""Device pairing rules: who may bind which device to whom, by serial (staff) or claim code (anyone).
+
+A claim code proves possession: the hub that paired the device drew it at random and registered
+only its hash with the server (contract.claim, store.claims). Patients pair only by such a code,
+never by a bare serial; failed codes are counted per user (throttled) and audited.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ from fastapi import HTTPException
 
 from vitalgate.alerts.engine import evaluate_readings
 from vitalgate.api.auth import Principal
-from vitalgate.api.claim import normalise_claim_code
+from vitalgate.api.claim import claim_hash, normalise_claim_code
 from vitalgate.api.schemas import BindRequest
-from vitalgate.contract.claim import check_claim_code
 from vitalgate.followup.tasks import act_on_alerts
+from vitalgate.store import audit as audit_store
 from vitalgate.store import bindings
+from vitalgate.store import claims as claim_store
 
 # Staff may back-date a binding (a meter used before anyone paired it) but not far into the future.
 _MAX_FUTURE = timedelta(days=1)
@@ -26,7 +32,7 @@ async def pair(
     """Bind the device to the patient from now (or staff's valid_from); HTTPException with advice otherwise."""
     if req.valid_from is not None and not principal.is_staff:
         raise HTTPException(status_code=403, detail="only care-team staff may set valid_from")
-    device = await _resolve(conn, req)
+    device = await _resolve(conn, principal, int(patient["id"]), req)
     kind = device["kind"] if device else req.kind
     if device and req.kind and req.kind != device["kind"]:
         raise HTTPException(
@@ -59,6 +65,8 @@ async def pair(
         valid_from=valid_from,
         bound_by=principal.username,
     )
+    if req.claim_code is not None:
+        await claim_store.mark_used(conn, serial, principal.username)
     if row["filed_reading_ids"]:
         # Readings filed to the patient only now never went through the ingest hook with a
         # patient: evaluate them as if just ingested, or a filed 48 mg/dL would raise nothing.
@@ -74,22 +82,17 @@ async def pair(
     }
 
 
-async def _resolve(conn: psycopg.AsyncConnection, req: BindRequest) -> dict[str, Any] | None:
-    """The known device for the request; None for a serial the server has not seen (needs kind)."""
+async def _resolve(
+    conn: psycopg.AsyncConnection, principal: Principal, patient_id: int, req: BindRequest
+) -> dict[str, Any] | None:
+    """The known device for the request; None for a serial the server has not seen (staff only, needs kind)."""
     if req.claim_code is not None:
-        code = normalise_claim_code(req.claim_code)
-        if code is None:
-            raise HTTPException(status_code=422, detail="a claim code has 8 letters or digits, e.g. 7K2M-Q9XD")
-        found = [d for d in await bindings.find_device(conn, claim_code=code) if check_claim_code(d["serial"], code)]
-        if not found:
-            raise HTTPException(
-                status_code=404, detail="no device with this claim code yet: check the code, or let the hub sync first"
-            )
-        if len(found) > 1:
-            raise HTTPException(
-                status_code=409, detail="this claim code matches more than one device: pair by serial number"
-            )
-        return found[0]
+        return await _by_claim_code(conn, principal, patient_id, req.claim_code)
+    if not principal.is_staff:
+        raise HTTPException(
+            status_code=403,
+            detail="pair with the claim code your hub printed when it paired the device (a serial alone is not enough)",
+        )
     serial = (req.serial or "").strip()
     if not serial:
         raise HTTPException(status_code=422, detail="serial must not be blank")
@@ -103,6 +106,42 @@ async def _resolve(conn: psycopg.AsyncConnection, req: BindRequest) -> dict[str,
         )
     req.serial = serial
     return None
+
+
+async def _by_claim_code(
+    conn: psycopg.AsyncConnection, principal: Principal, patient_id: int, typed: str
+) -> dict[str, Any]:
+    """The device whose registered claim code was typed; throttled and audited per user."""
+    code = normalise_claim_code(typed)
+    if code is None:
+        raise HTTPException(status_code=422, detail="a claim code has 12 letters or digits, e.g. 7K2M-Q9XD-4HPA")
+    if await claim_store.recent_failures(conn, principal.user_id) >= claim_store.MAX_FAILED_ATTEMPTS:
+        raise HTTPException(
+            status_code=429,
+            detail="too many wrong claim codes: try again in 15 minutes",
+            headers={"Retry-After": str(int(claim_store.ATTEMPT_WINDOW.total_seconds()))},
+        )
+    claim = await claim_store.find(conn, bytes.fromhex(claim_hash(code)))
+    await claim_store.record_attempt(conn, principal.user_id, succeeded=claim is not None)
+    if claim is None:
+        await audit_store.record(
+            conn,
+            actor=principal.username,
+            actor_id=principal.user_id,
+            role=principal.role,
+            action="pair:claim_code_refused",
+            patient_id=patient_id,
+            source=None,
+            detail={"code_prefix": code[:4]},
+        )
+        await conn.commit()  # the failed attempt counts even though the request fails
+        raise HTTPException(
+            status_code=404,
+            detail="no device with this claim code: check the code, or let the hub connect to the server first",
+        )
+    found = await bindings.find_device(conn, serial=claim.serial)
+    assert found, "a registered claim always has its device row (store.claims.register)"
+    return found[0]
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -179,7 +179,7 @@ class DeviceOut(BaseModel):
 class BindRequest(BaseModel):
     serial: str | None = Field(default=None, min_length=1, max_length=64, description="device serial number")
     claim_code: str | None = Field(
-        default=None, max_length=16, description="claim code printed by `vitalgate gateway pair` (XXXX-XXXX)"
+        default=None, max_length=20, description="claim code printed by `vitalgate gateway pair` (XXXX-XXXX-XXXX)"
     )
     kind: DeviceKind | None = Field(default=None, description="needed only for a device the server has not seen yet")
     valid_from: datetime | None = Field(default=None, description="staff only: binding start (default now)")

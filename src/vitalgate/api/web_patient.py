@@ -156,9 +156,7 @@ def _bind_request(code: str, serial: str, kind: str) -> BindRequest:
             kind=kind or None,  # type: ignore[arg-type]
         )
     except ValidationError as exc:
-        raise ValueError(
-            "Enter either the 8-character code shown by your hub, or the serial number on the device."
-        ) from exc
+        raise ValueError("Enter the 12-character code your hub showed when it paired the device.") from exc
 
 
 async def _pair(

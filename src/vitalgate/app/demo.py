@@ -19,6 +19,7 @@ from rich.table import Table
 from vitalgate.app.embedded import embedded_broker, start_embedded_postgres
 from vitalgate.app.fleet import VirtualHubRadio
 from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
+from vitalgate.contract import claim_hash
 from vitalgate.core.mqtt import AsyncMqttClient
 from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import MqttConfig, Settings
@@ -32,6 +33,7 @@ from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device
 from vitalgate.gateway.publisher import Publisher
 from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
+from vitalgate.store import claims as claim_store
 from vitalgate.store import people, time_zones
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
@@ -164,9 +166,10 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         await ingest_mqtt.connect()
         stack.push_async_callback(ingest_mqtt.disconnect)
         gateway_id = f"{settings.gateway_id}-{run_id}"
-        await ingest_mqtt.subscribe(
-            subscription_topic(mqtt_config.protocol == "5", group=f"demo-{run_id}", gateway_id=gateway_id), qos=1
-        )
+        readings_topic = subscription_topic(mqtt_config.protocol == "5", group=f"demo-{run_id}", gateway_id=gateway_id)
+        await ingest_mqtt.subscribe(readings_topic, qos=1)
+        # The hub registers each device's claim code (its hash) on its claims topic: ingest stores it.
+        await ingest_mqtt.subscribe(readings_topic.removesuffix("/readings") + "/claims", qos=1)
         consumer = IngestConsumer(
             ingest_mqtt,
             database_url,
@@ -181,7 +184,8 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
             f"seeded 16 days of stored history for {len(showcase.patient_ids)} more patients"
             " (rising home BP, 4 silent days, high fasting glucose) and a visit-reminder SOP chain"
         )
-        expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, devices, console)
+        codes: dict[str, str] = {}
+        expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, devices, console, codes)
         deadline = asyncio.get_running_loop().time() + 30
         while consumer.stats.readings_stored + consumer.stats.duplicates < expected:
             if ingest_task.done():
@@ -194,6 +198,7 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         with contextlib.suppress(asyncio.CancelledError):
             await ingest_task
         result.readings_stored = consumer.stats.readings_stored
+        await _check_claims(database_url, codes, console)
         console.print("scheduler: one follow-up tick (time-based rules, due touchpoints)")
         tick_result = await scheduler_tick(
             database_url,
@@ -263,7 +268,13 @@ async def _seed_history(database_url: str, run_id: str, result: DemoResult) -> S
 
 
 async def _gateway_round(
-    gateway_id: str, mqtt_config: MqttConfig, data_dir: Path, run_id: str, devices: list[DemoDevices], console: Console
+    gateway_id: str,
+    mqtt_config: MqttConfig,
+    data_dir: Path,
+    run_id: str,
+    devices: list[DemoDevices],
+    console: Console,
+    codes: dict[str, str],
 ) -> int:
     """Pair every virtual meter and cuff, run one hub pass (sync -> outbox -> MQTT); returns readings queued."""
     config = HubConfig(radio="virtual")
@@ -281,6 +292,7 @@ async def _gateway_round(
                 )
                 for device in (meter, cuff):
                     paired = await pair_device(radio, hub, await virtual.add(device), name=device.name)
+                    codes[paired.device.serial] = paired.claim_code
                     console.print(
                         f"gateway: paired {paired.device.kind} {paired.device.serial} at {paired.device.address}"
                         f" (claim code {paired.claim_code})"
@@ -297,6 +309,19 @@ async def _gateway_round(
     finally:
         hub.close()
     return queued
+
+
+async def _check_claims(database_url: str, codes: dict[str, str], console: Console) -> None:
+    """The hub registered each printed claim code (its hash) over MQTT: a patient typing it finds that device."""
+    conn = await connect(database_url)
+    try:
+        found = [await claim_store.find(conn, bytes.fromhex(claim_hash(code))) for code in codes.values()]
+    finally:
+        await conn.close()
+    known = sum(1 for claim, serial in zip(found, codes, strict=True) if claim is not None and claim.serial == serial)
+    console.print(
+        f"server: {known} of {len(codes)} claim codes registered by the hub (hash only; pairing by code works)"
+    )
 
 
 async def _summarise(database_url: str, result: DemoResult, console: Console) -> None:

@@ -1,6 +1,6 @@
 """The MQTT wire contract shared by gateway and ingest; imports nothing of the project."""
 
-from vitalgate.contract.claim import check_claim_code, claim_code
+from vitalgate.contract.claim import DeviceClaim, claim_hash, claims_topic, new_claim_code, normalise_claim_code
 from vitalgate.contract.readings import (
     SCHEMA_VERSION,
     DeviceRef,
@@ -18,14 +18,17 @@ __all__ = [
     "MAX_RECEIPT_IDS",
     "SCHEMA_VERSION",
     "CommitReceipt",
+    "DeviceClaim",
     "DeviceRef",
     "DeviceSyncState",
     "GatewayStatus",
     "Quantity",
     "Reading",
     "ReadingBatch",
-    "check_claim_code",
-    "claim_code",
+    "claim_hash",
+    "claims_topic",
+    "new_claim_code",
+    "normalise_claim_code",
     "offline_status",
     "reading_id",
     "readings_topic",

@@ -32,5 +32,7 @@ class CommitReceipt(BaseModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     gateway_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    reading_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_RECEIPT_IDS)
+    reading_ids: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_RECEIPT_IDS)
     committed_at: AwareDatetime
+    # Device serials whose DeviceClaim (contract.claim) the server has stored: the hub stops re-sending them.
+    claims: list[str] = Field(default_factory=list, max_length=256)

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from vitalgate.contract.claim import DeviceClaim
 from vitalgate.contract.readings import SCHEMA_VERSION, ReadingBatch
 from vitalgate.contract.receipts import CommitReceipt
 from vitalgate.contract.status import GatewayStatus
@@ -20,6 +21,7 @@ def schemas() -> dict[str, dict[str, object]]:
         ("readings", ReadingBatch, "vitalgate/v1/{gateway_id}/readings"),
         ("status", GatewayStatus, "vitalgate/v1/{gateway_id}/status"),
         ("receipts", CommitReceipt, "vitalgate/v1/{gateway_id}/receipts"),
+        ("claims", DeviceClaim, "vitalgate/v1/{gateway_id}/claims"),
     ):
         doc = model.model_json_schema(mode="validation")
         doc = {

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import structlog
 
-from vitalgate.contract import claim_code
+from vitalgate.contract import claim_hash, new_claim_code
 from vitalgate.devices.advertising import device_kind
 from vitalgate.devices.errors_gatt import PairingError
 from vitalgate.devices.gatt import GattClient
 from vitalgate.devices.profiles.dis import read_device_information
+from vitalgate.gateway.claims import HubClaims
 from vitalgate.gateway.outbox import HubStore, RegisteredDevice
 from vitalgate.gateway.radio import HubRadio, Passkey, radio_unavailable
 
@@ -113,4 +114,12 @@ async def pair_device(
     log.info(
         "gateway.paired", device=address, kind=kind, model=info.model, serial_from_address=info.serial_from_address
     )
-    return Paired(device, claim_code(serial), info.serial_from_address)
+    # A fresh random claim code: printed once, only its hash kept, registered with the server by the
+    # publisher over the hub's own MQTT identity (contract.claim).
+    code = new_claim_code()
+    claims = HubClaims(store.path)
+    try:
+        claims.add(serial, kind, claim_hash(code), now=datetime.now(UTC))
+    finally:
+        claims.close()
+    return Paired(device, code, info.serial_from_address)

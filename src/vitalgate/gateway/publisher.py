@@ -22,7 +22,9 @@ from pydantic import ValidationError
 
 from vitalgate.contract import (
     CommitReceipt,
+    DeviceClaim,
     ReadingBatch,
+    claims_topic,
     offline_status,
     readings_topic,
     receipts_topic,
@@ -32,6 +34,7 @@ from vitalgate.core.backoff import backoff_s
 from vitalgate.core.mqtt import AsyncMqttClient, MqttError, Will
 from vitalgate.core.settings import MqttConfig
 from vitalgate.core.shutdown import sleep_until_stopped
+from vitalgate.gateway.claims import HubClaims
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.status import build_status
@@ -84,8 +87,8 @@ async def drain_outbox(
     return sent
 
 
-def apply_receipt(store: HubStore, gateway_id: str, payload: bytes) -> int:
-    """Delete the outbox rows a commit receipt names; returns rows deleted (0 for a foreign or bad receipt)."""
+def apply_receipt(store: HubStore, gateway_id: str, payload: bytes, claims: HubClaims | None = None) -> int:
+    """Delete the outbox rows a commit receipt names (and confirm its claims); returns rows deleted."""
     try:
         receipt = CommitReceipt.model_validate_json(payload)
     except ValidationError as exc:
@@ -94,7 +97,26 @@ def apply_receipt(store: HubStore, gateway_id: str, payload: bytes) -> int:
     if receipt.gateway_id != gateway_id:
         log.warning("gateway.foreign_receipt", receipt_gateway=receipt.gateway_id)
         return 0
-    return store.confirm(str(i) for i in receipt.reading_ids)
+    if claims is not None and receipt.claims:
+        claims.confirm(receipt.claims, now=datetime.now(UTC))
+    return store.confirm(str(i) for i in receipt.reading_ids) if receipt.reading_ids else 0
+
+
+async def send_claims(mqtt: AsyncMqttClient, claims: HubClaims, gateway_id: str, *, resend_after_s: float) -> int:
+    """Register pending claim hashes with the server (QoS 1); re-sent until a receipt confirms them."""
+    now = datetime.now(UTC)
+    due = claims.due(now - timedelta(seconds=resend_after_s))
+    for claim in due:
+        message = DeviceClaim(
+            gateway_id=gateway_id,
+            device_serial=claim.serial,
+            device_kind=claim.kind,  # type: ignore[arg-type]
+            code_hash=claim.code_hash,
+            paired_at=claim.paired_at,
+        )
+        await mqtt.publish(claims_topic(gateway_id), message.model_dump_json().encode(), qos=1)
+    claims.mark_sent([c.serial for c in due], now=now)
+    return len(due)
 
 
 class Publisher:
@@ -105,6 +127,7 @@ class Publisher:
         self.wake = asyncio.Event()  # set by the sync loop after it queued readings
         self.connected = asyncio.Event()
         self.confirmed = asyncio.Event()  # set whenever a commit receipt removed rows
+        self._claims = HubClaims(store.path)
         self._confirmed_since_status = False
         self._last_status = 0.0
 
@@ -164,6 +187,7 @@ class Publisher:
             while not stop.is_set():
                 self.wake.clear()
                 self.confirmed.clear()
+                await send_claims(client, self._claims, self._gateway_id, resend_after_s=self._config.receipt_timeout_s)
                 sent = await drain_outbox(
                     client,
                     self._store,
@@ -198,7 +222,7 @@ class Publisher:
             message = await client.messages.get()
             if message.topic != receipts_topic(self._gateway_id):
                 continue
-            if apply_receipt(self._store, self._gateway_id, message.payload):
+            if apply_receipt(self._store, self._gateway_id, message.payload, self._claims):
                 self._confirmed_since_status = True
                 self.confirmed.set()
 

@@ -22,6 +22,7 @@ from vitalgate.ingest.messages import (
     split_message,
 )
 from vitalgate.ingest.receipts import ReceiptSender
+from vitalgate.store import claims as claim_store
 from vitalgate.store import readings as reading_store
 from vitalgate.store.db import connect
 from vitalgate.store.holds import DEFAULT_HORIZON_DAYS, HeldReading, TimeWindow
@@ -204,6 +205,7 @@ class IngestConsumer:
                     rejects = rejects + conflicts
                     refused = len(conflicts)
                 await reading_store.record_dead_letters(conn, rejects)
+                await _register_claims(conn, parts)
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # Valid by the contract yet refused by PostgreSQL (e.g. a NUL character in a text
             # field): isolate the culprits row by row instead of blocking the stream forever.
@@ -262,7 +264,24 @@ class IngestConsumer:
                         reason = f"refused by the database: {str(exc).strip()[:500]}"
                         rejects.append((part.topic, reading.model_dump_json().encode(), reason))
             await reading_store.record_dead_letters(conn, rejects)
+            await _register_claims(conn, parts)
         return stored, rejects, refused, held
+
+
+async def _register_claims(conn: psycopg.AsyncConnection, parts: list[Parts]) -> None:
+    """Store the hubs' pairing claims of this batch (a hub cannot claim a device another hub owns)."""
+    for part in parts:
+        for claim in part.claims:
+            assert part.gateway_id is not None
+            stored = await claim_store.register(
+                conn,
+                hub_id=part.gateway_id,
+                serial=claim.device_serial,
+                kind=claim.device_kind,
+                code_hash=bytes.fromhex(claim.code_hash),
+            )
+            if not stored:
+                log.warning("ingest.claim_refused_foreign_hub", gateway_id=part.gateway_id, serial=claim.device_serial)
 
 
 def _release(

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import structlog
 
-from vitalgate.contract import Reading
+from vitalgate.contract import DeviceClaim, Reading
 from vitalgate.core.mqtt import Message
 from vitalgate.ingest.receipts import message_ids
 from vitalgate.ingest.rows import staging_row
@@ -46,11 +46,15 @@ class Parts:
     # every reading id this message settles once committed (valid, held or dead-lettered).
     gateway_id: str | None = None
     receipt_ids: list[UUID] = field(default_factory=list)
+    # A hub's pairing claims (vitalgate/v1/<gw>/claims), stored in the batch's transaction.
+    claims: list[DeviceClaim] = field(default_factory=list)
 
 
 def split_message(message: Message, now: Any, max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES) -> Parts:
     """Validate one message into rows and dead letters; never raises."""
     topic, payload = message.topic, message.payload
+    if (claim_gateway := claims_gateway_of(topic)) is not None:
+        return _split_claim(topic, payload, claim_gateway)
     gateway_id = gateway_of(topic)
     if len(payload) > max_payload_bytes:
         reason = f"payload of {len(payload)} bytes is over the {max_payload_bytes}-byte limit (not parsed)"
@@ -74,13 +78,35 @@ def split_message(message: Message, now: Any, max_payload_bytes: int = DEFAULT_M
     )
 
 
-def receipts_by_gateway(parts: list[Parts]) -> dict[str, list[UUID]]:
-    """A committed batch's settled ids per gateway (each only to the gateway whose topic carried it)."""
-    out: dict[str, list[UUID]] = {}
+def receipts_by_gateway(parts: list[Parts]) -> dict[str, tuple[list[UUID], list[str]]]:
+    """A committed batch's settled reading ids and claim serials per gateway (each only to its own gateway)."""
+    out: dict[str, tuple[list[UUID], list[str]]] = {}
     for part in parts:
-        if part.gateway_id is not None and part.receipt_ids:
-            out.setdefault(part.gateway_id, []).extend(part.receipt_ids)
+        if part.gateway_id is not None and (part.receipt_ids or part.claims):
+            ids, serials = out.setdefault(part.gateway_id, ([], []))
+            ids.extend(part.receipt_ids)
+            serials.extend(claim.device_serial for claim in part.claims)
     return out
+
+
+def claims_gateway_of(topic: str) -> str | None:
+    """vitalgate/v1/{gateway_id}/claims -> gateway_id."""
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[0] == "vitalgate" and parts[1] == "v1" and parts[3] == "claims":
+        return parts[2]
+    return None
+
+
+def _split_claim(topic: str, payload: bytes, gateway_id: str) -> Parts:
+    """A DeviceClaim message: valid and from its own gateway, or a dead letter."""
+    try:
+        claim = DeviceClaim.model_validate_json(payload)
+    except (ValueError, RecursionError) as exc:
+        return Parts(topic, [], [], [(topic, payload, f"bad claim: {str(exc)[:300]}")])
+    if claim.gateway_id != gateway_id:
+        reason = f"claim gateway_id {claim.gateway_id!r} does not match topic {gateway_id!r}"
+        return Parts(topic, [], [], [(topic, payload, reason)])
+    return Parts(topic, [], [], [], gateway_id, claims=[claim])
 
 
 def value_of(row: tuple[Any, ...]) -> tuple[Any, ...]:

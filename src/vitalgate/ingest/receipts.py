@@ -64,31 +64,33 @@ class ReceiptSender:
 
     def __init__(self, mqtt: AsyncMqttClient, *, max_pending: int = MAX_PENDING_IDS) -> None:
         self._mqtt = mqtt
-        self._queue: asyncio.Queue[tuple[str, list[uuid.UUID], datetime]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, list[uuid.UUID], list[str], datetime]] = asyncio.Queue()
         self._pending = 0
         self._max_pending = max_pending
         self.sent = 0
         self.dropped = 0
 
-    def submit(self, by_gateway: dict[str, list[uuid.UUID]], committed_at: datetime) -> None:
-        """Call only after the commit; never blocks ingest."""
-        for gateway_id, ids in by_gateway.items():
-            for start in range(0, len(ids), MAX_RECEIPT_IDS):
+    def submit(self, by_gateway: dict[str, tuple[list[uuid.UUID], list[str]]], committed_at: datetime) -> None:
+        """Call only after the commit; never blocks ingest. Values: (reading ids, claimed device serials)."""
+        for gateway_id, (ids, claims) in by_gateway.items():
+            for start in range(0, max(len(ids), 1), MAX_RECEIPT_IDS):
                 chunk = ids[start : start + MAX_RECEIPT_IDS]
-                self._queue.put_nowait((gateway_id, chunk, committed_at))
+                self._queue.put_nowait((gateway_id, chunk, claims if start == 0 else [], committed_at))
                 self._pending += len(chunk)
         while self._pending > self._max_pending and not self._queue.empty():
-            _, chunk, _ = self._queue.get_nowait()
+            _, chunk, _, _ = self._queue.get_nowait()
             self._pending -= len(chunk)
             self.dropped += len(chunk)
 
     async def run(self) -> None:
         """Until cancelled: publish queued receipts (QoS 1); a failed publish is dropped, the hub resends."""
         while True:
-            gateway_id, ids, committed_at = await self._queue.get()
+            gateway_id, ids, claims, committed_at = await self._queue.get()
             self._pending -= len(ids)
             try:
-                receipt = CommitReceipt(gateway_id=gateway_id, reading_ids=ids, committed_at=committed_at)
+                receipt = CommitReceipt(
+                    gateway_id=gateway_id, reading_ids=ids, claims=claims[:256], committed_at=committed_at
+                )
             except ValidationError:  # a topic level no hub can have (the ACL confines hubs to valid ids)
                 self.dropped += len(ids)
                 continue

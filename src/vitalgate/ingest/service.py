@@ -66,6 +66,8 @@ async def run_ingest_service(
         try:
             await mqtt.connect()
             await mqtt.subscribe(topic, qos=1)
+            # Hubs register pairing claims (contract.claim) on their own claims topic.
+            await mqtt.subscribe(topic.removesuffix("/readings") + "/claims", qos=1)
             log.info("ingest.started", broker=config.describe(), client_id=client_id, topic=topic)
             failures = 0
             consumer = IngestConsumer(

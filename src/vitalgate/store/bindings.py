@@ -11,10 +11,8 @@ from psycopg.rows import dict_row
 from vitalgate.store.people import bind_device
 
 
-async def find_device(
-    conn: psycopg.AsyncConnection, *, serial: str | None = None, claim_code: str | None = None
-) -> list[dict[str, Any]]:
-    """Devices matching a serial or a claim code, with their open binding (more than one = ambiguous code)."""
+async def find_device(conn: psycopg.AsyncConnection, *, serial: str) -> list[dict[str, Any]]:
+    """The device with this serial (a list of at most one), with its open binding."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             """
@@ -23,11 +21,9 @@ async def find_device(
             FROM devices d
             LEFT JOIN device_bindings b ON b.device_serial = d.serial AND b.valid_to IS NULL
             LEFT JOIN patients p ON p.id = b.patient_id
-            WHERE (%(serial)s::text IS NOT NULL AND d.serial = %(serial)s)
-               OR (%(code)s::text IS NOT NULL AND vg_claim_code(d.serial) = %(code)s)
-            ORDER BY d.serial LIMIT 5
+            WHERE d.serial = %(serial)s
             """,
-            {"serial": serial, "code": claim_code},
+            {"serial": serial},
         )
         return await cur.fetchall()
 

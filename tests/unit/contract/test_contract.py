@@ -16,8 +16,9 @@ from vitalgate.contract import (
     Quantity,
     Reading,
     ReadingBatch,
-    check_claim_code,
-    claim_code,
+    claim_hash,
+    new_claim_code,
+    normalise_claim_code,
     offline_status,
     reading_id,
 )
@@ -87,28 +88,17 @@ def test_batch_without_comparator_still_validates() -> None:
     assert batch.readings[0].values["glucose"].comparator is None
 
 
-def test_claim_code_is_stable_short_and_serial_specific() -> None:
-    code = claim_code("VGM-0001")
-    assert code == claim_code("  vgm-0001 ")  # normalised
-    assert len(code) == 9 and code[4] == "-"
-    assert not set(code.replace("-", "")) & set("ILOU")
-    codes = {claim_code(f"SER-{i}") for i in range(5000)}
+def test_claim_codes_are_random_readable_and_hashed_after_normalising() -> None:
+    """Issue 13: the old code was a checksum of the serial, so anyone could compute it."""
+    codes = {new_claim_code() for _ in range(5000)}
     assert len(codes) == 5000
-    assert check_claim_code("VGM-0001", code.lower().replace("-", ""))
-    assert not check_claim_code("VGM-0002", code)
+    code = next(iter(codes))
+    assert len(code) == 14 and code[4] == code[9] == "-" and not set(code.replace("-", "")) & set("ILOU")
+    assert normalise_claim_code(code.lower().replace("-", " ")) == code
+    assert claim_hash(code) == claim_hash(code.lower().replace("0", "O").replace("1", "l"))
+    assert len(claim_hash(code)) == 64 and claim_hash(code) != claim_hash(new_claim_code())
     with pytest.raises(ValueError):
-        claim_code("   ")
-
-
-def test_claim_code_accepts_misread_letters() -> None:
-    for i in range(200):
-        serial = f"S{i}"
-        code = claim_code(serial)
-        if "0" in code or "1" in code:
-            typed = code.replace("0", "O").replace("1", "l")
-            assert check_claim_code(serial, typed)
-            return
-    pytest.fail("no code with 0 or 1 among 200 serials")
+        claim_hash("1234-5678")
 
 
 def test_status_models() -> None:

@@ -155,7 +155,7 @@ def pair(
     if paired.serial_from_address:  # type: ignore[attr-defined]
         console.print("[yellow]the device has no serial number characteristic: its address stands in for it[/]")
     console.print(
-        f"claim code: [bold]{paired.claim_code}[/]  (the patient enters this or the serial to link the device)"
+        f"claim code: [bold]{paired.claim_code}[/]  (shown once: the patient enters it to link the device; the hub registers it with the server)"
     )  # type: ignore[attr-defined]
 
 
