@@ -145,6 +145,13 @@ class Publisher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, drain, wait for more; reconnect with backoff after any broker failure, until `stop`."""
+        self._claims = HubClaims(self._store.path)  # reopened per run, closed when it ends
+        try:
+            await self._run(stop)
+        finally:
+            self._claims.close()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         attempt = 0
         while not stop.is_set():
             client = self._client()
