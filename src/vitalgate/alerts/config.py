@@ -11,10 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vitalgate.alerts.segments import validate_segment
 from vitalgate.core.toml_model import parse_toml_model
+from vitalgate.domain import MeasurementKind, Severity
 
-Severity = Literal["urgent", "high", "routine"]
 Op = Literal["<", "<=", ">", ">="]
-Measurement = Literal["glucose", "blood_pressure"]
 
 # Stored units per readings column (the store keeps mg/dL and mmHg only).
 FIELD_UNITS: dict[str, str] = {
@@ -24,8 +23,8 @@ FIELD_UNITS: dict[str, str] = {
     "map_mmhg": "mmHg",
     "pulse_bpm": "/min",
 }
-FIELD_MEASUREMENT = {"glucose_mg_dl": "glucose", "pulse_bpm": "blood_pressure"} | {
-    f: "blood_pressure" for f in ("systolic_mmhg", "diastolic_mmhg", "map_mmhg")
+FIELD_MEASUREMENT: dict[str, MeasurementKind] = {"glucose_mg_dl": MeasurementKind.GLUCOSE} | {
+    f: MeasurementKind.BLOOD_PRESSURE for f in ("pulse_bpm", "systolic_mmhg", "diastolic_mmhg", "map_mmhg")
 }
 # 1 mmol/L glucose = 18.0156 mg/dL (molar mass 180.156 g/mol); 1 kPa = 7.50062 mmHg.
 _CONVERT = {("mmol/L", "mg/dL"): 18.0156, ("kPa", "mmHg"): 7.50062, ("mm[Hg]", "mmHg"): 1.0}
@@ -81,7 +80,7 @@ class ThresholdRule(_RuleBase):
     """Any reading in the window (or in the just-ingested batch) meeting the conditions."""
 
     kind: Literal["threshold"] = "threshold"
-    measurement: Measurement
+    measurement: MeasurementKind
     conditions: list[Condition] = Field(min_length=1)
     match: Literal["any", "all"] = "any"
     window_hours: float = Field(default=24.0, gt=0)  # episode stays open this long after the last breach
@@ -94,7 +93,7 @@ class ConsecutiveRule(_RuleBase):
     """At least n of a patient's last m readings (optionally of given meal contexts) beyond a limit."""
 
     kind: Literal["consecutive"] = "consecutive"
-    measurement: Measurement
+    measurement: MeasurementKind
     condition: Condition
     n: int = Field(ge=1)
     m: int = Field(ge=1)
@@ -144,7 +143,7 @@ class MissingDataRule(_RuleBase):
     silent_days: float = Field(default=3.0, gt=0)
     min_days: int = Field(default=16, ge=1)
     window_days: int = Field(default=30, ge=1, le=90)
-    measurement: Measurement | None = None  # None: any reading counts
+    measurement: MeasurementKind | None = None  # None: any reading counts
 
 
 Rule = Annotated[

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-KIND_CODES = {"glucose": 0, "blood_pressure": 1}
+from vitalgate.domain import MeasurementKind
+
+KIND_CODES = {MeasurementKind.GLUCOSE: 0, MeasurementKind.BLOOD_PRESSURE: 1}
 FIELDS = ("glucose_mg_dl", "systolic_mmhg", "diastolic_mmhg", "map_mmhg", "pulse_bpm")
 DAY = 86_400.0
 # Local parts of the day for home-BP protocols (ESH 2021 / AHA 2019: measure in the morning before

@@ -18,6 +18,7 @@ from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, local
 from vitalgate.alerts.threshold import CLOCK_SKEW_S, cleared, evaluate_threshold, meal_mask, reading_evidence, restrict
 from vitalgate.alerts.threshold import iso as _iso
 from vitalgate.alerts.trends import evaluate_trend
+from vitalgate.domain import MeasurementKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,9 @@ def evaluate_forecast(
     """
     sub, idx = restrict(frame, patients)
     g_all = sub.values["glucose_mg_dl"]
-    rows = np.flatnonzero((sub.kind == KIND_CODES["glucose"]) & ~np.isnan(g_all) & (sub.t <= now + CLOCK_SKEW_S))
+    rows = np.flatnonzero(
+        (sub.kind == KIND_CODES[MeasurementKind.GLUCOSE]) & ~np.isnan(g_all) & (sub.t <= now + CLOCK_SKEW_S)
+    )
     g = idx[rows]
     rank = rank_from_end(g, patients.size)
     last_rows = np.full(patients.size, -1)

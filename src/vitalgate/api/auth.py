@@ -11,9 +11,9 @@ from typing import Literal
 
 import jwt
 
-ROLES = ("patient", "coordinator", "nurse", "doctor", "admin", "caregiver")
-STAFF_ROLES = frozenset({"coordinator", "nurse", "doctor"})
-Role = Literal["patient", "coordinator", "nurse", "doctor", "admin", "caregiver"]
+from vitalgate.domain import STAFF_ROLES, Role
+
+ROLES: tuple[Role, ...] = tuple(Role)
 
 _ALGORITHM = "HS256"
 _ISSUER = "vitalgate"

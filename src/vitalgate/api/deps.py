@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from vitalgate.api.auth import AuthError, Principal, TokenSigner
 from vitalgate.api.throttle import ThrottlePolicy
+from vitalgate.domain import STAFF_ROLES
 from vitalgate.store import audit as audit_store
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import consent, people
@@ -151,7 +152,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return check
 
 
-StaffUser = Annotated[Principal, Depends(require_roles("coordinator", "nurse", "doctor"))]
+StaffUser = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
 AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
 
 

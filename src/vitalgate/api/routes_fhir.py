@@ -13,6 +13,7 @@ from vitalgate.api import fhir
 from vitalgate.api.deps import Conn, CurrentUser, audit, state, visible_patient
 from vitalgate.api.routes_patients import PatientId, window
 from vitalgate.api.schemas import ErrorOut
+from vitalgate.domain import MeasurementKind
 from vitalgate.store import readings as reading_store
 
 router = APIRouter(tags=["fhir"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
@@ -66,7 +67,7 @@ async def patient_observations(
     principal: CurrentUser,
     date: Annotated[list[str] | None, Query(max_length=4, description="ge/gt/le/lt + ISO date, repeatable")] = None,
     count: Annotated[int, Query(alias="_count", ge=1, le=5000, description="readings per page (newest first)")] = 500,
-    code: Annotated[Literal["glucose", "blood_pressure"] | None, Query(description="reading kind")] = None,
+    code: Annotated[MeasurementKind | None, Query(description="reading kind")] = None,
 ) -> FhirJSONResponse:
     """Readings as FHIR R4 Observations (HL7 PHD IG: MDC + LOINC codes, UCUM units, device references)."""
     await visible_patient(conn, principal, patient_id)

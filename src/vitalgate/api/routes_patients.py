@@ -15,7 +15,6 @@ from vitalgate.api.schemas import (
     AlertOut,
     DailyProfileOut,
     ErrorOut,
-    Kind,
     LatestReadingOut,
     PatientOut,
     ProfileHour,
@@ -26,6 +25,7 @@ from vitalgate.api.schemas import (
     StatisticsOut,
     TaskEventOut,
 )
+from vitalgate.domain import MeasurementKind
 from vitalgate.store import adherence, patient_stats, people, time_zones, timeseries
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import readings as reading_store
@@ -103,7 +103,7 @@ async def get_patient_readings(
     principal: CurrentUser,
     since: datetime | None = None,
     until: datetime | None = None,
-    kind: Kind | None = None,
+    kind: MeasurementKind | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> ReadingsPage:
     """A patient's readings, newest first, values in the stored units listed in `units`."""
@@ -120,7 +120,7 @@ async def get_series(
     request: Request,
     conn: Conn,
     principal: CurrentUser,
-    kind: Kind,
+    kind: MeasurementKind,
     since: datetime | None = None,
     until: datetime | None = None,
     bucket: Literal["auto", "raw", "15m", "1h", "6h", "1d", "7d"] = "auto",

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from vitalgate.alerts.engine import evaluate_readings
 from vitalgate.api.deps import Conn, StaffUser, audit, audit_list
-from vitalgate.api.schemas import DeviceKind, ErrorOut, Kind
+from vitalgate.api.schemas import ErrorOut
+from vitalgate.domain import DeviceKind, MeasurementKind
 from vitalgate.followup.tasks import act_on_alerts
 from vitalgate.store import review_queue
 from vitalgate.store.review_queue import ReviewReason, ReviewState
@@ -30,7 +31,7 @@ class ReviewItemOut(BaseModel):
     device_serial: str
     device_kind: DeviceKind
     gateway_id: str
-    kind: Kind
+    kind: MeasurementKind
     measured_at: datetime
     received_at: datetime
     glucose_mg_dl: float | None

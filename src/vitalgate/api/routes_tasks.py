@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import Conn, StaffUser, audit, audit_list
-from vitalgate.api.schemas import ErrorOut, OutcomeRequest, TaskOut, TaskStatus
+from vitalgate.api.schemas import ErrorOut, OutcomeRequest, TaskOut
+from vitalgate.domain import ACTIVE_TASK_STATUSES, TaskStatus
 from vitalgate.followup import actions
 from vitalgate.store import tasks as task_store
 
@@ -34,7 +35,7 @@ async def get_tasks(
             raise HTTPException(status_code=404, detail=f"care team {care_team_id} not found")
         teams = [care_team_id]
     rows = await task_store.list_tasks(
-        conn, care_team_ids=teams, status=list(status) if status else ["open", "in_progress"], now=datetime.now(UTC)
+        conn, care_team_ids=teams, status=list(status) if status else list(ACTIVE_TASK_STATUSES), now=datetime.now(UTC)
     )
     await audit_list(conn, principal, request, "read:worklist", [r["patient_id"] for r in rows])
     return [TaskOut(**r) for r in rows]
@@ -67,7 +68,7 @@ async def _act(
     rows = await task_store.list_tasks(
         conn,
         care_team_ids=[task["care_team_id"]],
-        status=["open", "in_progress", "done", "cancelled"],
+        status=list(TaskStatus),
         now=now,
         task_id=task_id,
     )

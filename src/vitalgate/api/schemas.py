@@ -8,14 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-from vitalgate.api.auth import Role
+from vitalgate.domain import DeviceKind, MeasurementKind, Outcome, Role, Severity, TaskStatus
 
-Kind = Literal["glucose", "blood_pressure"]
-DeviceKind = Literal["glucose_meter", "bp_cuff"]
-Severity = Literal["urgent", "high", "routine"]
-TaskStatus = Literal["open", "in_progress", "done", "cancelled"]
-# What a coordinator records (followup.actions.OUTCOMES): reached / resolved / emergency close the task.
-Outcome = Literal["reached", "not_reached", "resolved", "referred_to_doctor", "emergency"]
 UNITS = {
     "glucose_mg_dl": "mg/dL",
     "systolic_mmhg": "mm[Hg]",
@@ -55,7 +49,7 @@ class PatientOut(BaseModel):
 
 class ReadingOut(BaseModel):
     id: UUID
-    kind: Kind
+    kind: MeasurementKind
     measured_at: datetime
     device_time: datetime
     received_at: datetime
@@ -89,7 +83,7 @@ class SeriesPoint(BaseModel):
 
 class SeriesOut(BaseModel):
     patient_id: int
-    kind: Kind
+    kind: MeasurementKind
     since: datetime
     until: datetime
     bucket: str = Field(description="bucket width actually used ('raw' for single readings)")
@@ -122,7 +116,7 @@ class BloodPressureStats(BaseModel):
 
 class LatestReadingOut(BaseModel):
     id: UUID
-    kind: Kind
+    kind: MeasurementKind
     measured_at: datetime
     device_serial: str
     glucose_mg_dl: float | None

@@ -16,6 +16,7 @@ from vitalgate.api.schemas import OutcomeRequest
 from vitalgate.api.throttle import Throttled
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
 from vitalgate.api.web_time import page_zones
+from vitalgate.domain import ACTIVE_TASK_STATUSES, CLOSED_TASK_STATUSES, Severity
 from vitalgate.store import people
 from vitalgate.store import readings as reading_store
 from vitalgate.store import tasks as task_store
@@ -124,12 +125,14 @@ async def worklist(request: Request, conn: Conn) -> Response:
         return RedirectResponse(_home_of(principal.role), status_code=303)
     now = datetime.now(UTC)
     teams = list(principal.team_ids)
-    tasks = await task_store.list_tasks(conn, care_team_ids=teams, status=["open", "in_progress"], now=now)
-    closed = await task_store.list_tasks(conn, care_team_ids=teams, status=["done", "cancelled"], now=now, limit=500)
+    tasks = await task_store.list_tasks(conn, care_team_ids=teams, status=list(ACTIVE_TASK_STATUSES), now=now)
+    closed = await task_store.list_tasks(
+        conn, care_team_ids=teams, status=list(CLOSED_TASK_STATUSES), now=now, limit=500
+    )
     closed = sorted(closed, key=lambda t: t["closed_at"] or now, reverse=True)[:10]
     unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
     await audit_list(conn, principal, request, "read:worklist_page", [t["patient_id"] for t in tasks + closed])
-    counts = {s: sum(1 for t in tasks if t["severity"] == s) for s in ("urgent", "high", "routine")}
+    counts = {s: sum(1 for t in tasks if t["severity"] == s) for s in Severity}
     zones = await page_zones(conn, request, principal, [t["patient_id"] for t in tasks + closed])
     return render(
         request,

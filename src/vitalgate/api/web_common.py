@@ -15,16 +15,17 @@ from fastapi.templating import Jinja2Templates
 from vitalgate.api.auth import AuthError, Principal
 from vitalgate.api.deps import SESSION_COOKIE, load_principal, state
 from vitalgate.api.web_time import PageZones
+from vitalgate.domain import Outcome, Severity
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
-SEVERITY_LABEL = {"urgent": "Urgent", "high": "High", "routine": "Routine"}
+SEVERITY_LABEL = {Severity.URGENT: "Urgent", Severity.HIGH: "High", Severity.ROUTINE: "Routine"}
 OUTCOME_LABEL = {
-    "reached": "Reached: done",
-    "resolved": "Resolved (closes the alert)",
-    "not_reached": "Not reached: next step now",
-    "referred_to_doctor": "Refer to doctor",
-    "emergency": "Emergency services",
+    Outcome.REACHED: "Reached: done",
+    Outcome.RESOLVED: "Resolved (closes the alert)",
+    Outcome.NOT_REACHED: "Not reached: next step now",
+    Outcome.REFERRED_TO_DOCTOR: "Refer to doctor",
+    Outcome.EMERGENCY: "Emergency services",
 }
 
 # Success notices after a redirect, by code (the page never echoes free text from the URL).

@@ -25,6 +25,7 @@ from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import MqttConfig, Settings
 from vitalgate.devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 from vitalgate.devices.virtual.bp_cuff import StoredBpReading, VirtualBpCuff
+from vitalgate.domain import DeviceKind, Role
 from vitalgate.followup.scheduler import tick as scheduler_tick
 from vitalgate.followup.showcase import Showcase, seed_showcase
 from vitalgate.gateway.config import HubConfig
@@ -43,9 +44,9 @@ from vitalgate.store.migrate import describe_timeseries, upgrade
 DEMO_PASSWORD = "demo-password-123"
 DEMO_TIME_ZONE = "Asia/Shanghai"
 DEMO_STAFF = (
-    ("demo-coordinator", "Demo Coordinator", "coordinator"),
-    ("demo-nurse", "Demo Nurse", "nurse"),
-    ("demo-doctor", "Demo Doctor", "doctor"),
+    ("demo-coordinator", "Demo Coordinator", Role.COORDINATOR),
+    ("demo-nurse", "Demo Nurse", Role.NURSE),
+    ("demo-doctor", "Demo Doctor", Role.DOCTOR),
 )
 DEMO_PATIENT_LOGIN = "demo-patient"
 
@@ -245,8 +246,8 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[Demo
                 pair = DemoDevices(meter=f"VGM-{run_id}-{index}", cuff=f"VBP-{run_id}-{index}")
                 # Bound since a week ago: the devices' stored readings are from the last days.
                 since = datetime.now(UTC) - timedelta(days=7)
-                await people.bind_device(conn, pair.meter, "glucose_meter", patient_id, valid_from=since)
-                await people.bind_device(conn, pair.cuff, "bp_cuff", patient_id, valid_from=since)
+                await people.bind_device(conn, pair.meter, DeviceKind.GLUCOSE_METER, patient_id, valid_from=since)
+                await people.bind_device(conn, pair.cuff, DeviceKind.BP_CUFF, patient_id, valid_from=since)
                 result.patient_ids.append(patient_id)
                 devices.append(pair)
             await people.link_patient_user(conn, result.patient_ids[-1], patient_login)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 
 from vitalgate.devices.gatt import BLOOD_PRESSURE_SERVICE, GLUCOSE_SERVICE
+from vitalgate.domain import DeviceKind
 
 _AD_FLAGS = 0x01
 _AD_INCOMPLETE_UUID16 = 0x02
@@ -21,11 +22,11 @@ _LEGACY_ADV_MAX_BYTES = 31
 
 # Profiles the hub can sync: advertising any of these makes a device a pairing candidate.
 SUPPORTED_SERVICES = (GLUCOSE_SERVICE, BLOOD_PRESSURE_SERVICE)
-KIND_BY_SERVICE = {GLUCOSE_SERVICE: "glucose_meter", BLOOD_PRESSURE_SERVICE: "bp_cuff"}
+KIND_BY_SERVICE = {GLUCOSE_SERVICE: DeviceKind.GLUCOSE_METER, BLOOD_PRESSURE_SERVICE: DeviceKind.BP_CUFF}
 SERVICE_NAMES = {GLUCOSE_SERVICE: "glucose (0x1808)", BLOOD_PRESSURE_SERVICE: "blood pressure (0x1810)"}
 
 
-def device_kind(service_uuids: frozenset[int] | tuple[int, ...]) -> str | None:
+def device_kind(service_uuids: frozenset[int] | tuple[int, ...]) -> DeviceKind | None:
     """glucose_meter / bp_cuff from the services a device offers (glucose wins if both)."""
     for service in SUPPORTED_SERVICES:
         if service in service_uuids:

@@ -7,18 +7,17 @@ the transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 import psycopg
 
+from vitalgate.domain import CLOSED_TASK_STATUSES, CLOSING_OUTCOMES, ChannelKind, Outcome
 from vitalgate.followup.channels import Channel
 from vitalgate.followup.escalation import Fired, fire_due
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import tasks as task_store
 from vitalgate.store import touchpoints as tp_store
 
-Outcome = Literal["reached", "not_reached", "resolved", "referred_to_doctor", "emergency"]
-OUTCOMES: tuple[str, ...] = ("reached", "not_reached", "resolved", "referred_to_doctor", "emergency")
+OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 
 
 class TaskStateError(ValueError):
@@ -29,7 +28,7 @@ async def _open_task(conn: psycopg.AsyncConnection, task_id: int) -> dict:
     task = await task_store.get_task(conn, task_id, for_update=True)
     if task is None:
         raise TaskStateError(f"task {task_id} does not exist")
-    if task["status"] in ("done", "cancelled"):
+    if task["status"] in CLOSED_TASK_STATUSES:
         raise TaskStateError(f"task {task_id} is {task['status']}")
     return task
 
@@ -85,7 +84,7 @@ async def record_outcome(
         raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
     task = await _open_task(conn, task_id)
     await task_store.add_task_event(conn, task_id, now, actor, "outcome", {"outcome": outcome, "note": note})
-    if outcome in ("reached", "resolved", "emergency"):
+    if outcome in CLOSING_OUTCOMES:
         await tp_store.cancel_pending(conn, now=now, reason=f"outcome {outcome}", task_id=task_id)
         await task_store.close_task(conn, task_id, outcome=outcome, now=now)
         # The team handled the event: its episode (and any added to the task) closes, so the next
@@ -95,14 +94,16 @@ async def record_outcome(
         return "done"
     await task_store.set_outcome(conn, task_id, outcome)
     await task_store.mark_acknowledged(conn, task_id, now)
-    if outcome == "not_reached":
+    if outcome == Outcome.NOT_REACHED:
         fired = await advance_escalation(conn, task_id, actor=actor, now=now, channels=channels)
         if not fired:
             await task_store.add_task_event(conn, task_id, now, "system", "escalation_exhausted", {})
         return "in_progress"
     # referred_to_doctor: skip the remaining patient touchpoints, deliver the doctor step now.
-    await tp_store.cancel_pending(conn, now=now, reason="referred to doctor", task_id=task_id, except_channel="doctor")
-    fired = await advance_escalation(conn, task_id, actor=actor, now=now, channels=channels, channel="doctor")
+    await tp_store.cancel_pending(
+        conn, now=now, reason="referred to doctor", task_id=task_id, except_channel=ChannelKind.DOCTOR
+    )
+    fired = await advance_escalation(conn, task_id, actor=actor, now=now, channels=channels, channel=ChannelKind.DOCTOR)
     if not fired:  # the chain has no doctor step: hand over directly
         from vitalgate.followup.escalation import refer_to_doctor
 

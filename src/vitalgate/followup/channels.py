@@ -8,9 +8,10 @@ from typing import Protocol
 
 import psycopg
 
+from vitalgate.domain import ChannelKind
 from vitalgate.store import tasks as task_store
 
-CHANNEL_NAMES = ("message", "questionnaire", "voice", "phone", "doctor", "coordinator")
+CHANNEL_NAMES: tuple[str, ...] = tuple(ChannelKind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from vitalgate.alerts.segments import matches, validate_segment
 from vitalgate.core.toml_model import parse_toml_model
-
-ChannelName = Literal["message", "questionnaire", "voice", "phone", "doctor", "coordinator"]
-Severity = Literal["urgent", "high", "routine"]
+from vitalgate.domain import ChannelKind, Severity
 
 
 class FollowupConfigError(ValueError):
@@ -33,14 +31,14 @@ class _Segmented(_Model):
 
 class EscalationStep(_Model):
     name: str
-    channel: ChannelName
+    channel: ChannelKind
     template: str
     after_minutes: float = Field(ge=0)  # from the previous step (the first: from task creation)
 
 
 class EscalationChain(_Segmented):
     id: str
-    severities: list[Severity] = ["urgent", "high", "routine"]
+    severities: list[Severity] = list(Severity)
     steps: list[EscalationStep] = Field(min_length=1)
 
 
@@ -50,7 +48,7 @@ class SopStep(_Model):
     10:00), resolved per occurrence in the patient's zone (vitalgate.core.localtime: across DST)."""
 
     name: str
-    channel: ChannelName
+    channel: ChannelKind
     template: str
     offset_hours: float | None = None  # relative to the anchor (negative: before the visit)
     day_offset: int | None = None  # local dates from the anchor's local date

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import structlog
 
+from vitalgate.domain import CLOSED_TASK_STATUSES, ChannelKind, Role
 from vitalgate.followup import consent_gate
 from vitalgate.followup import quiet_hours as quiet
 from vitalgate.followup.channels import Channel, Delivery, recording_channels
@@ -126,7 +127,7 @@ async def fire_due(
         await tp_store.mark_fired(conn, row["id"], now)
         if row["sop_instance_id"] is None:
             await task_store.set_escalation(conn, row["task_id"], chain=None, step=row["step_index"])
-        if row["channel"] == "doctor":
+        if row["channel"] == ChannelKind.DOCTOR:
             await refer_to_doctor(conn, row, now)
         fired.append(
             Fired(
@@ -181,7 +182,7 @@ async def skip_for_consent(
 
 
 def _skip_reason(row: dict[str, Any]) -> str | None:
-    if row["task_status"] in ("done", "cancelled"):
+    if row["task_status"] in CLOSED_TASK_STATUSES:
         return "task closed"
     if row["sop_status"] in ("cancelled", "completed"):
         return f"sop {row['sop_status']}"
@@ -192,7 +193,7 @@ def _skip_reason(row: dict[str, Any]) -> str | None:
 
 async def refer_to_doctor(conn: psycopg.AsyncConnection, row: dict[str, Any], now: datetime) -> None:
     """Hand the task to the least-loaded on-duty doctor of the patient's team (kept if none)."""
-    doctor = await task_store.least_loaded_member(conn, row["care_team_id"], roles=["doctor"])
+    doctor = await task_store.least_loaded_member(conn, row["care_team_id"], roles=[Role.DOCTOR])
     if doctor is not None:
         await task_store.reassign(conn, row["task_id"], doctor)
     else:

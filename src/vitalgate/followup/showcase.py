@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 
+from vitalgate.domain import DeviceKind, MeasurementKind
 from vitalgate.followup.sop import schedule_sop
 from vitalgate.store import people
 from vitalgate.store import readings as reading_store
@@ -33,7 +34,7 @@ def _row(serial: str, kind: str, at: datetime, **values: Any) -> tuple[Any, ...]
     row = {
         "id": uuid5(NAMESPACE_URL, f"showcase/{serial}/{at.isoformat()}"),
         "device_serial": serial,
-        "device_kind": "glucose_meter" if kind == "glucose" else "bp_cuff",
+        "device_kind": DeviceKind.GLUCOSE_METER if kind == MeasurementKind.GLUCOSE else DeviceKind.BP_CUFF,
         "gateway_id": "gw-showcase",
         "kind": kind,
         "measured_at": at,
@@ -55,14 +56,14 @@ async def seed_showcase(conn: psycopg.AsyncConnection, care_team_id: int, run_id
     d = await people.create_patient(
         conn, "Demo Patient D", care_team_id, external_ref=f"demo-{run_id}-d", tags=["htn", "program:home-bp"]
     )
-    await people.bind_device(conn, f"VGC-{run_id}-d", "bp_cuff", d, valid_from=start)
+    await people.bind_device(conn, f"VGC-{run_id}-d", DeviceKind.BP_CUFF, d, valid_from=start)
     for day in range(15):
         for hour in (7, 19):
             at = start + day * DAY + timedelta(hours=hour)
             rows.append(
                 _row(
                     f"VGC-{run_id}-d",
-                    "blood_pressure",
+                    MeasurementKind.BLOOD_PRESSURE,
                     at,
                     systolic_mmhg=104.0 + 2.0 * day,
                     diastolic_mmhg=76.0,
@@ -74,17 +75,23 @@ async def seed_showcase(conn: psycopg.AsyncConnection, care_team_id: int, run_id
     e = await people.create_patient(
         conn, "Demo Patient E", care_team_id, external_ref=f"demo-{run_id}-e", tags=["diabetes:t2"]
     )
-    await people.bind_device(conn, f"VGM-{run_id}-e", "glucose_meter", e, valid_from=start)
+    await people.bind_device(conn, f"VGM-{run_id}-e", DeviceKind.GLUCOSE_METER, e, valid_from=start)
     for day in range(12):
-        rows.append(_row(f"VGM-{run_id}-e", "glucose", start + day * DAY + timedelta(hours=8), glucose_mg_dl=128.0))
+        rows.append(
+            _row(
+                f"VGM-{run_id}-e", MeasurementKind.GLUCOSE, start + day * DAY + timedelta(hours=8), glucose_mg_dl=128.0
+            )
+        )
     # F: three fasting readings > 180 mg/dL on the last three mornings: glucose-fasting-high-3.
     f = await people.create_patient(
         conn, "Demo Patient F", care_team_id, external_ref=f"demo-{run_id}-f", tags=["diabetes:t2"]
     )
-    await people.bind_device(conn, f"VGM-{run_id}-f", "glucose_meter", f, valid_from=start)
+    await people.bind_device(conn, f"VGM-{run_id}-f", DeviceKind.GLUCOSE_METER, f, valid_from=start)
     for back, value in ((3, 192.0), (2, 205.0), (1, 188.0)):
         at = (now - back * DAY).replace(hour=7, minute=0, second=0, microsecond=0)
-        rows.append(_row(f"VGM-{run_id}-f", "glucose", at, glucose_mg_dl=value, context={"meal": "fasting"}))
+        rows.append(
+            _row(f"VGM-{run_id}-f", MeasurementKind.GLUCOSE, at, glucose_mg_dl=value, context={"meal": "fasting"})
+        )
     await reading_store.write_readings(conn, rows)
     ids += [d, e, f]
     # A follow-up visit for D in 10 days: the SOP chain's T-7 message fires in 3 days.

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from vitalgate.alerts.engine import RaisedAlert
+from vitalgate.domain import ACTIVE_TASK_STATUSES, Severity
 from vitalgate.followup.config import FollowupConfig, default_followup
 from vitalgate.followup.escalation import restart_escalation, start_escalation
 from vitalgate.store import alerts as alert_store
@@ -18,9 +19,9 @@ from vitalgate.store import tasks as task_store
 # Time to first action by severity. Urgent (e.g. level 2 hypoglycemia) must be acted on within
 # the same quarter hour; high within a working half-day; routine within two days.
 DUE_BY_SEVERITY = {
-    "urgent": timedelta(minutes=15),
-    "high": timedelta(hours=4),
-    "routine": timedelta(days=2),
+    Severity.URGENT: timedelta(minutes=15),
+    Severity.HIGH: timedelta(hours=4),
+    Severity.ROUTINE: timedelta(days=2),
 }
 
 
@@ -72,13 +73,13 @@ async def open_task_for_alert(
     return OpenedTask(task_id, alert_id, patient_id, severity, assignee, due_at, chain.id if chain else None)
 
 
-SEVERITY_RANK = {"routine": 0, "high": 1, "urgent": 2}
+SEVERITY_RANK = {Severity.ROUTINE: 0, Severity.HIGH: 1, Severity.URGENT: 2}
 
 
 async def _note(conn: psycopg.AsyncConnection, alert: RaisedAlert, now: datetime, kind: str) -> None:
     """An engine event on the open task holding this episode (none: nothing to note)."""
     task = await task_store.task_of_alert(conn, alert.alert_id)
-    if task is not None and task["status"] in ("open", "in_progress"):
+    if task is not None and task["status"] in ACTIVE_TASK_STATUSES:
         detail = {"alert_id": alert.alert_id, "rule": alert.rule_id, **(alert.detail or {})}
         await task_store.add_task_event(conn, task["id"], now, "system:engine", kind, detail)
 
@@ -93,7 +94,7 @@ async def _join_open_task(
     added as an event to the task the team already has.
     """
     task = await task_store.open_task_for_rules(conn, alert.patient_id, alert.group_rules or (alert.rule_id,))
-    if task is None or (alert.severity == "urgent" and task["severity"] == "urgent"):
+    if task is None or (alert.severity == Severity.URGENT and task["severity"] == Severity.URGENT):
         return None
     await alert_store.attach_to_task(conn, alert.alert_id, task["id"])
     detail = {"alert_id": alert.alert_id, "rule": alert.rule_id, "severity": alert.severity}

@@ -25,6 +25,7 @@ from vitalgate.devices.gatt import GattClient
 from vitalgate.devices.glucose import GlucoseMeasurement
 from vitalgate.devices.profiles.bp import sync_blood_pressure
 from vitalgate.devices.profiles.glucose import GlucoseRecord, sync_glucose
+from vitalgate.domain import DeviceKind
 from vitalgate.gateway.mapping import Unusable, bp_reading, glucose_reading
 from vitalgate.gateway.meter_probe import SharedSubscriptions, newest_record
 from vitalgate.gateway.outbox import HubStore, RegisteredDevice, dumps
@@ -257,11 +258,11 @@ async def sync_device(
     max_clock_skew_hours: float = DEFAULT_MAX_CLOCK_SKEW_HOURS,
 ) -> SyncOutcome:
     """Dispatch on the registered kind (an explicit table, no discovery by name)."""
-    if device.kind == "glucose_meter":
+    if device.kind == DeviceKind.GLUCOSE_METER:
         return await sync_glucose_meter(
             client, store, device, timeout=timeout, max_clock_skew_hours=max_clock_skew_hours
         )
-    if device.kind == "bp_cuff":
+    if device.kind == DeviceKind.BP_CUFF:
         return await sync_bp_cuff(client, store, device, timeout=timeout, max_clock_skew_hours=max_clock_skew_hours)
     raise ValueError(f"unknown device kind {device.kind!r}")
 

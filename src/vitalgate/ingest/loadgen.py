@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from vitalgate.contract import SCHEMA_VERSION, reading_id
+from vitalgate.domain import MEASUREMENT_OF_DEVICE, DeviceKind
 
 # What the gateway publisher sends per MQTT message (gateway.publisher.DEFAULT_BATCH_SIZE).
 READINGS_PER_MESSAGE = 500
@@ -21,11 +22,14 @@ class Device:
 
 def devices(prefix: str, count: int) -> list[Device]:
     """Half glucose meters, half BP cuffs, with opaque serials."""
-    return [Device(f"{prefix}-{i:05d}", "glucose_meter" if i % 2 == 0 else "bp_cuff") for i in range(count)]
+    return [
+        Device(f"{prefix}-{i:05d}", DeviceKind.GLUCOSE_METER if i % 2 == 0 else DeviceKind.BP_CUFF)
+        for i in range(count)
+    ]
 
 
 def _values(kind: str, rng: random.Random) -> dict[str, dict[str, object]]:
-    if kind == "glucose_meter":
+    if kind == DeviceKind.GLUCOSE_METER:
         # Mostly in range; ~3 % below 70 mg/dL so alert rules have work, as in a real cohort.
         mg_dl = rng.uniform(55, 69) if rng.random() < 0.03 else rng.uniform(75, 240)
         return {"glucose": {"value": round(mg_dl, 1), "unit": "mg/dL"}}
@@ -45,14 +49,14 @@ def reading_json(
     return {
         "id": str(reading_id(device.serial, sequence, device_time)),
         "device": {"serial": device.serial, "kind": device.kind, "model": "SIM-1", "manufacturer": "VitalGate"},
-        "kind": "glucose" if device.kind == "glucose_meter" else "blood_pressure",
+        "kind": MEASUREMENT_OF_DEVICE[DeviceKind(device.kind)],
         "sequence_number": sequence,
         "values": _values(device.kind, rng),
         "measured_at": measured_at.isoformat(),
         "device_time": device_time.isoformat(),
         "received_at": received_at.isoformat(),
         "status": [],
-        "context": {"meal": "fasting"} if device.kind == "glucose_meter" else {},
+        "context": {"meal": "fasting"} if device.kind == DeviceKind.GLUCOSE_METER else {},
     }
 
 

@@ -11,9 +11,11 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from vitalgate.domain import Severity
+
 # Weight of open work by severity when balancing assignments: one urgent task counts as much as
 # four routine ones, so a member holding urgent work gets fewer new tasks.
-SEVERITY_WEIGHT = {"urgent": 4, "high": 2, "routine": 1}
+SEVERITY_WEIGHT = {Severity.URGENT: 4, Severity.HIGH: 2, Severity.ROUTINE: 1}
 
 
 async def least_loaded_member(
@@ -37,9 +39,9 @@ async def least_loaded_member(
                 care_team_id,
                 roles,
                 roles,
-                SEVERITY_WEIGHT["urgent"],
-                SEVERITY_WEIGHT["high"],
-                SEVERITY_WEIGHT["routine"],
+                SEVERITY_WEIGHT[Severity.URGENT],
+                SEVERITY_WEIGHT[Severity.HIGH],
+                SEVERITY_WEIGHT[Severity.ROUTINE],
             ),
         )
     ).fetchone()

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from vitalgate.app.cli_support import console, database_url, load_settings, needs_server
+from vitalgate.domain import ACTIVE_TASK_STATUSES
 
 app = typer.Typer(help="Alerts, follow-up tasks and SOP chains.", no_args_is_help=True, callback=needs_server)
 
@@ -114,7 +115,9 @@ def tasks_cmd(
     """The worklist: urgent first, then by due time."""
     from vitalgate.store import tasks as task_store
 
-    rows = _with_conn(lambda c: task_store.list_tasks(c, care_team_ids=team, status=status or ["open", "in_progress"]))
+    rows = _with_conn(
+        lambda c: task_store.list_tasks(c, care_team_ids=team, status=status or list(ACTIVE_TASK_STATUSES))
+    )
     table = Table(title=f"worklist ({len(rows)})")
     for column in ("task", "patient", "severity", "status", "title", "due (UTC)", "assignee", "step"):
         table.add_column(column, overflow="fold")

@@ -1,0 +1,90 @@
+"""The shared vocabulary of VitalGate: one home for the words every package uses.
+
+Each is a StrEnum, so a member *is* its string: the values stored in PostgreSQL, sent over MQTT
+and HTTP and written in TOML files stay exactly these strings, and `Severity.URGENT == "urgent"`.
+This module imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How fast a finding needs a person (alerts, tasks, escalation chains)."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    ROUTINE = "routine"
+
+
+class TaskStatus(StrEnum):
+    """Where a follow-up task is: open -> in_progress -> done (or cancelled)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_TASK_STATUSES: tuple[TaskStatus, ...] = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+CLOSED_TASK_STATUSES: tuple[TaskStatus, ...] = (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+class Outcome(StrEnum):
+    """What a coordinator records for a task: reached / resolved / emergency close it."""
+
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
+    RESOLVED = "resolved"
+    REFERRED_TO_DOCTOR = "referred_to_doctor"
+    EMERGENCY = "emergency"
+
+
+CLOSING_OUTCOMES: tuple[Outcome, ...] = (Outcome.REACHED, Outcome.RESOLVED, Outcome.EMERGENCY)
+
+
+class Role(StrEnum):
+    """A user's role: patients see their own record, staff work the worklist, admins manage users,
+    caregivers read the records patients share with them."""
+
+    PATIENT = "patient"
+    COORDINATOR = "coordinator"
+    NURSE = "nurse"
+    DOCTOR = "doctor"
+    ADMIN = "admin"
+    CAREGIVER = "caregiver"
+
+
+STAFF_ROLES: frozenset[Role] = frozenset({Role.COORDINATOR, Role.NURSE, Role.DOCTOR})
+
+
+class DeviceKind(StrEnum):
+    """A supported device: a Glucose Service meter (0x1808) or a Blood Pressure Service cuff (0x1810)."""
+
+    GLUCOSE_METER = "glucose_meter"
+    BP_CUFF = "bp_cuff"
+
+
+class MeasurementKind(StrEnum):
+    """What a reading measures."""
+
+    GLUCOSE = "glucose"
+    BLOOD_PRESSURE = "blood_pressure"
+
+
+MEASUREMENT_OF_DEVICE: dict[DeviceKind, MeasurementKind] = {
+    DeviceKind.GLUCOSE_METER: MeasurementKind.GLUCOSE,
+    DeviceKind.BP_CUFF: MeasurementKind.BLOOD_PRESSURE,
+}
+
+
+class ChannelKind(StrEnum):
+    """A step of an escalation chain: who or what reaches out to the patient (or takes over)."""
+
+    MESSAGE = "message"
+    QUESTIONNAIRE = "questionnaire"
+    VOICE = "voice"
+    PHONE = "phone"
+    DOCTOR = "doctor"
+    COORDINATOR = "coordinator"
