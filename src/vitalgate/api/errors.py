@@ -9,11 +9,13 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vitalgate.followup.actions import TaskNotFound, TaskStateError
+
 log = structlog.get_logger(__name__)
 
 
 def install(app: FastAPI) -> None:
-    """Map database and unexpected errors to JSON responses (HTTPException and 422 are FastAPI's own)."""
+    """Map database, task-state and unexpected errors to JSON responses (HTTPException and 422 are FastAPI's own)."""
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -27,6 +29,12 @@ def install(app: FastAPI) -> None:
             page.headers.update(exc.headers or {})  # Retry-After, WWW-Authenticate survive on pages too
             return page
         return await http_exception_handler(request, exc)
+
+    @app.exception_handler(TaskStateError)
+    async def _task_state(request: Request, exc: TaskStateError) -> Response:
+        # A task that does not exist is 404; closed, already taken or without a step left is 409.
+        status = 404 if isinstance(exc, TaskNotFound) else 409
+        return await _http(request, StarletteHTTPException(status_code=status, detail=str(exc)))
 
     @app.exception_handler(psycopg.OperationalError)
     async def _db_down(request: Request, exc: psycopg.OperationalError) -> JSONResponse:

@@ -47,23 +47,21 @@ async def _act(
     request: Request,
     task_id: int,
     action: str,
-    change: Callable[[datetime], Awaitable[Any]],
+    change: Callable[[datetime], Awaitable[actions.TaskChange]],
     detail: dict[str, Any],
 ) -> TaskOut:
-    """Scope check (404 outside the user's teams), the change, its audit row, then the task as it is now."""
+    """Scope check (404 outside the user's teams), the change, its audit row, then the task as it is now.
+
+    A TaskStateError rolls the change back and goes on to api/errors.py, which answers 404 or 409."""
     task = await task_store.get_task(conn, task_id)
     if task is None or task["care_team_id"] not in principal.team_ids:
         raise HTTPException(status_code=404, detail=f"task {task_id} not found")
     now = datetime.now(UTC)
     try:
-        result = await change(now)
-    except actions.TaskStateError as exc:
+        await change(now)
+    except actions.TaskStateError:
         await conn.rollback()
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
-    if result is False or result == []:
-        await conn.rollback()
-        what = "not open" if action.endswith("acknowledge") else "without a pending escalation step"
-        raise HTTPException(status_code=409, detail=f"task {task_id} is {what}")
+        raise
     await audit(conn, principal, request, action, int(task["patient_id"]), {"task_id": task_id, **detail})
     rows = await task_store.list_tasks(
         conn,
@@ -125,6 +123,6 @@ async def escalate(task_id: TaskId, request: Request, conn: Conn, principal: Sta
         request,
         task_id,
         "change:task_escalate",
-        lambda now: actions.advance_escalation(conn, task_id, actor=principal.username, now=now),
+        lambda now: actions.escalate_task(conn, task_id, actor=principal.username, now=now),
         {},
     )

@@ -1,4 +1,4 @@
-"""Web pages: sign-in, the worklist and its one-click actions, the patient list."""
+"""Web pages: sign-in, the worklist and its one-click actions (one route per button), the patient list."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vitalgate.api import web_admin, web_patient
+from vitalgate.api import routes_tasks, web_admin, web_patient
+from vitalgate.api.auth import Principal
 from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
 from vitalgate.api.routes_auth import authenticate
 from vitalgate.api.routes_devices import unbound_out
@@ -147,41 +148,60 @@ async def worklist(request: Request, conn: Conn) -> Response:
     )
 
 
-@router.post("/ui/tasks/{task_id}/{action}")
-async def task_action(
+async def _worklist_actor(request: Request, conn: Conn, csrf: str) -> Principal | None:
+    """The signed-in staff member behind a worklist button (None: not signed in); checks the form's CSRF token."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return None
+    check_form_csrf(request, principal, csrf)
+    if not principal.is_staff:
+        raise HTTPException(status_code=403, detail="only care-team staff work the worklist")
+    return principal
+
+
+def _back_to_worklist(task_id: int, done: str) -> RedirectResponse:
+    return RedirectResponse(f"/ui/worklist?done={done}#task-{task_id}", status_code=303)
+
+
+@router.post("/ui/tasks/{task_id}/acknowledge")
+async def acknowledge_button(task_id: int, request: Request, conn: Conn, csrf: Annotated[str, Form()] = "") -> Response:
+    """The worklist's Acknowledge button (then back to the worklist)."""
+    principal = await _worklist_actor(request, conn, csrf)
+    if principal is None:
+        return login_redirect(request)
+    await routes_tasks.acknowledge(task_id, request, conn, principal)
+    return _back_to_worklist(task_id, "ack")
+
+
+@router.post("/ui/tasks/{task_id}/escalate")
+async def escalate_button(task_id: int, request: Request, conn: Conn, csrf: Annotated[str, Form()] = "") -> Response:
+    """The worklist's Next step now button."""
+    principal = await _worklist_actor(request, conn, csrf)
+    if principal is None:
+        return login_redirect(request)
+    await routes_tasks.escalate(task_id, request, conn, principal)
+    return _back_to_worklist(task_id, "escalated")
+
+
+@router.post("/ui/tasks/{task_id}/outcome")
+async def outcome_form(
     task_id: int,
-    action: str,
     request: Request,
     conn: Conn,
     csrf: Annotated[str, Form()] = "",
     outcome: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    """The worklist buttons: acknowledge, outcome, escalate (then back to the worklist)."""
-    from vitalgate.api.routes_tasks import acknowledge, escalate, record_outcome
-
-    principal = await web_principal(request, conn)
+    """The worklist's outcome form: one outcome from the list and an optional note."""
+    principal = await _worklist_actor(request, conn, csrf)
     if principal is None:
         return login_redirect(request)
-    check_form_csrf(request, principal, csrf)
-    if not principal.is_staff:
-        raise HTTPException(status_code=403, detail="only care-team staff work the worklist")
-    if action == "acknowledge":
-        await acknowledge(task_id, request, conn, principal)
-        done = "ack"
-    elif action == "escalate":
-        await escalate(task_id, request, conn, principal)
-        done = "escalated"
-    elif action == "outcome":
-        try:
-            body = OutcomeRequest(outcome=outcome, note=note or None)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail="choose an outcome from the list") from exc
-        await record_outcome(task_id, body, request, conn, principal)
-        done = "outcome"
-    else:
-        raise HTTPException(status_code=404, detail=f"unknown action {action!r}")
-    return RedirectResponse(f"/ui/worklist?done={done}#task-{task_id}", status_code=303)
+    try:
+        body = OutcomeRequest.model_validate({"outcome": outcome, "note": note or None})
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail="choose an outcome from the list") from exc
+    await routes_tasks.record_outcome(task_id, body, request, conn, principal)
+    return _back_to_worklist(task_id, "outcome")
 
 
 @router.get("/ui/patients", response_class=HTMLResponse)

@@ -1,16 +1,18 @@
 """What a person does with a task (the API calls these): acknowledge, record an outcome, escalate.
 
 Every call is one state change plus a task event naming the actor and the time; callers own
-the transaction.
+the transaction. A call returns a TaskChange or raises a TaskStateError subclass (the API maps
+each to its HTTP status in api/errors.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
 
-from vitalgate.domain import CLOSED_TASK_STATUSES, CLOSING_OUTCOMES, ChannelKind, Outcome
+from vitalgate.domain import CLOSED_TASK_STATUSES, CLOSING_OUTCOMES, ChannelKind, Outcome, TaskStatus
 from vitalgate.followup.channels import Channel
 from vitalgate.followup.escalation import Fired, fire_due
 from vitalgate.store import alerts as alert_store
@@ -21,27 +23,90 @@ OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 
 
 class TaskStateError(ValueError):
-    """The task does not exist or is closed."""
+    """The task cannot take this action in its current state (base of the errors below)."""
+
+    def __init__(self, task_id: int, message: str) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+
+
+class TaskNotFound(TaskStateError):
+    """The task does not exist."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(task_id, f"task {task_id} does not exist")
+
+
+class TaskClosed(TaskStateError):
+    """The task is done or cancelled: nothing can be recorded on it any more."""
+
+    def __init__(self, task_id: int, status: str) -> None:
+        super().__init__(task_id, f"task {task_id} is {status}")
+        self.status = status
+
+
+class TaskNotOpen(TaskStateError):
+    """Acknowledging a task someone already took (it is in progress)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(task_id, f"task {task_id} is not open")
+
+
+class NoPendingStep(TaskStateError):
+    """Escalating a task whose chain has no step left to deliver."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(task_id, f"task {task_id} is without a pending escalation step")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChange:
+    """What an action did: the task's status afterwards and the touchpoints it delivered now."""
+
+    task_id: int
+    status: TaskStatus
+    fired: tuple[Fired, ...] = ()
 
 
 async def _open_task(conn: psycopg.AsyncConnection, task_id: int) -> dict:
     task = await task_store.get_task(conn, task_id, for_update=True)
     if task is None:
-        raise TaskStateError(f"task {task_id} does not exist")
+        raise TaskNotFound(task_id)
     if task["status"] in CLOSED_TASK_STATUSES:
-        raise TaskStateError(f"task {task_id} is {task['status']}")
+        raise TaskClosed(task_id, task["status"])
     return task
 
 
-async def acknowledge_task(conn: psycopg.AsyncConnection, task_id: int, *, actor: str, now: datetime) -> bool:
-    """A person takes the task: open -> in_progress, its alert open -> acknowledged. False if already taken."""
+async def acknowledge_task(conn: psycopg.AsyncConnection, task_id: int, *, actor: str, now: datetime) -> TaskChange:
+    """A person takes the task: open -> in_progress, its alert open -> acknowledged.
+
+    Raises TaskNotOpen if someone already took it, TaskClosed / TaskNotFound as every action does.
+    """
     task = await _open_task(conn, task_id)
-    changed = await task_store.mark_acknowledged(conn, task_id, now)
+    if task["status"] != TaskStatus.OPEN:
+        raise TaskNotOpen(task_id)
+    await task_store.mark_acknowledged(conn, task_id, now)
     if task["alert_id"] is not None:
         await alert_store.acknowledge_alert(conn, task["alert_id"], now, by=actor)
-    if changed:
-        await task_store.add_task_event(conn, task_id, now, actor, "acknowledged", {})
-    return changed
+    await task_store.add_task_event(conn, task_id, now, actor, "acknowledged", {})
+    return TaskChange(task_id, TaskStatus.IN_PROGRESS)
+
+
+async def escalate_task(
+    conn: psycopg.AsyncConnection,
+    task_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    channels: dict[str, Channel] | None = None,
+) -> TaskChange:
+    """A person delivers the next escalation step now; raises NoPendingStep when none is left."""
+    fired = await advance_escalation(conn, task_id, actor=actor, now=now, channels=channels)
+    if not fired:
+        raise NoPendingStep(task_id)
+    task = await task_store.get_task(conn, task_id)
+    assert task is not None  # locked by advance_escalation
+    return TaskChange(task_id, TaskStatus(task["status"]), tuple(fired))
 
 
 async def advance_escalation(
@@ -74,8 +139,8 @@ async def record_outcome(
     now: datetime,
     note: str | None = None,
     channels: dict[str, Channel] | None = None,
-) -> str:
-    """Apply an outcome; returns the task status afterwards.
+) -> TaskChange:
+    """Apply an outcome; returns the task status afterwards and what was delivered now.
 
     reached / resolved / emergency close the task and mark its episodes handled (resolved);
     not_reached delivers the next touchpoint now; referred_to_doctor jumps to the doctor step.
@@ -91,14 +156,14 @@ async def record_outcome(
         # breaching reading is a new event with a new task (alerts/README.md, "Episodes").
         await alert_store.resolve_task_episodes(conn, task_id, task["alert_id"], now, by=actor)
         await task_store.add_task_event(conn, task_id, now, actor, "closed", {"outcome": outcome})
-        return "done"
+        return TaskChange(task_id, TaskStatus.DONE)
     await task_store.set_outcome(conn, task_id, outcome)
     await task_store.mark_acknowledged(conn, task_id, now)
     if outcome == Outcome.NOT_REACHED:
         fired = await advance_escalation(conn, task_id, actor=actor, now=now, channels=channels)
         if not fired:
             await task_store.add_task_event(conn, task_id, now, "system", "escalation_exhausted", {})
-        return "in_progress"
+        return TaskChange(task_id, TaskStatus.IN_PROGRESS, tuple(fired))
     # referred_to_doctor: skip the remaining patient touchpoints, deliver the doctor step now.
     await tp_store.cancel_pending(
         conn, now=now, reason="referred to doctor", task_id=task_id, except_channel=ChannelKind.DOCTOR
@@ -108,7 +173,7 @@ async def record_outcome(
         from vitalgate.followup.escalation import refer_to_doctor
 
         await refer_to_doctor(conn, {"task_id": task_id, "care_team_id": task["care_team_id"]}, now)
-    return "in_progress"
+    return TaskChange(task_id, TaskStatus.IN_PROGRESS, tuple(fired))
 
 
 async def record_patient_response(

@@ -245,7 +245,8 @@ async def test_worklist_order_and_actions(database_url: str, world: World) -> No
         task_id = world.tasks["high_p2"]
         ack = await client.post(f"/tasks/{task_id}/acknowledge", headers=headers)
         assert ack.status_code == 200 and ack.json()["status"] == "in_progress"
-        assert (await client.post(f"/tasks/{task_id}/acknowledge", headers=headers)).status_code == 409
+        taken = await client.post(f"/tasks/{task_id}/acknowledge", headers=headers)
+        assert taken.status_code == 409 and taken.json()["detail"] == f"task {task_id} is not open"
         level = ack.json()["escalation_level"]
         assert ack.json()["next_touchpoint"] is not None  # the follow-up engine scheduled an escalation chain
         esc = await client.post(f"/tasks/{task_id}/escalate", headers=headers)
@@ -258,7 +259,8 @@ async def test_worklist_order_and_actions(database_url: str, world: World) -> No
         assert done.json()["next_touchpoint"] is None  # closing cancels the remaining steps
         again = await client.post(f"/tasks/{task_id}/outcome", headers=headers, json={"outcome": "reached"})
         assert again.status_code == 409 and "done" in again.json()["detail"]
-        assert (await client.post(f"/tasks/{task_id}/escalate", headers=headers)).status_code == 409
+        closed = await client.post(f"/tasks/{task_id}/escalate", headers=headers)
+        assert closed.status_code == 409 and closed.json()["detail"] == f"task {task_id} is done"
         bad = await client.post(f"/tasks/{task_id}/outcome", headers=headers, json={"outcome": "made-up"})
         assert bad.status_code == 422
         history = [

@@ -31,6 +31,13 @@ async def test_session_cookie_and_csrf(database_url: str, world: World) -> None:
         assert forged.status_code == 403 and "text/html" in forged.headers["content-type"]
         ok = await client.post(f"/ui/tasks/{task}/acknowledge", data={"csrf": csrf})
         assert ok.status_code == 303 and ok.headers["location"].startswith("/ui/worklist?done=ack")
+        # Each button has its own route; a taken task answers 409 as a page, an unknown button 404.
+        taken = await client.post(f"/ui/tasks/{task}/acknowledge", data={"csrf": csrf})
+        assert taken.status_code == 409 and "text/html" in taken.headers["content-type"] and "is not open" in taken.text
+        unknown = await client.post(f"/ui/tasks/{task}/archive", data={"csrf": csrf})
+        assert unknown.status_code == 404 and "text/html" in unknown.headers["content-type"]
+        no_outcome = await client.post(f"/ui/tasks/{task}/outcome", data={"csrf": csrf, "outcome": "made-up"})
+        assert no_outcome.status_code == 422 and "choose an outcome" in no_outcome.text
         # The JSON API accepts the session cookie, but changes need the CSRF header too.
         assert (await client.get("/tasks")).status_code == 200
         assert (await client.post(f"/tasks/{world.tasks['urgent_p1']}/acknowledge")).status_code == 403

@@ -9,7 +9,15 @@ import pytest
 from tests.support.clinic import add_patient, fetch, glucose, seed_team, sim_start, write
 from vitalgate.app.pipeline import AlertPipeline
 from vitalgate.core.clock import SimulatedClock
-from vitalgate.followup.actions import TaskStateError, acknowledge_task, record_outcome, record_patient_response
+from vitalgate.followup.actions import (
+    NoPendingStep,
+    TaskClosed,
+    TaskNotOpen,
+    acknowledge_task,
+    escalate_task,
+    record_outcome,
+    record_patient_response,
+)
 from vitalgate.followup.scheduler import tick
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
@@ -84,11 +92,13 @@ async def test_outcomes_close_or_advance_and_every_step_names_its_actor(database
     await tick(database_url, clock.now(), patient_ids=[patient], evaluate=False)  # app message
     conn = await connect(database_url)
     async with conn.transaction():
-        assert await acknowledge_task(conn, task["id"], actor="nurse:1", now=clock.now())
-        assert not await acknowledge_task(conn, task["id"], actor="nurse:1", now=clock.now())
+        assert (await acknowledge_task(conn, task["id"], actor="nurse:1", now=clock.now())).status == "in_progress"
+        with pytest.raises(TaskNotOpen, match="is not open"):  # someone already took it
+            await acknowledge_task(conn, task["id"], actor="nurse:1", now=clock.now())
     clock.advance(timedelta(minutes=3))
     async with conn.transaction():  # the nurse called and nobody answered: next touchpoint now
-        assert await record_outcome(conn, task["id"], "not_reached", actor="nurse:1", now=clock.now()) == "in_progress"
+        change = await record_outcome(conn, task["id"], "not_reached", actor="nurse:1", now=clock.now())
+        assert (change.status, [f.channel for f in change.fired]) == ("in_progress", ["questionnaire"])
     channels = [d["detail"]["channel"] for d in await _deliveries(database_url, task["id"])]
     assert channels == ["message", "questionnaire"]
     alert = (await fetch(database_url, "SELECT status, acknowledged_by FROM alerts WHERE id = %s", task["alert_id"]))[0]
@@ -101,11 +111,11 @@ async def test_outcomes_close_or_advance_and_every_step_names_its_actor(database
     await tick(database_url, clock.now(), patient_ids=[patient], evaluate=False)
     assert [d["detail"]["channel"] for d in await _deliveries(database_url, task["id"])][-1] == "voice"
     async with conn.transaction():
-        assert (
-            await record_outcome(conn, task["id"], "resolved", actor="nurse:1", now=clock.now(), note="ate, 95 now")
-            == "done"
+        change = await record_outcome(
+            conn, task["id"], "resolved", actor="nurse:1", now=clock.now(), note="ate, 95 now"
         )
-        with pytest.raises(TaskStateError):
+        assert change.status == "done"
+        with pytest.raises(TaskClosed, match="is done"):
             await record_outcome(conn, task["id"], "reached", actor="nurse:1", now=clock.now())
     await conn.close()
     clock.advance(timedelta(hours=6))
@@ -132,6 +142,9 @@ async def test_referral_and_patient_response(database_url, unique):
         task["id"],
     )
     assert cancelled[0]["n"] == 4
+    with pytest.raises(NoPendingStep, match="without a pending escalation step"):  # the doctor step was the last
+        async with conn.transaction():
+            await escalate_task(conn, task["id"], actor="nurse:2", now=clock.now())
     await conn.close()
 
     clock2, patient2, task2, _ = await _low_task(database_url, unique + "b", 66.0)

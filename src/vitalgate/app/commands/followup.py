@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from vitalgate.app.cli_support import console, database_url, load_settings, needs_server
-from vitalgate.domain import ACTIVE_TASK_STATUSES
+from vitalgate.domain import ACTIVE_TASK_STATUSES, Outcome
 
 app = typer.Typer(help="Alerts, follow-up tasks and SOP chains.", no_args_is_help=True, callback=needs_server)
 
@@ -138,10 +138,14 @@ def tasks_cmd(
 @app.command("ack")
 def ack_cmd(task_id: int, actor: Annotated[str, typer.Option(help="Who acknowledges.")] = "cli") -> None:
     """Acknowledge a task (open -> in_progress; its alert -> acknowledged)."""
-    from vitalgate.followup.actions import acknowledge_task
+    from vitalgate.followup.actions import TaskNotOpen, acknowledge_task
 
-    changed = _with_conn(lambda c: acknowledge_task(c, task_id, actor=actor, now=_when(None)))
-    console.print("acknowledged" if changed else "already in progress")
+    try:
+        _with_conn(lambda c: acknowledge_task(c, task_id, actor=actor, now=_when(None)))
+    except TaskNotOpen:
+        console.print("already in progress")
+        return
+    console.print("acknowledged")
 
 
 @app.command("outcome")
@@ -152,14 +156,19 @@ def outcome_cmd(
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Record a contact outcome: closes the task or advances its escalation."""
-    from vitalgate.followup.actions import TaskStateError, record_outcome
+    from vitalgate.followup.actions import OUTCOMES, TaskStateError, record_outcome
 
+    if outcome not in OUTCOMES:
+        console.print(f"[red]unknown outcome {outcome!r}; expected one of {OUTCOMES}[/]")
+        raise typer.Exit(2)
     try:
-        status = _with_conn(lambda c: record_outcome(c, task_id, outcome, actor=actor, now=_when(None), note=note))  # type: ignore[arg-type]
-    except (TaskStateError, ValueError) as exc:
+        change = _with_conn(
+            lambda c: record_outcome(c, task_id, Outcome(outcome), actor=actor, now=_when(None), note=note)
+        )
+    except TaskStateError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    console.print(f"task {task_id}: {status}")
+    console.print(f"task {task_id}: {change.status}")
 
 
 @app.command("schedule-visit")
