@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from vitalgate.api.auth import AuthError, Principal, TokenSigner
 from vitalgate.api.throttle import ThrottlePolicy
-from vitalgate.domain import STAFF_ROLES
+from vitalgate.domain import STAFF_ROLES, Role
 from vitalgate.store import audit as audit_store
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import consent, people
@@ -69,9 +69,9 @@ async def load_principal(
     revoked = user.get("sessions_revoked_at")
     if issued_at is not None and revoked is not None and issued_at < revoked:
         return None
-    teams = await user_store.team_ids(conn, user_id) if user["role"] not in ("patient", "caregiver") else []
+    teams = await user_store.team_ids(conn, user_id) if user["role"] not in (Role.PATIENT, Role.CAREGIVER) else []
     patient_id = await user_store.patient_id_of_user(conn, user_id) if user["role"] == "patient" else None
-    cared = await caregiver_patients(conn, user_id) if user["role"] == "caregiver" else ()
+    cared = await caregiver_patients(conn, user_id) if user["role"] == Role.CAREGIVER else ()
     return Principal(
         user_id, user["username"], user["display_name"], user["role"], tuple(teams), patient_id, session_id, cared
     )
@@ -129,7 +129,7 @@ async def current_principal(request: Request, conn: Conn) -> Principal:
 def refuse_read_only_change(principal: Principal, request: Request) -> None:
     """Caregivers read; every change (any non-GET request outside /auth/) is refused with 403."""
     if (
-        principal.role == "caregiver"
+        principal.role == Role.CAREGIVER
         and request.method not in ("GET", "HEAD", "OPTIONS")
         and not request.url.path.startswith(_READ_ONLY_ALLOWED)
     ):
@@ -160,7 +160,7 @@ def can_see(principal: Principal, patient: dict[str, Any]) -> bool:
     """A patient sees only themselves; a caregiver the patients sharing with them; staff their teams' patients."""
     if principal.role == "patient":
         return principal.patient_id == patient["id"]
-    if principal.role == "caregiver":
+    if principal.role == Role.CAREGIVER:
         return int(patient["id"]) in principal.caregiver_of
     if principal.is_staff:
         return int(patient["care_team_id"]) in principal.team_ids

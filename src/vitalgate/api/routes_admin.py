@@ -14,6 +14,7 @@ from vitalgate.api.routes_patient_login import current_login
 from vitalgate.api.routes_patients import utc
 from vitalgate.api.schemas import AuditOut, ErrorOut, MemberIn, TeamIn, TeamOut, UserIn, UserOut
 from vitalgate.core.passwords import hash_password
+from vitalgate.domain import Role
 from vitalgate.store import audit as audit_store
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import people
@@ -100,7 +101,7 @@ async def create_user_record(
     caregiver_id: int | None = None,
 ) -> int:
     """Create the user row and its team membership, patient link or caregiver link (shared with the CLI)."""
-    if (role == "caregiver") != (caregiver_id is not None):
+    if (role == Role.CAREGIVER) != (caregiver_id is not None):
         raise LookupError("a caregiver user needs caregiver_id, and only a caregiver user has one")
     if caregiver_id is not None and (patient_id is not None or care_team_id is not None):
         raise LookupError("a caregiver user has neither patient_id nor care_team_id")
@@ -158,7 +159,7 @@ async def add_member(
     user = await user_store.get_user(conn, body.user_id) if 1 <= body.user_id < 2**63 else None
     if user is None:
         raise HTTPException(status_code=422, detail=f"user {body.user_id} not found")
-    if user["role"] in ("patient", "caregiver"):
+    if user["role"] in (Role.PATIENT, Role.CAREGIVER):
         raise HTTPException(status_code=422, detail="patients and caregivers are not care-team members")
     await user_store.add_member(conn, team_id, body.user_id)
     await audit(conn, principal, request, "change:add_member", None, {"team_id": team_id, "user_id": body.user_id})

@@ -25,7 +25,7 @@ from vitalgate.api.schemas import (
     StatisticsOut,
     TaskEventOut,
 )
-from vitalgate.domain import MeasurementKind
+from vitalgate.domain import MeasurementKind, Role
 from vitalgate.store import adherence, patient_stats, people, time_zones, timeseries
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import readings as reading_store
@@ -77,7 +77,7 @@ async def list_patients(request: Request, conn: Conn, principal: CurrentUser) ->
     """The patients this user may see: their care teams' patients, themselves, or (caregivers) those sharing with them."""
     if principal.role == "patient":
         rows = await people.list_patients(conn, patient_id=principal.patient_id or -1)
-    elif principal.role == "caregiver":
+    elif principal.role == Role.CAREGIVER:
         rows = [r for pid in principal.caregiver_of for r in await people.list_patients(conn, patient_id=pid)]
     elif principal.is_staff:
         rows = await people.list_patients(conn, care_team_ids=list(principal.team_ids))

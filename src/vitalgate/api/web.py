@@ -17,7 +17,7 @@ from vitalgate.api.schemas import OutcomeRequest
 from vitalgate.api.throttle import Throttled
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
 from vitalgate.api.web_time import page_zones
-from vitalgate.domain import ACTIVE_TASK_STATUSES, CLOSED_TASK_STATUSES, Severity
+from vitalgate.domain import ACTIVE_TASK_STATUSES, CLOSED_TASK_STATUSES, Role, Severity
 from vitalgate.store import people
 from vitalgate.store import readings as reading_store
 from vitalgate.store import tasks as task_store
@@ -210,7 +210,7 @@ async def patient_list(request: Request, conn: Conn) -> Response:
     principal = await web_principal(request, conn)
     if principal is None:
         return login_redirect(request)
-    if principal.role == "caregiver":
+    if principal.role == Role.CAREGIVER:
         patients = [p for pid in principal.caregiver_of for p in await people.list_patients(conn, patient_id=pid)]
     elif not principal.is_staff:
         return RedirectResponse(_home_of(principal.role), status_code=303)
