@@ -7,13 +7,33 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tests.support.clinic import add_patient, fetch, seed_team, sim_start
 from vitalgate.core.clock import SimulatedClock
 from vitalgate.followup.scheduler import run_scheduler, tick
 from vitalgate.followup.sop import confirm_sop, schedule_sop
 from vitalgate.store.db import connect
+
+
+class _ReadClock(SimulatedClock):
+    """A simulated clock that remembers the last time the scheduler read from it."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start)
+        self._read: datetime | None = None
+        self._was_read = asyncio.Event()
+
+    def now(self) -> datetime:
+        self._read = super().now()
+        self._was_read.set()
+        return self._read
+
+    async def read_at(self, when: datetime) -> None:
+        """Return once a tick has started at `when` (the scheduler reads the clock as a tick begins)."""
+        while self._read != when:
+            self._was_read.clear()
+            await self._was_read.wait()
 
 
 async def _visit(database_url, unique, anchor_days=20):
@@ -65,14 +85,17 @@ def _cli_tick(database_url: str, now, patient: int) -> dict:
 
 async def test_unconfirmed_chain_fires_each_step_once_across_restarts(database_url, unique):
     _start, anchor, patient, sop = await _visit(database_url, unique)
-    clock = SimulatedClock(anchor - timedelta(days=8))
-    # Scheduler process 1 runs through T-7 and is then stopped (as if killed).
+    clock = _ReadClock(anchor - timedelta(days=8))
+    # Scheduler process 1 runs through T-7 and is then stopped (as if killed). The simulated hour moves
+    # on only after the scheduler has started a tick at it, so a slow machine cannot skip T-7 (a fixed
+    # 0.02 s per hour let a loaded machine stop the scheduler before it ever ticked past T-7).
     stop = asyncio.Event()
     runner = asyncio.create_task(run_scheduler(database_url, clock, interval_s=0.01, stop=stop))
-    while clock.now() < anchor - timedelta(days=6):
-        clock.advance(timedelta(hours=1))
-        await asyncio.sleep(0.02)
-    stop.set()
+    at = anchor - timedelta(days=8)
+    while at < anchor - timedelta(days=6):
+        at = clock.advance(timedelta(hours=1))
+        await asyncio.wait_for(clock.read_at(at), timeout=60)
+    stop.set()  # the tick that read the last hour finishes before the runner returns
     await runner
     assert [s for s, _ in await _fired(database_url, sop)] == ["T-7 message"]
     # Process 2 (a fresh interpreter) ticks at the same moment again, then later: nothing fires twice.
