@@ -80,5 +80,7 @@ async def patient_observations(
     public = state(request).public_url
     query = f"?{request.url.query}" if request.url.query else ""
     bundle = fhir.searchset(f"{public}/fhir", f"{public}{request.url.path}{query}", resources)
-    await audit(conn, principal, request, "export:fhir", patient_id, {"observations": len(resources)})
+    await audit(
+        conn, principal, request, "export:fhir", patient_id, {"resource": "Observation", "count": len(resources)}
+    )
     return FhirJSONResponse(bundle)

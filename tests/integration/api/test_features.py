@@ -8,7 +8,7 @@ import secrets
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 import psycopg
@@ -253,7 +253,30 @@ async def test_back_dated_staff_binding_files_unassigned_readings(database_url: 
     assert [(r["rule_id"], r["severity"]) for r in raised] == [("glucose-level2-hypo", "urgent")]
 
 
+async def _set_quiet_hours(database_url: str, patient_id: int, start: time, end: time) -> None:
+    from vitalgate.store.db import connect
+    from vitalgate.store.time_zones import set_quiet_hours
+
+    conn = await connect(database_url)
+    async with conn.transaction():
+        await set_quiet_hours(conn, patient_id, start, end)
+    await conn.close()
+
+
 async def test_worklist_order_and_actions(database_url: str, world: World) -> None:
+    # It is night for p2 whenever the suite runs (zone UTC, quiet from an hour ago to 3 hours on): a
+    # person pressing "escalate" delivers the step now; only the scheduler holds non-urgent contact.
+    now = datetime.now(UTC)
+    await _set_quiet_hours(
+        database_url, world.patients["p2"], (now - timedelta(hours=1)).time(), (now + timedelta(hours=3)).time()
+    )
+    try:
+        await _worklist_order_and_actions(database_url, world)
+    finally:
+        await _set_quiet_hours(database_url, world.patients["p2"], time(21), time(8))
+
+
+async def _worklist_order_and_actions(database_url: str, world: World) -> None:
     async with api_client(database_url) as client:
         headers = await token(client, world.users["coord_a"])
         tasks = (await client.get("/tasks", headers=headers)).json()
@@ -291,7 +314,7 @@ async def test_worklist_order_and_actions(database_url: str, world: World) -> No
         assert history[0] == "created" and history.index("acknowledged") < history.index("outcome") < history.index(
             "closed"
         )
-        assert "escalation_advanced" in history
+        assert "escalation_advanced" in history and "delivery" in history  # delivered inside quiet hours
 
 
 async def test_admin_manages_users_and_teams(database_url: str, world: World) -> None:
