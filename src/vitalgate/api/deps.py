@@ -19,6 +19,7 @@ from vitalgate.store import audit as audit_store
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import consent, people
 from vitalgate.store import users as user_store
+from vitalgate.store.rows import Patient
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -64,17 +65,15 @@ async def load_principal(
 ) -> Principal | None:
     """The principal for a verified token, or None if the user is gone, disabled or signed out since."""
     user = await user_store.get_user(conn, user_id)
-    if user is None or user["disabled"]:
+    if user is None or user.disabled:
         return None
-    revoked = user.get("sessions_revoked_at")
+    revoked = user.sessions_revoked_at
     if issued_at is not None and revoked is not None and issued_at < revoked:
         return None
-    teams = await user_store.team_ids(conn, user_id) if user["role"] not in (Role.PATIENT, Role.CAREGIVER) else []
-    patient_id = await user_store.patient_id_of_user(conn, user_id) if user["role"] == "patient" else None
-    cared = await caregiver_patients(conn, user_id) if user["role"] == Role.CAREGIVER else ()
-    return Principal(
-        user_id, user["username"], user["display_name"], user["role"], tuple(teams), patient_id, session_id, cared
-    )
+    teams = await user_store.team_ids(conn, user_id) if user.role not in (Role.PATIENT, Role.CAREGIVER) else []
+    patient_id = await user_store.patient_id_of_user(conn, user_id) if user.role == "patient" else None
+    cared = await caregiver_patients(conn, user_id) if user.role == Role.CAREGIVER else ()
+    return Principal(user_id, user.username, user.display_name, user.role, tuple(teams), patient_id, session_id, cared)
 
 
 async def caregiver_patients(conn: psycopg.AsyncConnection, user_id: int) -> tuple[int, ...]:
@@ -156,18 +155,18 @@ StaffUser = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
 AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
 
 
-def can_see(principal: Principal, patient: dict[str, Any]) -> bool:
+def can_see(principal: Principal, patient: Patient) -> bool:
     """A patient sees only themselves; a caregiver the patients sharing with them; staff their teams' patients."""
     if principal.role == "patient":
-        return principal.patient_id == patient["id"]
+        return principal.patient_id == patient.id
     if principal.role == Role.CAREGIVER:
-        return int(patient["id"]) in principal.caregiver_of
+        return patient.id in principal.caregiver_of
     if principal.is_staff:
-        return int(patient["care_team_id"]) in principal.team_ids
+        return patient.care_team_id in principal.team_ids
     return False
 
 
-async def visible_patient(conn: psycopg.AsyncConnection, principal: Principal, patient_id: int) -> dict[str, Any]:
+async def visible_patient(conn: psycopg.AsyncConnection, principal: Principal, patient_id: int) -> Patient:
     """The patient if this principal may see them; 404 otherwise (no hint whether they exist)."""
     patient = await people.get_patient(conn, patient_id) if -(2**63) <= patient_id < 2**63 else None
     if patient is None or not can_see(principal, patient):
@@ -177,12 +176,12 @@ async def visible_patient(conn: psycopg.AsyncConnection, principal: Principal, p
 
 async def scoped_patient(
     patient_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="patient id")], conn: Conn, principal: CurrentUser
-) -> dict[str, Any]:
+) -> Patient:
     """Dependency form of visible_patient: refuses before the request body is even validated."""
     return await visible_patient(conn, principal, patient_id)
 
 
-ScopedPatient = Annotated[dict[str, Any], Depends(scoped_patient)]
+ScopedPatient = Annotated[Patient, Depends(scoped_patient)]
 
 
 def source_of(request: Request) -> str | None:

@@ -7,6 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from vitalgate.domain import MeasurementKind
+from vitalgate.store.rows import Reading
+
 LOINC = "http://loinc.org"
 # ISO/IEEE 11073-10101 nomenclature (MDC) as used by the PHD IG.
 MDC = "urn:iso:std:iso:11073:10101"
@@ -24,7 +27,9 @@ def _coding(system: str, code: str, display: str) -> dict[str, str]:
     return {"system": system, "code": code, "display": display}
 
 
-def _quantity(value: float, unit: str) -> dict[str, Any]:
+def _quantity(value: float | None, unit: str) -> dict[str, Any]:
+    if value is None:  # callers make Observations only of values that are present
+        raise ValueError(f"no value in {unit}")
     return {"value": round(float(value), 2), "unit": unit, "system": UCUM, "code": unit}
 
 
@@ -33,8 +38,8 @@ def device_id(serial: str) -> str:
     return serial if _FHIR_ID.match(serial) else "serial-" + uuid.uuid5(_PULSE_NAMESPACE, serial).hex
 
 
-def _base(obs_id: str, reading: dict[str, Any], patient_id: int, profile: str, category: str | None) -> dict[str, Any]:
-    measured: datetime = reading["measured_at"]
+def _base(obs_id: str, reading: Reading, patient_id: int, profile: str, category: str | None) -> dict[str, Any]:
+    measured: datetime = reading.measured_at
     body: dict[str, Any] = {
         "resourceType": "Observation",
         "id": obs_id,
@@ -43,29 +48,29 @@ def _base(obs_id: str, reading: dict[str, Any], patient_id: int, profile: str, c
         "status": "final",
         "subject": {"reference": f"Patient/{patient_id}"},
         "effectiveDateTime": measured.isoformat(),
-        "device": {"reference": f"Device/{device_id(reading['device_serial'])}", "display": reading["device_serial"]},
+        "device": {"reference": f"Device/{device_id(reading.device_serial)}", "display": reading.device_serial},
     }
     if category:
         body["category"] = [{"coding": [_coding(OBS_CATEGORY, category, "Vital Signs")]}]
     return body
 
 
-def glucose_observation(reading: dict[str, Any], patient_id: int) -> dict[str, Any]:
+def glucose_observation(reading: Reading, patient_id: int) -> dict[str, Any]:
     """Capillary blood glucose: LOINC 41653-7 (by glucometer) + MDC 160184, mg/dL."""
-    obs = _base(str(reading["id"]), reading, patient_id, "PhdNumericObservation", None)
+    obs = _base(str(reading.id), reading, patient_id, "PhdNumericObservation", None)
     obs["code"] = {
         "coding": [
             _coding(MDC, "160184", "MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD"),
             _coding(LOINC, "41653-7", "Glucose [Mass/volume] in Capillary blood by Glucometer"),
         ]
     }
-    obs["valueQuantity"] = _quantity(reading["glucose_mg_dl"], "mg/dL")
+    obs["valueQuantity"] = _quantity(reading.glucose_mg_dl, "mg/dL")
     return obs
 
 
-def bp_observation(reading: dict[str, Any], patient_id: int) -> dict[str, Any]:
+def bp_observation(reading: Reading, patient_id: int) -> dict[str, Any]:
     """Blood-pressure panel: LOINC 85354-9 + MDC 150020, components systolic/diastolic (and mean)."""
-    obs = _base(str(reading["id"]), reading, patient_id, "PhdCompoundNumericObservation", "vital-signs")
+    obs = _base(str(reading.id), reading, patient_id, "PhdCompoundNumericObservation", "vital-signs")
     obs["code"] = {
         "coding": [
             _coding(MDC, "150020", "MDC_PRESS_BLD_NONINV"),
@@ -80,30 +85,30 @@ def bp_observation(reading: dict[str, Any], patient_id: int) -> dict[str, Any]:
     obs["component"] = [
         {
             "code": {"coding": [_coding(MDC, mdc, mdc_name), _coding(LOINC, loinc, loinc_name)]},
-            "valueQuantity": _quantity(reading[column], "mm[Hg]"),
+            "valueQuantity": _quantity(value, "mm[Hg]"),
         }
         for column, mdc, mdc_name, loinc, loinc_name in components
-        if reading.get(column) is not None
+        if (value := getattr(reading, column)) is not None
     ]
     return obs
 
 
-def pulse_observation(reading: dict[str, Any], patient_id: int) -> dict[str, Any]:
+def pulse_observation(reading: Reading, patient_id: int) -> dict[str, Any]:
     """Pulse rate measured by the cuff: LOINC 8867-4 + MDC 149546, /min; derived from the BP reading."""
-    obs_id = str(uuid.uuid5(_PULSE_NAMESPACE, str(reading["id"])))
+    obs_id = str(uuid.uuid5(_PULSE_NAMESPACE, str(reading.id)))
     obs = _base(obs_id, reading, patient_id, "PhdNumericObservation", "vital-signs")
     obs["code"] = {"coding": [_coding(MDC, "149546", "MDC_PULS_RATE_NON_INV"), _coding(LOINC, "8867-4", "Heart rate")]}
-    obs["valueQuantity"] = _quantity(reading["pulse_bpm"], "/min")
-    obs["derivedFrom"] = [{"reference": f"Observation/{reading['id']}"}]
+    obs["valueQuantity"] = _quantity(reading.pulse_bpm, "/min")
+    obs["derivedFrom"] = [{"reference": f"Observation/{reading.id}"}]
     return obs
 
 
-def observations(reading: dict[str, Any], patient_id: int) -> list[dict[str, Any]]:
+def observations(reading: Reading, patient_id: int) -> list[dict[str, Any]]:
     """All Observations of one stored reading."""
-    if reading["kind"] == "glucose":
-        return [glucose_observation(reading, patient_id)] if reading.get("glucose_mg_dl") is not None else []
+    if reading.kind == MeasurementKind.GLUCOSE:
+        return [glucose_observation(reading, patient_id)] if reading.glucose_mg_dl is not None else []
     out = [bp_observation(reading, patient_id)]
-    if reading.get("pulse_bpm") is not None:
+    if reading.pulse_bpm is not None:
         out.append(pulse_observation(reading, patient_id))
     return out
 

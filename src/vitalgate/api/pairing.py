@@ -21,70 +21,70 @@ from vitalgate.followup.tasks import act_on_alerts
 from vitalgate.store import audit as audit_store
 from vitalgate.store import bindings
 from vitalgate.store import claims as claim_store
+from vitalgate.store.rows import Device, Patient
 
 # Staff may back-date a binding (a meter used before anyone paired it) but not far into the future.
 _MAX_FUTURE = timedelta(days=1)
 
 
 async def pair(
-    conn: psycopg.AsyncConnection, principal: Principal, patient: dict[str, Any], req: BindRequest
+    conn: psycopg.AsyncConnection, principal: Principal, patient: Patient, req: BindRequest
 ) -> dict[str, Any]:
     """Bind the device to the patient from now (or staff's valid_from); HTTPException with advice otherwise."""
     if req.valid_from is not None and not principal.is_staff:
         raise HTTPException(status_code=403, detail="only care-team staff may set valid_from")
-    device = await _resolve(conn, principal, int(patient["id"]), req)
-    kind = device["kind"] if device else req.kind
-    if device and req.kind and req.kind != device["kind"]:
-        raise HTTPException(
-            status_code=422, detail=f"device {device['serial']} is a {device['kind']}, not a {req.kind}"
-        )
-    serial = device["serial"] if device else req.serial
+    device = await _resolve(conn, principal, patient.id, req)
+    kind = device.kind if device else req.kind
+    if device and req.kind and req.kind != device.kind:
+        raise HTTPException(status_code=422, detail=f"device {device.serial} is a {device.kind}, not a {req.kind}")
+    serial = device.serial if device else req.serial
     assert serial is not None and kind is not None
     valid_from = _aware(req.valid_from) or datetime.now(UTC)
     if valid_from > datetime.now(UTC) + _MAX_FUTURE:
         raise HTTPException(status_code=422, detail="valid_from may be at most one day in the future")
-    if device and device["bound_patient_id"] is not None:
-        if device["bound_patient_id"] == patient["id"]:
+    if device and device.bound_patient_id is not None:
+        if device.bound_patient_id == patient.id:
             raise HTTPException(status_code=409, detail=f"device {serial} is already paired with this patient")
-        own_team = principal.is_staff and device["bound_care_team_id"] in principal.team_ids
+        own_team = principal.is_staff and device.bound_care_team_id in principal.team_ids
         if not own_team:
             # Same words whether it is another team's patient or not: no hint about other patients.
             raise HTTPException(
                 status_code=409, detail=f"device {serial} is paired with someone else; ask the care team to release it"
             )
-        if valid_from <= device["bound_since"]:
+        if device.bound_since is not None and valid_from <= device.bound_since:
             raise HTTPException(
                 status_code=409,
-                detail=f"valid_from must be after the current binding's start ({device['bound_since'].isoformat()})",
+                detail=f"valid_from must be after the current binding's start ({device.bound_since.isoformat()})",
             )
-    row = await bindings.bind(
+    bound = await bindings.bind(
         conn,
         serial=serial,
         kind=kind,
-        patient_id=int(patient["id"]),
+        patient_id=patient.id,
         valid_from=valid_from,
         bound_by=principal.username,
     )
     if req.claim_code is not None:
         await claim_store.mark_used(conn, serial, principal.username)
-    if row["filed_reading_ids"]:
+    binding = bound.binding
+    if bound.filed_reading_ids:
         # Readings filed to the patient only now never went through the ingest hook with a
         # patient: evaluate them as if just ingested, or a filed 48 mg/dL would raise nothing.
         now = datetime.now(UTC)
-        raised = await evaluate_readings(conn, row["filed_reading_ids"], now=now, patient_ids=[row["patient_id"]])
+        raised = await evaluate_readings(conn, bound.filed_reading_ids, now=now, patient_ids=[binding.patient_id])
         await act_on_alerts(conn, raised, now=now)
     return {
-        "binding_id": row["id"],
+        "binding_id": binding.id,
         "serial": serial,
-        "patient_id": row["patient_id"],
-        "valid_from": row["valid_from"],
-        "readings_filed": row["readings_filed"],
+        "patient_id": binding.patient_id,
+        "valid_from": binding.valid_from,
+        "readings_filed": bound.readings_filed,
     }
 
 
 async def _resolve(
     conn: psycopg.AsyncConnection, principal: Principal, patient_id: int, req: BindRequest
-) -> dict[str, Any] | None:
+) -> Device | None:
     """The known device for the request; None for a serial the server has not seen (staff only, needs kind)."""
     if req.claim_code is not None:
         return await _by_claim_code(conn, principal, patient_id, req.claim_code)
@@ -108,9 +108,7 @@ async def _resolve(
     return None
 
 
-async def _by_claim_code(
-    conn: psycopg.AsyncConnection, principal: Principal, patient_id: int, typed: str
-) -> dict[str, Any]:
+async def _by_claim_code(conn: psycopg.AsyncConnection, principal: Principal, patient_id: int, typed: str) -> Device:
     """The device whose registered claim code was typed; throttled and audited per user."""
     code = normalise_claim_code(typed)
     if code is None:

@@ -47,7 +47,7 @@ async def get_audit(
 @router.get("/admin/users", response_model=list[UserOut])
 async def list_users(conn: Conn, principal: AdminUser) -> list[UserOut]:
     """All users and their care teams."""
-    return [UserOut(**r) for r in await user_store.list_users(conn)]
+    return [UserOut.model_validate(r, from_attributes=True) for r in await user_store.list_users(conn)]
 
 
 @router.post(
@@ -85,8 +85,8 @@ async def create_user(body: UserIn, request: Request, conn: Conn, principal: Adm
     await audit(
         conn, principal, request, "change:create_user", body.patient_id, {"username": body.username, "role": body.role}
     )
-    rows = [r for r in await user_store.list_users(conn) if r["id"] == user_id]
-    return UserOut(**rows[0])
+    rows = [r for r in await user_store.list_users(conn) if r.id == user_id]
+    return UserOut.model_validate(rows[0], from_attributes=True)
 
 
 async def create_user_record(
@@ -117,7 +117,7 @@ async def create_user_record(
             raise LookupError(f"patient {patient_id} already has a login (replace it with POST /patients/{{id}}/login)")
     elif patient_id is not None:
         raise LookupError("only patient users have a patient_id")
-    if care_team_id is not None and not any(t["id"] == care_team_id for t in await user_store.list_teams(conn)):
+    if care_team_id is not None and not any(t.id == care_team_id for t in await user_store.list_teams(conn)):
         raise LookupError(f"care team {care_team_id} not found")
     user_id = await user_store.create_user(
         conn, username, display_name, role, password_hash=password_hash, care_team_id=care_team_id
@@ -132,7 +132,7 @@ async def create_user_record(
 @router.get("/admin/teams", response_model=list[TeamOut])
 async def list_teams(conn: Conn, principal: AdminUser) -> list[TeamOut]:
     """Care teams with member and patient counts."""
-    return [TeamOut(**r) for r in await user_store.list_teams(conn)]
+    return [TeamOut.model_validate(r, from_attributes=True) for r in await user_store.list_teams(conn)]
 
 
 @router.post("/admin/teams", response_model=TeamOut, status_code=201)
@@ -140,7 +140,9 @@ async def create_team(body: TeamIn, request: Request, conn: Conn, principal: Adm
     """Create a care team (or return the one with that name)."""
     team_id = await people.create_care_team(conn, body.name)
     await audit(conn, principal, request, "change:create_team", None, {"team_id": team_id})
-    return TeamOut(**next(t for t in await user_store.list_teams(conn) if t["id"] == team_id))
+    return TeamOut.model_validate(
+        next(t for t in await user_store.list_teams(conn) if t.id == team_id), from_attributes=True
+    )
 
 
 @router.post(
@@ -154,12 +156,12 @@ async def add_member(
     principal: AdminUser,
 ) -> None:
     """Add a staff member to a care team."""
-    if not any(t["id"] == team_id for t in await user_store.list_teams(conn)):
+    if not any(t.id == team_id for t in await user_store.list_teams(conn)):
         raise HTTPException(status_code=404, detail=f"care team {team_id} not found")
     user = await user_store.get_user(conn, body.user_id) if 1 <= body.user_id < 2**63 else None
     if user is None:
         raise HTTPException(status_code=422, detail=f"user {body.user_id} not found")
-    if user["role"] in (Role.PATIENT, Role.CAREGIVER):
+    if user.role in (Role.PATIENT, Role.CAREGIVER):
         raise HTTPException(status_code=422, detail="patients and caregivers are not care-team members")
     await user_store.add_member(conn, team_id, body.user_id)
     await audit(conn, principal, request, "change:add_member", None, {"team_id": team_id, "user_id": body.user_id})

@@ -14,6 +14,7 @@ from vitalgate.api.schemas import ErrorOut, MeOut, TokenOut
 from vitalgate.core.passwords import verify_password
 from vitalgate.store import audit as audit_store
 from vitalgate.store import users as user_store
+from vitalgate.store.rows import User
 
 router = APIRouter(tags=["auth"])
 
@@ -22,7 +23,7 @@ router = APIRouter(tags=["auth"])
 _MAX_KEY = 256
 
 
-async def authenticate(conn: Conn, request: Request, username: str, password: str) -> dict | None:
+async def authenticate(conn: Conn, request: Request, username: str, password: str) -> User | None:
     """The user row if the password matches (argon2 runs off the loop); failures are audited.
 
     Raises api.throttle.Throttled (429) while the name or the source address is locked out; known
@@ -48,8 +49,8 @@ async def authenticate(conn: Conn, request: Request, username: str, password: st
     user = await user_store.get_user_by_username(conn, username)
     # argon2 takes ~50 ms of CPU on purpose: run it in the worker pool, not on the event loop.
     # An unknown name is checked against a dummy hash, so it costs the same time as a known one.
-    ok = await run_in_threadpool(verify_password, user["password_hash"] if user else None, password)
-    if not ok or user is None or user["disabled"]:
+    ok = await run_in_threadpool(verify_password, user.password_hash if user else None, password)
+    if not ok or user is None or user.disabled:
         await throttle.failed(conn, api.throttle, key, source, api.clock())
         await audit_store.record(
             conn,
@@ -63,7 +64,7 @@ async def authenticate(conn: Conn, request: Request, username: str, password: st
         await conn.commit()
         return None
     await throttle.succeeded(conn, api.throttle, key, source, api.clock())
-    await user_store.touch_login(conn, int(user["id"]))
+    await user_store.touch_login(conn, int(user.id))
     await conn.commit()
     return user
 
@@ -90,7 +91,7 @@ async def login_for_token(
             status_code=401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )
     signer = state(request).signer
-    token = signer.issue(int(user["id"]), user["role"], "access")
+    token = signer.issue(int(user.id), user.role, "access")
     return TokenOut(access_token=token, expires_in=int(signer.lifetime("access").total_seconds()))
 
 

@@ -76,8 +76,8 @@ async def clock_out(conn: Conn, patient_id: int) -> PatientClockOut:
 @router.get("/patients/{patient_id}/clock", response_model=PatientClockOut)
 async def get_clock(patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser) -> PatientClockOut:
     """The patient's zone (now and history) and quiet hours."""
-    body = await clock_out(conn, int(patient["id"]))
-    await audit(conn, principal, request, "read:clock", patient["id"])
+    body = await clock_out(conn, int(patient.id))
+    await audit(conn, principal, request, "read:clock", patient.id)
     return body
 
 
@@ -97,13 +97,13 @@ async def set_time_zone(
         raise HTTPException(status_code=422, detail="valid_from must not be in the future")
     try:
         await time_zones.set_patient_time_zone(
-            conn, int(patient["id"]), body.time_zone, valid_from=valid_from, now=now, actor=f"user:{principal.user_id}"
+            conn, int(patient.id), body.time_zone, valid_from=valid_from, now=now, actor=f"user:{principal.user_id}"
         )
     except UnknownZoneError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     detail = {"time_zone": body.time_zone, "valid_from": valid_from.isoformat()}
-    await audit(conn, principal, request, "change:time_zone", patient["id"], detail)
-    return await clock_out(conn, int(patient["id"]))
+    await audit(conn, principal, request, "change:time_zone", patient.id, detail)
+    return await clock_out(conn, int(patient.id))
 
 
 @router.put(
@@ -117,10 +117,10 @@ async def set_quiet_hours(
     """Non-urgent contact waits out these patient-local hours (urgent contact never does)."""
     _staff_only(principal.is_staff)
     start, end = body.quiet_start.replace(tzinfo=None), body.quiet_end.replace(tzinfo=None)
-    await time_zones.set_quiet_hours(conn, int(patient["id"]), start, end)
+    await time_zones.set_quiet_hours(conn, int(patient.id), start, end)
     detail = {"quiet_start": start.isoformat(), "quiet_end": end.isoformat()}
-    await audit(conn, principal, request, "change:quiet_hours", patient["id"], detail)
-    return await clock_out(conn, int(patient["id"]))
+    await audit(conn, principal, request, "change:quiet_hours", patient.id, detail)
+    return await clock_out(conn, int(patient.id))
 
 
 @router.put("/me/time-zone", response_model=UserZone)

@@ -13,6 +13,7 @@ from vitalgate.api.routes_patients import PatientId
 from vitalgate.api.schemas import BindingOut, BindRequest, DeviceOut, ErrorOut, UnboundDeviceOut
 from vitalgate.store import bindings, hub_ownership
 from vitalgate.store import readings as reading_store
+from vitalgate.store.rows import UnboundDevice
 
 router = APIRouter(tags=["devices"], responses={401: {"model": ErrorOut}})
 
@@ -23,7 +24,7 @@ async def get_devices(patient_id: PatientId, request: Request, conn: Conn, princ
     await visible_patient(conn, principal, patient_id)
     rows = await bindings.patient_devices(conn, patient_id)
     await audit(conn, principal, request, "read:devices", patient_id)
-    return [DeviceOut(**r) for r in rows]
+    return [DeviceOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.post(
@@ -52,17 +53,19 @@ async def get_unbound(request: Request, conn: Conn, principal: StaffUser) -> lis
     return [unbound_out(r) for r in await reading_store.unbound_devices(conn)]
 
 
-def unbound_out(row: dict) -> UnboundDeviceOut:
+def unbound_out(row: UnboundDevice) -> UnboundDeviceOut:
     """store.readings.unbound_devices row → API model."""
-    return UnboundDeviceOut(
-        serial=row["serial"],
-        kind=row["kind"],
-        model=row["model"],
-        manufacturer=row["manufacturer"],
-        unassigned_readings=row["readings"],
-        first_measured_at=row["first_measured_at"],
-        last_measured_at=row["last_measured_at"],
-        gateway_id=row["last_gateway_id"],
+    return UnboundDeviceOut.model_validate(
+        {
+            "serial": row.serial,
+            "kind": row.kind,
+            "model": row.model,
+            "manufacturer": row.manufacturer,
+            "unassigned_readings": row.readings,
+            "first_measured_at": row.first_measured_at,
+            "last_measured_at": row.last_measured_at,
+            "gateway_id": row.last_gateway_id,
+        }
     )
 
 

@@ -13,6 +13,7 @@ from vitalgate.api.schemas import ErrorOut
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import consent, time_zones
 from vitalgate.store import patient_record as record_store
+from vitalgate.store.rows import Patient
 
 router = APIRouter(tags=["fhir"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
@@ -27,11 +28,11 @@ def _self(request: Request) -> str:
     return f"{state(request).public_url}{request.url.path}{query}"
 
 
-async def _patient_resource(conn: Conn, patient: dict[str, Any]) -> dict[str, Any]:
-    record = await record_store.get_record(conn, int(patient["id"]))
+async def _patient_resource(conn: Conn, patient: Patient) -> dict[str, Any]:
+    record = await record_store.get_record(conn, patient.id)
     assert record is not None  # ScopedPatient found it
     clock = await time_zones.patient_clock(conn, record.id)
-    return fhir_record.patient(record, care_team=patient["care_team"], time_zone=clock.zone_name if clock else None)
+    return fhir_record.patient(record, care_team=patient.care_team, time_zone=clock.zone_name if clock else None)
 
 
 @router.get("/fhir/Patient/{patient_id}", response_class=FhirJSONResponse)
@@ -40,7 +41,7 @@ async def fhir_patient(
 ) -> FhirJSONResponse:
     """The patient as a FHIR Patient (language in communication; glucose unit, zone, stage as extensions)."""
     body = await _patient_resource(conn, patient)
-    await audit(conn, principal, request, "export:fhir", patient["id"], {"resource": "Patient"})
+    await audit(conn, principal, request, "export:fhir", patient.id, {"resource": "Patient"})
     return FhirJSONResponse(body)
 
 
@@ -49,9 +50,9 @@ async def fhir_related(
     patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
 ) -> FhirJSONResponse:
     """The patient's caregivers as a searchset Bundle of RelatedPerson."""
-    resources = [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient["id"])]
+    resources = [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient.id)]
     await audit(
-        conn, principal, request, "export:fhir", patient["id"], {"resource": "RelatedPerson", "count": len(resources)}
+        conn, principal, request, "export:fhir", patient.id, {"resource": "RelatedPerson", "count": len(resources)}
     )
     return FhirJSONResponse(fhir.searchset(_base(request), _self(request), resources, "RelatedPerson"))
 
@@ -61,10 +62,8 @@ async def fhir_consent(
     patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
 ) -> FhirJSONResponse:
     """Every consent decision as a Consent (the one in force `active`, superseded ones `inactive`)."""
-    resources = fhir_record.consents(await consent.history(conn, patient["id"]))
-    await audit(
-        conn, principal, request, "export:fhir", patient["id"], {"resource": "Consent", "count": len(resources)}
-    )
+    resources = fhir_record.consents(await consent.history(conn, patient.id))
+    await audit(conn, principal, request, "export:fhir", patient.id, {"resource": "Consent", "count": len(resources)})
     return FhirJSONResponse(fhir.searchset(_base(request), _self(request), resources, "Consent"))
 
 
@@ -74,7 +73,7 @@ async def fhir_record_bundle(
 ) -> FhirJSONResponse:
     """Patient + RelatedPerson + Consent as one collection Bundle (what `import-patients` reads back)."""
     resources = [await _patient_resource(conn, patient)]
-    resources += [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient["id"])]
-    resources += fhir_record.consents(await consent.history(conn, patient["id"]))
-    await audit(conn, principal, request, "export:fhir", patient["id"], {"resource": "Bundle", "count": len(resources)})
+    resources += [fhir_record.related_person(c) for c in await caregiver_store.of_patient(conn, patient.id)]
+    resources += fhir_record.consents(await consent.history(conn, patient.id))
+    await audit(conn, principal, request, "export:fhir", patient.id, {"resource": "Bundle", "count": len(resources)})
     return FhirJSONResponse(fhir_record.collection(_base(request), resources))

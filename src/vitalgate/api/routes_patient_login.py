@@ -32,9 +32,7 @@ class PatientLoginIn(BaseModel):
 
 async def current_login(conn: Conn, patient_id: int) -> int | None:
     """The user id linked to this patient record, if any."""
-    row = await (await conn.execute("SELECT user_id FROM patients WHERE id = %s", (patient_id,))).fetchone()
-    value = None if row is None else (row["user_id"] if isinstance(row, dict) else row[0])
-    return None if value is None else int(value)
+    return await people.login_of_patient(conn, patient_id)
 
 
 @router.post(
@@ -67,5 +65,5 @@ async def create_patient_login(
     action = "change:relink_patient_login" if replaced is not None else "change:create_patient_login"
     detail = {"user_id": user_id, "username": body.username, "replaced_user_id": replaced, "reason": body.reason}
     await audit(conn, principal, request, action, patient_id, detail)
-    rows = [r for r in await user_store.list_users(conn) if r["id"] == user_id]
-    return UserOut(**rows[0])
+    rows = [r for r in await user_store.list_users(conn) if r.id == user_id]
+    return UserOut.model_validate(rows[0], from_attributes=True)

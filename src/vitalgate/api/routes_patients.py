@@ -83,8 +83,8 @@ async def list_patients(request: Request, conn: Conn, principal: CurrentUser) ->
         rows = await people.list_patients(conn, care_team_ids=list(principal.team_ids))
     else:
         rows = []
-    await audit_list(conn, principal, request, "read:patient_list", [r["id"] for r in rows])
-    return [PatientOut(**r) for r in rows]
+    await audit_list(conn, principal, request, "read:patient_list", [r.id for r in rows])
+    return [PatientOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut)
@@ -92,7 +92,7 @@ async def get_patient(patient_id: PatientId, request: Request, conn: Conn, princ
     """One patient's record."""
     patient = await visible_patient(conn, principal, patient_id)
     await audit(conn, principal, request, "read:patient", patient_id)
-    return PatientOut(**patient)
+    return PatientOut.model_validate(patient, from_attributes=True)
 
 
 @router.get("/patients/{patient_id}/readings", response_model=ReadingsPage)
@@ -111,7 +111,9 @@ async def get_patient_readings(
     start, end = window(since, until, timedelta(days=365 * 100)) if (since or until) else (None, None)
     rows = await reading_store.patient_readings(conn, patient_id, since=start, until=end, kind=kind, limit=limit)
     await audit(conn, principal, request, "read:readings", patient_id, {"count": len(rows)})
-    return ReadingsPage(patient_id=patient_id, units=UNITS, readings=[ReadingOut(**r) for r in rows])
+    return ReadingsPage(
+        patient_id=patient_id, units=UNITS, readings=[ReadingOut.model_validate(r, from_attributes=True) for r in rows]
+    )
 
 
 @router.get("/patients/{patient_id}/series", response_model=SeriesOut)
@@ -226,7 +228,7 @@ async def get_alerts(patient_id: PatientId, request: Request, conn: Conn, princi
     await visible_patient(conn, principal, patient_id)
     rows = await alert_store.patient_alerts(conn, patient_id)
     await audit(conn, principal, request, "read:alerts", patient_id)
-    return [AlertOut(**r) for r in rows]
+    return [AlertOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/patients/{patient_id}/task-history", response_model=list[TaskEventOut])
@@ -236,6 +238,6 @@ async def get_task_history(
     """Every event of the patient's follow-up tasks, oldest first."""
     await visible_patient(conn, principal, patient_id)
     tasks = await task_store.patient_tasks(conn, patient_id)
-    events = await task_store.task_events(conn, [t["id"] for t in tasks])
+    events = await task_store.task_events(conn, [t.id for t in tasks])
     await audit(conn, principal, request, "read:task_history", patient_id)
-    return [TaskEventOut(**e) for e in events]
+    return [TaskEventOut.model_validate(e, from_attributes=True) for e in events]

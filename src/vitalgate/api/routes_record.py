@@ -75,8 +75,8 @@ async def record_out(conn: psycopg.AsyncConnection, patient_id: int) -> PatientR
 @router.get("/patients/{patient_id}/record", response_model=PatientRecordOut)
 async def get_record(patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser) -> PatientRecordOut:
     """Demographics, conditions, language, glucose unit, contact points and target ranges."""
-    body = await record_out(conn, patient["id"])
-    await audit(conn, principal, request, "read:record", patient["id"])
+    body = await record_out(conn, patient.id)
+    await audit(conn, principal, request, "read:record", patient.id)
     return body
 
 
@@ -90,7 +90,7 @@ async def change_record(
 ) -> PatientRecordOut:
     """Change the fields sent; `conditions`, when sent, replaces the list."""
     _staff_only(principal)
-    pid = int(patient["id"])
+    pid = int(patient.id)
     sent = body.model_dump(exclude_unset=True, mode="json")
     # null on a field that always has a value means "back to the default".
     sent |= {k: _DEFAULTS[k] for k, v in sent.items() if v is None and k in _DEFAULTS}
@@ -134,8 +134,8 @@ async def list_caregivers(
     patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
 ) -> list[CaregiverOut]:
     """Family members and other caregivers, with what they receive and whether the patient shares with them."""
-    rows = [await caregiver_out(conn, c) for c in await caregiver_store.of_patient(conn, patient["id"])]
-    await audit(conn, principal, request, "read:caregivers", patient["id"])
+    rows = [await caregiver_out(conn, c) for c in await caregiver_store.of_patient(conn, patient.id)]
+    await audit(conn, principal, request, "read:caregivers", patient.id)
     return rows
 
 
@@ -151,14 +151,14 @@ async def add_caregiver(
     """Add a caregiver (sharing data with them needs the patient's share_caregiver consent)."""
     _staff_only(principal)
     try:
-        row = await caregiver_store.add(conn, patient["id"], body.model_dump(mode="json"))
+        row = await caregiver_store.add(conn, patient.id, body.model_dump(mode="json"))
     except psycopg.errors.UniqueViolation as exc:
         await conn.rollback()
         raise HTTPException(status_code=409, detail="this patient already has a caregiver of that name") from exc
     except psycopg.errors.IntegrityError as exc:
         await conn.rollback()
         raise HTTPException(status_code=422, detail=f"refused by the database: {exc.diag.message_primary}") from exc
-    await audit(conn, principal, request, "change:add_caregiver", patient["id"], {"caregiver_id": row.id})
+    await audit(conn, principal, request, "change:add_caregiver", patient.id, {"caregiver_id": row.id})
     return await caregiver_out(conn, row)
 
 
@@ -177,7 +177,7 @@ async def change_caregiver(
 ) -> CaregiverOut:
     """Change a caregiver's contact points, language, messages or deactivate them (active=false)."""
     _staff_only(principal)
-    current = await caregiver_store.get(conn, patient["id"], caregiver_id)
+    current = await caregiver_store.get(conn, patient.id, caregiver_id)
     if current is None:
         raise HTTPException(status_code=404, detail=f"caregiver {caregiver_id} not found")
     sent = body.model_dump(exclude_unset=True, mode="json")
@@ -188,7 +188,7 @@ async def change_caregiver(
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     try:
-        row = await caregiver_store.update(conn, patient["id"], caregiver_id, sent)
+        row = await caregiver_store.update(conn, patient.id, caregiver_id, sent)
     except psycopg.errors.IntegrityError as exc:
         await conn.rollback()
         raise HTTPException(status_code=422, detail=f"refused by the database: {exc.diag.message_primary}") from exc
@@ -198,7 +198,7 @@ async def change_caregiver(
         principal,
         request,
         "change:caregiver",
-        patient["id"],
+        patient.id,
         {"caregiver_id": caregiver_id, "fields": sorted(sent)},
     )
     return await caregiver_out(conn, row)
@@ -209,8 +209,8 @@ async def list_consents(
     patient: ScopedPatient, request: Request, conn: Conn, principal: CurrentUser
 ) -> list[ConsentOut]:
     """The whole consent history, oldest first (append-only; the export for the patient or an auditor)."""
-    rows = await consent.history(conn, patient["id"])
-    await audit(conn, principal, request, "read:consents", patient["id"])
+    rows = await consent.history(conn, patient.id)
+    await audit(conn, principal, request, "read:consents", patient.id)
     return [ConsentOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -224,7 +224,7 @@ async def add_consent(
     patient: ScopedPatient, body: ConsentIn, request: Request, conn: Conn, principal: CurrentUser
 ) -> ConsentOut:
     """Record a decision: staff for the patient (given_by patient/guardian/staff), or the patient themself."""
-    pid = int(patient["id"])
+    pid = int(patient.id)
     if principal.role == "patient":
         if body.given_by is not GivenBy.PATIENT:
             raise HTTPException(status_code=403, detail="a patient records their own decisions (given_by patient)")

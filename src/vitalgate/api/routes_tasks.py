@@ -37,8 +37,8 @@ async def get_tasks(
     rows = await task_store.list_tasks(
         conn, care_team_ids=teams, status=list(status) if status else list(ACTIVE_TASK_STATUSES), now=datetime.now(UTC)
     )
-    await audit_list(conn, principal, request, "read:worklist", [r["patient_id"] for r in rows])
-    return [TaskOut(**r) for r in rows]
+    await audit_list(conn, principal, request, "read:worklist", [r.patient_id for r in rows])
+    return [TaskOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 async def _act(
@@ -54,7 +54,7 @@ async def _act(
 
     A TaskStateError rolls the change back and goes on to api/errors.py, which answers 404 or 409."""
     task = await task_store.get_task(conn, task_id)
-    if task is None or task["care_team_id"] not in principal.team_ids:
+    if task is None or task.care_team_id not in principal.team_ids:
         raise HTTPException(status_code=404, detail=f"task {task_id} not found")
     now = datetime.now(UTC)
     try:
@@ -62,15 +62,15 @@ async def _act(
     except actions.TaskStateError:
         await conn.rollback()
         raise
-    await audit(conn, principal, request, action, int(task["patient_id"]), {"task_id": task_id, **detail})
+    await audit(conn, principal, request, action, int(task.patient_id), {"task_id": task_id, **detail})
     rows = await task_store.list_tasks(
         conn,
-        care_team_ids=[task["care_team_id"]],
+        care_team_ids=[task.care_team_id],
         status=list(TaskStatus),
         now=now,
         task_id=task_id,
     )
-    return TaskOut(**rows[0])
+    return TaskOut.model_validate(rows[0], from_attributes=True)
 
 
 @router.post(

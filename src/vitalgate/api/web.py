@@ -84,8 +84,8 @@ async def login(
             username=username,
         )
     api = state(request)
-    token = api.signer.issue(int(user["id"]), user["role"], "session")
-    response = RedirectResponse(_safe_next(next) or _home_of(user["role"]), status_code=303)
+    token = api.signer.issue(int(user.id), user.role, "session")
+    response = RedirectResponse(_safe_next(next) or _home_of(user.role), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -130,11 +130,11 @@ async def worklist(request: Request, conn: Conn) -> Response:
     closed = await task_store.list_tasks(
         conn, care_team_ids=teams, status=list(CLOSED_TASK_STATUSES), now=now, limit=500
     )
-    closed = sorted(closed, key=lambda t: t["closed_at"] or now, reverse=True)[:10]
+    closed = sorted(closed, key=lambda t: t.closed_at or now, reverse=True)[:10]
     unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
-    await audit_list(conn, principal, request, "read:worklist_page", [t["patient_id"] for t in tasks + closed])
-    counts = {s: sum(1 for t in tasks if t["severity"] == s) for s in Severity}
-    zones = await page_zones(conn, request, principal, [t["patient_id"] for t in tasks + closed])
+    await audit_list(conn, principal, request, "read:worklist_page", [t.patient_id for t in tasks + closed])
+    counts = {s: sum(1 for t in tasks if t.severity == s) for s in Severity}
+    zones = await page_zones(conn, request, principal, [t.patient_id for t in tasks + closed])
     return render(
         request,
         "worklist.html",
@@ -144,7 +144,7 @@ async def worklist(request: Request, conn: Conn) -> Response:
         closed=closed,
         unbound=unbound,
         counts=counts,
-        overdue=sum(1 for t in tasks if t["overdue"]),
+        overdue=sum(1 for t in tasks if t.overdue),
     )
 
 
@@ -216,5 +216,5 @@ async def patient_list(request: Request, conn: Conn) -> Response:
         return RedirectResponse(_home_of(principal.role), status_code=303)
     else:
         patients = await people.list_patients(conn, care_team_ids=list(principal.team_ids))
-    await audit_list(conn, principal, request, "read:patient_list_page", [p["id"] for p in patients])
+    await audit_list(conn, principal, request, "read:patient_list_page", [p.id for p in patients])
     return render(request, "patients.html", principal, patients=patients)

@@ -73,7 +73,7 @@ async def _patient_page(
     zones = await page_zones(conn, request, principal, patient_id=patient_id)
     stats = await statistics_for(conn, patient_id, PROFILE_DAYS)
     tasks = await task_store.patient_tasks(conn, patient_id, limit=20)
-    events = await task_store.task_events(conn, [t["id"] for t in tasks])
+    events = await task_store.task_events(conn, [t.id for t in tasks])
     await audit(conn, principal, request, "read:patient_page", patient_id)
     return render(
         request,
@@ -118,9 +118,9 @@ async def _me_page(
     if principal.patient_id is None:
         raise HTTPException(status_code=404, detail="this account is not linked to a patient record")
     patient = await visible_patient(conn, principal, principal.patient_id)
-    zones = await page_zones(conn, request, principal, patient_id=patient["id"])
-    stats = await statistics_for(conn, patient["id"], PROFILE_DAYS)
-    await audit(conn, principal, request, "read:own_page", patient["id"])
+    zones = await page_zones(conn, request, principal, patient_id=patient.id)
+    stats = await statistics_for(conn, patient.id, PROFILE_DAYS)
+    await audit(conn, principal, request, "read:own_page", patient.id)
     return render(
         request,
         "me.html",
@@ -129,9 +129,9 @@ async def _me_page(
         zones=zones,
         patient=patient,
         stats=stats,
-        charts=await chart_data(conn, patient["id"]),
-        devices=await bindings.patient_devices(conn, patient["id"], include_closed=False),
-        readings=await reading_store.patient_readings(conn, patient["id"], limit=30),
+        charts=await chart_data(conn, patient.id),
+        devices=await bindings.patient_devices(conn, patient.id, include_closed=False),
+        readings=await reading_store.patient_readings(conn, patient.id, limit=30),
         error=error,
     )
 

@@ -34,11 +34,13 @@ from vitalgate.gateway.outbox import HubStore
 from vitalgate.gateway.pairing import pair_device
 from vitalgate.gateway.publisher import Publisher
 from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
+from vitalgate.store import alerts as alert_store
 from vitalgate.store import claims as claim_store
 from vitalgate.store import people, time_zones
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
 from vitalgate.store.migrate import describe_timeseries, upgrade
+from vitalgate.store.rows import Alert, WorklistTask
 
 # Development-only credentials, printed by the demo; production refuses to run the demo's embedded services.
 DEMO_PASSWORD = "demo-password-123"
@@ -110,8 +112,8 @@ class DemoResult:
     care_team_id: int = 0
     patient_ids: list[int] = field(default_factory=list)
     readings_stored: int = 0
-    alerts: list[dict[str, object]] = field(default_factory=list)
-    tasks: list[dict[str, object]] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    tasks: list[WorklistTask] = field(default_factory=list)
 
 
 def _redact(url: str) -> str:
@@ -328,13 +330,9 @@ async def _check_claims(database_url: str, codes: dict[str, str], console: Conso
 async def _summarise(database_url: str, result: DemoResult, console: Console) -> None:
     conn = await connect(database_url)
     try:
-        cur = await conn.execute(
-            "SELECT id, patient_id, rule_id, severity, status, summary FROM alerts WHERE patient_id = ANY(%s) ORDER BY id",
-            (result.patient_ids,),
-        )
-        result.alerts = list(await cur.fetchall())
+        result.alerts = [a for pid in result.patient_ids for a in await alert_store.patient_alerts(conn, pid)]
         result.tasks = [
-            t for t in await task_store.list_tasks(conn, status=["open"]) if t["patient_id"] in result.patient_ids
+            t for t in await task_store.list_tasks(conn, status=["open"]) if t.patient_id in result.patient_ids
         ]
     finally:
         await conn.close()
@@ -343,12 +341,12 @@ async def _summarise(database_url: str, result: DemoResult, console: Console) ->
         table.add_column(column)
     for t in result.tasks:
         table.add_row(
-            str(t["id"]),
-            str(t["patient_ref"]),
-            str(t["severity"]),
-            str(t["title"]),
-            t["due_at"].strftime("%m-%d %H:%M"),
-            str(t["assignee"]),
+            str(t.id),
+            str(t.patient_ref),
+            str(t.severity),
+            str(t.title),
+            t.due_at.strftime("%m-%d %H:%M"),
+            str(t.assignee),
         )
     console.print(table)
     console.print(

@@ -18,6 +18,7 @@ from vitalgate.followup.escalation import Fired, fire_due
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import tasks as task_store
 from vitalgate.store import touchpoints as tp_store
+from vitalgate.store.rows import Task
 
 OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 
@@ -68,12 +69,12 @@ class TaskChange:
     fired: tuple[Fired, ...] = ()
 
 
-async def _open_task(conn: psycopg.AsyncConnection, task_id: int) -> dict:
+async def _open_task(conn: psycopg.AsyncConnection, task_id: int) -> Task:
     task = await task_store.get_task(conn, task_id, for_update=True)
     if task is None:
         raise TaskNotFound(task_id)
-    if task["status"] in CLOSED_TASK_STATUSES:
-        raise TaskClosed(task_id, task["status"])
+    if task.status in CLOSED_TASK_STATUSES:
+        raise TaskClosed(task_id, task.status)
     return task
 
 
@@ -83,11 +84,11 @@ async def acknowledge_task(conn: psycopg.AsyncConnection, task_id: int, *, actor
     Raises TaskNotOpen if someone already took it, TaskClosed / TaskNotFound as every action does.
     """
     task = await _open_task(conn, task_id)
-    if task["status"] != TaskStatus.OPEN:
+    if task.status != TaskStatus.OPEN:
         raise TaskNotOpen(task_id)
     await task_store.mark_acknowledged(conn, task_id, now)
-    if task["alert_id"] is not None:
-        await alert_store.acknowledge_alert(conn, task["alert_id"], now, by=actor)
+    if task.alert_id is not None:
+        await alert_store.acknowledge_alert(conn, task.alert_id, now, by=actor)
     await task_store.add_task_event(conn, task_id, now, actor, "acknowledged", {})
     return TaskChange(task_id, TaskStatus.IN_PROGRESS)
 
@@ -106,7 +107,7 @@ async def escalate_task(
         raise NoPendingStep(task_id)
     task = await task_store.get_task(conn, task_id)
     assert task is not None  # locked by advance_escalation
-    return TaskChange(task_id, TaskStatus(task["status"]), tuple(fired))
+    return TaskChange(task_id, TaskStatus(task.status), tuple(fired))
 
 
 async def advance_escalation(
@@ -154,7 +155,7 @@ async def record_outcome(
         await task_store.close_task(conn, task_id, outcome=outcome, now=now)
         # The team handled the event: its episode (and any added to the task) closes, so the next
         # breaching reading is a new event with a new task (alerts/README.md, "Episodes").
-        await alert_store.resolve_task_episodes(conn, task_id, task["alert_id"], now, by=actor)
+        await alert_store.resolve_task_episodes(conn, task_id, task.alert_id, now, by=actor)
         await task_store.add_task_event(conn, task_id, now, actor, "closed", {"outcome": outcome})
         return TaskChange(task_id, TaskStatus.DONE)
     await task_store.set_outcome(conn, task_id, outcome)
@@ -172,7 +173,7 @@ async def record_outcome(
     if not fired:  # the chain has no doctor step: hand over directly
         from vitalgate.followup.escalation import refer_to_doctor
 
-        await refer_to_doctor(conn, {"task_id": task_id, "care_team_id": task["care_team_id"]}, now)
+        await refer_to_doctor(conn, task_id, task.care_team_id, now)
     return TaskChange(task_id, TaskStatus.IN_PROGRESS, tuple(fired))
 
 

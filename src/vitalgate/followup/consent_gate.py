@@ -15,7 +15,7 @@ from datetime import datetime
 import psycopg
 
 from vitalgate.store import caregivers as caregiver_store
-from vitalgate.store import consent
+from vitalgate.store import consent, people
 from vitalgate.store.record_vocab import ConsentPurpose, ContactChannel
 
 _WRITTEN = (ContactChannel.SMS, ContactChannel.EMAIL, ContactChannel.APP)
@@ -40,8 +40,7 @@ def medium_for(channel: str, preferred: str | None) -> str | None:
 
 async def check(conn: psycopg.AsyncConnection, patient_id: int, channel: str, now: datetime) -> Gate:
     """The medium and, when consent does not allow the step at `now`, why it is skipped."""
-    row = await (await conn.execute("SELECT preferred_channel FROM patients WHERE id = %s", (patient_id,))).fetchone()
-    preferred = None if row is None else (row["preferred_channel"] if isinstance(row, dict) else row[0])
+    preferred = await people.preferred_channel(conn, patient_id)
     medium = medium_for(channel, preferred)
     if medium is None:
         verdict = await consent.decide(conn, patient_id, ConsentPurpose.MONITORING, None, now)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import psycopg
 import structlog
@@ -18,6 +17,7 @@ from vitalgate.followup.config import EscalationChain
 from vitalgate.store import tasks as task_store
 from vitalgate.store import time_zones
 from vitalgate.store import touchpoints as tp_store
+from vitalgate.store.rows import DueTouchpoint
 from vitalgate.store.touchpoints import PlannedTouchpoint
 
 log = structlog.get_logger(__name__)
@@ -97,107 +97,105 @@ async def fire_due(
     channels = channels or recording_channels()
     fired: list[Fired] = []
     rows = await tp_store.claim_due(conn, now, limit=limit, task_id=task_id, patient_ids=patient_ids)
-    clocks = await time_zones.patient_clocks(conn, sorted({r["patient_id"] for r in rows}))
+    clocks = await time_zones.patient_clocks(conn, sorted({r.patient_id for r in rows}))
     for row in rows:
         reason = _skip_reason(row)
         if reason:
-            await tp_store.cancel(conn, row["id"], now, reason)
+            await tp_store.cancel(conn, row.id, now, reason)
             continue
-        held = quiet.held_until(row["channel"], row["task_severity"], now, clocks[row["patient_id"]])
+        held = quiet.held_until(row.channel, row.task_severity, now, clocks[row.patient_id])
         if held is not None and quiet_hours:
             await hold_for_quiet_hours(conn, row, held, now)
             continue
         # Consent is checked before any contact, at the moment of firing: a withdrawal counts at once.
-        gate = await consent_gate.check(conn, row["patient_id"], row["channel"], now)
+        gate = await consent_gate.check(conn, row.patient_id, row.channel, now)
         if gate.skip_reason:
             await skip_for_consent(conn, row, gate, now)
             continue
         delivery = Delivery(
-            row["id"],
-            row["task_id"],
-            row["patient_id"],
-            row["channel"],
-            row["template"],
-            row["step_name"],
-            row["step_index"],
-            row["sop_instance_id"],
+            row.id,
+            row.task_id,
+            row.patient_id,
+            row.channel,
+            row.template,
+            row.step_name,
+            row.step_index,
+            row.sop_instance_id,
             gate.medium,
         )
-        await channels[row["channel"]].deliver(conn, delivery, now)
-        await tp_store.mark_fired(conn, row["id"], now)
-        if row["sop_instance_id"] is None:
-            await task_store.set_escalation(conn, row["task_id"], chain=None, step=row["step_index"])
-        if row["channel"] == ChannelKind.DOCTOR:
-            await refer_to_doctor(conn, row, now)
+        await channels[row.channel].deliver(conn, delivery, now)
+        await tp_store.mark_fired(conn, row.id, now)
+        if row.sop_instance_id is None:
+            await task_store.set_escalation(conn, row.task_id, chain=None, step=row.step_index)
+        if row.channel == ChannelKind.DOCTOR:
+            await refer_to_doctor(conn, row.task_id, row.care_team_id, now)
         fired.append(
             Fired(
-                row["id"],
-                row["task_id"],
-                row["patient_id"],
-                row["channel"],
-                row["step_name"],
-                row["due_at"],
+                row.id,
+                row.task_id,
+                row.patient_id,
+                row.channel,
+                row.step_name,
+                row.due_at,
                 now,
-                row["sop_instance_id"],
+                row.sop_instance_id,
             )
         )
     return fired
 
 
 async def hold_for_quiet_hours(
-    conn: psycopg.AsyncConnection, row: dict[str, Any], until: datetime, now: datetime
+    conn: psycopg.AsyncConnection, row: DueTouchpoint, until: datetime, now: datetime
 ) -> None:
     """Not now: the patient's quiet hours. The step keeps its place and goes out at their morning."""
-    await tp_store.defer(conn, row["id"], until)
+    await tp_store.defer(conn, row.id, until)
     await task_store.add_task_event(
         conn,
-        row["task_id"],
+        row.task_id,
         now,
         SCHEDULER_ACTOR,
         "touchpoint_held",
-        {"touchpoint_id": row["id"], "step": row["step_name"], "reason": "quiet hours", "until": until.isoformat()},
+        {"touchpoint_id": row.id, "step": row.step_name, "reason": "quiet hours", "until": until.isoformat()},
     )
 
 
 async def skip_for_consent(
-    conn: psycopg.AsyncConnection, row: dict[str, Any], gate: consent_gate.Gate, now: datetime
+    conn: psycopg.AsyncConnection, row: DueTouchpoint, gate: consent_gate.Gate, now: datetime
 ) -> None:
     """Record the step as skipped (never delivered) with the consent reason, on the touchpoint and the task."""
-    await tp_store.cancel(conn, row["id"], now, f"skipped: {gate.skip_reason}")
+    await tp_store.cancel(conn, row.id, now, f"skipped: {gate.skip_reason}")
     await task_store.add_task_event(
         conn,
-        row["task_id"],
+        row.task_id,
         now,
         SCHEDULER_ACTOR,
         "touchpoint_skipped",
         {
-            "touchpoint_id": row["id"],
-            "step": row["step_name"],
-            "channel": row["channel"],
+            "touchpoint_id": row.id,
+            "step": row.step_name,
+            "channel": row.channel,
             "medium": gate.medium,
             "reason": gate.skip_reason,
         },
     )
-    log.info("followup.touchpoint_skipped", touchpoint_id=row["id"], channel=row["channel"], medium=gate.medium)
+    log.info("followup.touchpoint_skipped", touchpoint_id=row.id, channel=row.channel, medium=gate.medium)
 
 
-def _skip_reason(row: dict[str, Any]) -> str | None:
-    if row["task_status"] in CLOSED_TASK_STATUSES:
+def _skip_reason(row: DueTouchpoint) -> str | None:
+    if row.task_status in CLOSED_TASK_STATUSES:
         return "task closed"
-    if row["sop_status"] in ("cancelled", "completed"):
-        return f"sop {row['sop_status']}"
-    if row["sop_status"] == "confirmed" and row["cancel_on_confirm"]:
+    if row.sop_status in ("cancelled", "completed"):
+        return f"sop {row.sop_status}"
+    if row.sop_status == "confirmed" and row.cancel_on_confirm:
         return "confirmed"
     return None
 
 
-async def refer_to_doctor(conn: psycopg.AsyncConnection, row: dict[str, Any], now: datetime) -> None:
+async def refer_to_doctor(conn: psycopg.AsyncConnection, task_id: int, care_team_id: int, now: datetime) -> None:
     """Hand the task to the least-loaded on-duty doctor of the patient's team (kept if none)."""
-    doctor = await task_store.least_loaded_member(conn, row["care_team_id"], roles=[Role.DOCTOR])
+    doctor = await task_store.least_loaded_member(conn, care_team_id, roles=[Role.DOCTOR])
     if doctor is not None:
-        await task_store.reassign(conn, row["task_id"], doctor)
+        await task_store.reassign(conn, task_id, doctor)
     else:
-        log.warning("followup.no_doctor_on_duty", task_id=row["task_id"], care_team_id=row["care_team_id"])
-    await task_store.add_task_event(
-        conn, row["task_id"], now, SCHEDULER_ACTOR, "referred_to_doctor", {"assignee_id": doctor}
-    )
+        log.warning("followup.no_doctor_on_duty", task_id=task_id, care_team_id=care_team_id)
+    await task_store.add_task_event(conn, task_id, now, SCHEDULER_ACTOR, "referred_to_doctor", {"assignee_id": doctor})

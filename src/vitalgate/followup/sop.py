@@ -50,7 +50,7 @@ async def schedule_sop(
     patient = await people.get_patient(conn, patient_id)
     if patient is None:
         raise LookupError(f"patient {patient_id} does not exist")
-    chain = (followup or default_followup()).sop_chain(purpose, list(patient["tags"] or []), chain_id)
+    chain = (followup or default_followup()).sop_chain(purpose, list(patient.tags or []), chain_id)
     instance_id, created = await sop_store.create_instance(
         conn, patient_id=patient_id, chain_id=chain.id, anchor_at=anchor_at, now=now
     )
@@ -61,11 +61,11 @@ async def schedule_sop(
     zones = (await time_zones.zone_histories(conn, [patient_id]))[patient_id]
     dues = [step_due(step, anchor_at, zones) for step in chain.steps]
     last_due = max(dues)
-    assignee = await task_store.least_loaded_member(conn, int(patient["care_team_id"]))
+    assignee = await task_store.least_loaded_member(conn, int(patient.care_team_id))
     task_id = await task_store.create_task(
         conn,
         patient_id=patient_id,
-        care_team_id=int(patient["care_team_id"]),
+        care_team_id=int(patient.care_team_id),
         assignee_id=assignee,
         severity="routine",
         # No time in the title: pages show the anchor and due times in the patient's (and viewer's) zone.

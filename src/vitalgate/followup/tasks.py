@@ -14,7 +14,9 @@ from vitalgate.domain import ACTIVE_TASK_STATUSES, Severity
 from vitalgate.followup.config import FollowupConfig, default_followup
 from vitalgate.followup.escalation import restart_escalation, start_escalation
 from vitalgate.store import alerts as alert_store
+from vitalgate.store import people
 from vitalgate.store import tasks as task_store
+from vitalgate.store.rows import Task
 
 # Time to first action by severity. Urgent (e.g. level 2 hypoglycemia) must be acted on within
 # the same quarter hour; high within a working half-day; routine within two days.
@@ -48,17 +50,17 @@ async def open_task_for_alert(
     followup: FollowupConfig | None = None,
 ) -> OpenedTask | None:
     """Create the alert's task in the patient's care team and schedule its escalation; None if it exists."""
-    row = await (await conn.execute("SELECT care_team_id, tags FROM patients WHERE id = %s", (patient_id,))).fetchone()
-    if row is None:
+    facts = await people.patient_team_and_tags(conn, patient_id)
+    if facts is None:
         raise LookupError(f"patient {patient_id} does not exist")
-    care_team_id, tags = (row["care_team_id"], row["tags"]) if isinstance(row, dict) else row
-    assignee = await task_store.least_loaded_member(conn, int(care_team_id))
-    due_at = now + DUE_BY_SEVERITY[severity]
+    care_team_id, tags = facts
+    assignee = await task_store.least_loaded_member(conn, care_team_id)
+    due_at = now + DUE_BY_SEVERITY[Severity(severity)]
     task_id = await task_store.create_task_for_alert(
         conn,
         alert_id=alert_id,
         patient_id=patient_id,
-        care_team_id=int(care_team_id),
+        care_team_id=care_team_id,
         assignee_id=assignee,
         severity=severity,
         title=title,
@@ -67,7 +69,7 @@ async def open_task_for_alert(
     )
     if task_id is None:
         return None
-    chain = (followup or default_followup()).escalation_chain(escalation, severity, list(tags or []))
+    chain = (followup or default_followup()).escalation_chain(escalation, severity, tags)
     if chain is not None:
         await start_escalation(conn, task_id, chain, now)
     return OpenedTask(task_id, alert_id, patient_id, severity, assignee, due_at, chain.id if chain else None)
@@ -79,14 +81,14 @@ SEVERITY_RANK = {Severity.ROUTINE: 0, Severity.HIGH: 1, Severity.URGENT: 2}
 async def _note(conn: psycopg.AsyncConnection, alert: RaisedAlert, now: datetime, kind: str) -> None:
     """An engine event on the open task holding this episode (none: nothing to note)."""
     task = await task_store.task_of_alert(conn, alert.alert_id)
-    if task is not None and task["status"] in ACTIVE_TASK_STATUSES:
+    if task is not None and task.status in ACTIVE_TASK_STATUSES:
         detail = {"alert_id": alert.alert_id, "rule": alert.rule_id, **(alert.detail or {})}
-        await task_store.add_task_event(conn, task["id"], now, "system:engine", kind, detail)
+        await task_store.add_task_event(conn, task.id, now, "system:engine", kind, detail)
 
 
 async def _join_open_task(
     conn: psycopg.AsyncConnection, alert: RaisedAlert, now: datetime, followup: FollowupConfig | None
-) -> dict[str, Any] | None:
+) -> Task | None:
     """Add a new episode to the patient's open task of the same rule group, if the table allows.
 
     An urgent event never joins an urgent task (it gets its own, at once); a more severe event
@@ -94,23 +96,23 @@ async def _join_open_task(
     added as an event to the task the team already has.
     """
     task = await task_store.open_task_for_rules(conn, alert.patient_id, alert.group_rules or (alert.rule_id,))
-    if task is None or (alert.severity == Severity.URGENT and task["severity"] == Severity.URGENT):
+    if task is None or (alert.severity == Severity.URGENT and task.severity == Severity.URGENT):
         return None
-    await alert_store.attach_to_task(conn, alert.alert_id, task["id"])
+    await alert_store.attach_to_task(conn, alert.alert_id, task.id)
     detail = {"alert_id": alert.alert_id, "rule": alert.rule_id, "severity": alert.severity}
-    if SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[task["severity"]]:
-        await task_store.add_task_event(conn, task["id"], now, "system:engine", "episode_added", detail)
+    if SEVERITY_RANK[Severity(alert.severity)] <= SEVERITY_RANK[Severity(task.severity)]:
+        await task_store.add_task_event(conn, task.id, now, "system:engine", "episode_added", detail)
         return task
-    due_at = now + DUE_BY_SEVERITY[alert.severity]
-    await task_store.raise_severity(conn, task["id"], severity=alert.severity, due_at=due_at, title=alert.title)
+    due_at = now + DUE_BY_SEVERITY[Severity(alert.severity)]
+    await task_store.raise_severity(conn, task.id, severity=alert.severity, due_at=due_at, title=alert.title)
     await task_store.add_task_event(
-        conn, task["id"], now, "system:engine", "severity_raised", {**detail, "from": task["severity"]}
+        conn, task.id, now, "system:engine", "severity_raised", {**detail, "from": task.severity}
     )
-    row = await (await conn.execute("SELECT tags FROM patients WHERE id = %s", (alert.patient_id,))).fetchone()
-    tags = (row["tags"] if isinstance(row, dict) else row[0]) if row is not None else []
-    chain = (followup or default_followup()).escalation_chain(alert.escalation, alert.severity, list(tags or []))
+    facts = await people.patient_team_and_tags(conn, alert.patient_id)
+    tags = facts[1] if facts is not None else []
+    chain = (followup or default_followup()).escalation_chain(alert.escalation, alert.severity, tags)
     if chain is not None:
-        await restart_escalation(conn, task["id"], chain, now)
+        await restart_escalation(conn, task.id, chain, now)
     return task
 
 

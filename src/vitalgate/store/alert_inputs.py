@@ -12,6 +12,9 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import tuple_row
+
+from vitalgate.store.db import column
 
 # One row of arrays instead of one row per reading: the server aggregates, psycopg parses each
 # array in C, and numpy converts whole lists; ~10x faster than fetching a million tuples.
@@ -52,7 +55,7 @@ async def reading_columns(
 ) -> dict[str, list[Any]]:
     """Readings of these patients measured in [since, until], column by column."""
     # Binary results: float8[] / bigint[] arrays parse without text conversion (~40 % faster, measured).
-    async with conn.cursor(binary=True) as cur:
+    async with conn.cursor(binary=True, row_factory=tuple_row) as cur:
         await cur.execute(
             _FRAME_SQL,
             {"patients": list(patient_ids), "since": since, "until": until, "new": [str(i) for i in new_reading_ids]},
@@ -75,8 +78,7 @@ async def reading_columns(
     )
     if row is None:
         return {n: [] for n in names}
-    values = row if isinstance(row, dict) else dict(zip(names, row, strict=True))
-    return {n: (values[n] or []) for n in names}
+    return {n: (v or []) for n, v in zip(names, row, strict=True)}
 
 
 # Through reading_keys (primary key on id), whose measured_at says where each row lives: readings
@@ -93,35 +95,26 @@ WHERE r.patient_id IS NOT NULL
 
 async def patients_of_readings(conn: psycopg.AsyncConnection, reading_ids: Sequence[UUID]) -> list[int]:
     """Distinct patients the given readings belong to (for callers that only have reading ids)."""
-    cur = await conn.execute(_PATIENTS_OF_READINGS, (list(reading_ids),))
-    return [int(_first(r)) for r in await cur.fetchall()]
+    return [int(p) for p in await column(conn, _PATIENTS_OF_READINGS, (list(reading_ids),))]
 
 
 async def monitored_patient_ids(conn: psycopg.AsyncConnection) -> list[int]:
     """Patients with a device binding (the population the scheduled evaluation covers)."""
-    cur = await conn.execute("SELECT DISTINCT patient_id FROM device_bindings ORDER BY patient_id")
-    return [int(_first(r)) for r in await cur.fetchall()]
+    return [int(p) for p in await column(conn, "SELECT DISTINCT patient_id FROM device_bindings ORDER BY patient_id")]
 
 
 async def patient_facts(
     conn: psycopg.AsyncConnection, patient_ids: Sequence[int]
 ) -> dict[int, tuple[list[str], float | None]]:
     """{patient: (tags, monitoring start as epoch seconds or None)}; start = first device binding."""
-    cur = await conn.execute(
-        """
-        SELECT p.id, p.tags, extract(epoch FROM min(b.valid_from))::float8 AS start
-        FROM patients p LEFT JOIN device_bindings b ON b.patient_id = p.id
-        WHERE p.id = ANY(%s::bigint[])
-        GROUP BY p.id, p.tags
-        """,
-        (list(patient_ids),),
-    )
-    out = {}
-    for r in await cur.fetchall():
-        rid, tags, start = (r["id"], r["tags"], r["start"]) if isinstance(r, dict) else r
-        out[int(rid)] = (list(tags or []), start)
-    return out
-
-
-def _first(row: Any) -> Any:
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            """
+            SELECT p.id, p.tags, extract(epoch FROM min(b.valid_from))::float8 AS start
+            FROM patients p LEFT JOIN device_bindings b ON b.patient_id = p.id
+            WHERE p.id = ANY(%s::bigint[])
+            GROUP BY p.id, p.tags
+            """,
+            (list(patient_ids),),
+        )
+        return {int(rid): (list(tags or []), start) for rid, tags, start in await cur.fetchall()}

@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row, tuple_row
 from psycopg.types.json import Jsonb
+
+from vitalgate.store.db import column, scalar
+from vitalgate.store.rows import ALERT_COLUMNS, Alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,24 +72,20 @@ async def resolve_alert(
     conn: psycopg.AsyncConnection, dedup_key: str, now: datetime, *, by: str | None = None
 ) -> int | None:
     """Resolve the open episode with this key, if any (by: the person; None = condition cleared)."""
-    row = await (
-        await conn.execute(
-            "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s, resolved_by = %s"
-            " WHERE dedup_key = %s AND status <> 'resolved' RETURNING id",
-            (now, now, by, dedup_key),
-        )
-    ).fetchone()
-    if row is None:
-        return None
-    return int(row["id"] if isinstance(row, dict) else row[0])
+    alert_id = await scalar(
+        conn,
+        "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s, resolved_by = %s"
+        " WHERE dedup_key = %s AND status <> 'resolved' RETURNING id",
+        (now, now, by, dedup_key),
+    )
+    return None if alert_id is None else int(alert_id)
 
 
-async def patient_alerts(conn: psycopg.AsyncConnection, patient_id: int, limit: int = 100) -> list[dict[str, Any]]:
+async def patient_alerts(conn: psycopg.AsyncConnection, patient_id: int, limit: int = 100) -> list[Alert]:
     """A patient's alerts, newest first."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(Alert)) as cur:
         await cur.execute(
-            "SELECT id, rule_id, severity, status, summary, evidence, opened_at, updated_at, resolved_at"
-            " FROM alerts WHERE patient_id = %s ORDER BY opened_at DESC LIMIT %s",
+            f"SELECT {ALERT_COLUMNS} FROM alerts WHERE patient_id = %s ORDER BY opened_at DESC LIMIT %s",
             (patient_id, limit),
         )
         return await cur.fetchall()
@@ -116,40 +115,37 @@ async def open_episodes(
     conn: psycopg.AsyncConnection, patient_ids: list[int], rule_ids: list[str]
 ) -> dict[tuple[int, str], OpenEpisode]:
     """Open or acknowledged episodes of these patients and rules, keyed by (patient, rule)."""
-    cur = await conn.execute(
-        "SELECT id, patient_id, rule_id, dedup_key, (evidence ->> 'event_start_ts')::float8 AS event_start,"
-        " (evidence ->> 'worst')::float8 AS worst FROM alerts"
-        " WHERE status <> 'resolved' AND patient_id = ANY(%s::bigint[]) AND rule_id = ANY(%s::text[])",
-        (patient_ids, rule_ids),
-    )
-    out = {}
-    for r in await cur.fetchall():
-        aid, pid, rule, key, start, worst = r.values() if isinstance(r, dict) else r
-        out[(int(pid), rule)] = OpenEpisode(int(aid), key, start, worst)
-    return out
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "SELECT id, patient_id, rule_id, dedup_key, (evidence ->> 'event_start_ts')::float8 AS event_start,"
+            " (evidence ->> 'worst')::float8 AS worst FROM alerts"
+            " WHERE status <> 'resolved' AND patient_id = ANY(%s::bigint[]) AND rule_id = ANY(%s::text[])",
+            (patient_ids, rule_ids),
+        )
+        return {
+            (int(pid), rule): OpenEpisode(int(aid), key, start, worst)
+            for aid, pid, rule, key, start, worst in await cur.fetchall()
+        }
 
 
 async def last_person_resolutions(
     conn: psycopg.AsyncConnection, patient_ids: list[int], since: datetime
 ) -> dict[tuple[int, str], datetime]:
     """Latest resolution by a person since `since`, keyed by (patient, rule): drives cooldowns."""
-    cur = await conn.execute(
-        "SELECT patient_id, rule_id, max(resolved_at) AS at FROM alerts"
-        " WHERE resolved_by IS NOT NULL AND resolved_at >= %s AND patient_id = ANY(%s::bigint[])"
-        " GROUP BY patient_id, rule_id",
-        (since, patient_ids),
-    )
-    out = {}
-    for r in await cur.fetchall():
-        pid, rule, at = (r["patient_id"], r["rule_id"], r["at"]) if isinstance(r, dict) else r
-        out[(int(pid), rule)] = at
-    return out
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "SELECT patient_id, rule_id, max(resolved_at) AS at FROM alerts"
+            " WHERE resolved_by IS NOT NULL AND resolved_at >= %s AND patient_id = ANY(%s::bigint[])"
+            " GROUP BY patient_id, rule_id",
+            (since, patient_ids),
+        )
+        return {(int(pid), rule): at for pid, rule, at in await cur.fetchall()}
 
 
-async def get_alert(conn: psycopg.AsyncConnection, alert_id: int) -> dict[str, Any] | None:
+async def get_alert(conn: psycopg.AsyncConnection, alert_id: int) -> Alert | None:
     """One alert row."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT * FROM alerts WHERE id = %s", (alert_id,))
+    async with conn.cursor(row_factory=class_row(Alert)) as cur:
+        await cur.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = %s", (alert_id,))
         return await cur.fetchone()
 
 
@@ -186,7 +182,7 @@ async def upsert_episodes(
     """Open or update many episodes at once: [(alert id, patient, rule, opened)] for rows written."""
     if not items:
         return []
-    async with conn.cursor() as cur:
+    async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(
             _UPSERT_MANY,
             {
@@ -200,11 +196,7 @@ async def upsert_episodes(
             },
         )
         rows = await cur.fetchall()
-    out = []
-    for r in rows:
-        rid, pid, rule, opened = (r["id"], r["patient_id"], r["rule_id"], r["opened"]) if isinstance(r, dict) else r
-        out.append((int(rid), int(pid), rule, bool(opened)))
-    return out
+    return [(int(rid), int(pid), rule, bool(opened)) for rid, pid, rule, opened in rows]
 
 
 async def resolve_episodes(
@@ -213,12 +205,13 @@ async def resolve_episodes(
     """Auto-resolve the open episodes with these keys: [(alert id, dedup key)]."""
     if not dedup_keys:
         return []
-    cur = await conn.execute(
-        "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s"
-        " WHERE dedup_key = ANY(%s::text[]) AND status <> 'resolved' RETURNING id, dedup_key",
-        (now, now, dedup_keys),
-    )
-    return [(int(r["id"]), r["dedup_key"]) if isinstance(r, dict) else (int(r[0]), r[1]) for r in await cur.fetchall()]
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s"
+            " WHERE dedup_key = ANY(%s::text[]) AND status <> 'resolved' RETURNING id, dedup_key",
+            (now, now, dedup_keys),
+        )
+        return [(int(rid), key) for rid, key in await cur.fetchall()]
 
 
 async def attach_to_task(conn: psycopg.AsyncConnection, alert_id: int, task_id: int) -> None:
@@ -230,9 +223,10 @@ async def resolve_task_episodes(
     conn: psycopg.AsyncConnection, task_id: int, alert_id: int | None, now: datetime, *, by: str
 ) -> list[int]:
     """A person closed a task: its episode and the episodes added to it are handled (resolved by them)."""
-    cur = await conn.execute(
+    resolved = await column(
+        conn,
         "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s, resolved_by = %s"
         " WHERE (id = %s OR task_id = %s) AND status <> 'resolved' RETURNING id",
         (now, now, by, alert_id, task_id),
     )
-    return [int(r["id"] if isinstance(r, dict) else r[0]) for r in await cur.fetchall()]
+    return [int(i) for i in resolved]

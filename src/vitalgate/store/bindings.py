@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row
 
+from vitalgate.store.db import column
 from vitalgate.store.people import bind_device
+from vitalgate.store.rows import Binding, BindResult, Device, PatientDevice
 
 
-async def find_device(conn: psycopg.AsyncConnection, *, serial: str) -> list[dict[str, Any]]:
+async def find_device(conn: psycopg.AsyncConnection, *, serial: str) -> list[Device]:
     """The device with this serial (a list of at most one), with its open binding."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(Device)) as cur:
         await cur.execute(
             """
             SELECT d.serial, d.kind, d.model, d.manufacturer, d.first_seen_at, d.last_seen_at,
@@ -36,34 +37,34 @@ async def bind(
     patient_id: int,
     valid_from: datetime | None,
     bound_by: str,
-) -> dict[str, Any]:
+) -> BindResult:
     """Bind (closing any open binding), record who bound it, and file earlier unassigned readings of that time."""
     binding_id = await bind_device(conn, serial, kind, patient_id, valid_from=valid_from)
     await conn.execute("UPDATE device_bindings SET bound_by = %s WHERE id = %s", (bound_by, binding_id))
     # Readings that arrived before anyone paired the device were stored without a patient; once the
     # binding says whose they are, file them (only those measured inside the new binding).
-    cur = await conn.execute(
+    filed = await column(
+        conn,
         "UPDATE readings r SET patient_id = %s FROM device_bindings b"
         " WHERE b.id = %s AND r.device_serial = b.device_serial AND r.patient_id IS NULL AND r.measured_at >= b.valid_from"
         " RETURNING r.id",
         (patient_id, binding_id),
     )
-    filed = [r["id"] if isinstance(r, dict) else r[0] for r in await cur.fetchall()]
-    async with conn.cursor(row_factory=dict_row) as c:
+    async with conn.cursor(row_factory=class_row(Binding)) as c:
         await c.execute(
             "SELECT id, device_serial, patient_id, valid_from, valid_to, bound_by FROM device_bindings WHERE id = %s",
             (binding_id,),
         )
         row = await c.fetchone()
     assert row is not None
-    return {**row, "readings_filed": len(filed), "filed_reading_ids": filed}
+    return BindResult(row, filed)
 
 
 async def patient_devices(
     conn: psycopg.AsyncConnection, patient_id: int, *, include_closed: bool = True
-) -> list[dict[str, Any]]:
+) -> list[PatientDevice]:
     """A patient's device bindings (open ones first), with the device's last reading time."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(PatientDevice)) as cur:
         await cur.execute(
             """
             SELECT b.id AS binding_id, d.serial, d.kind, d.model, d.manufacturer, b.valid_from, b.valid_to,

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from vitalgate.store.db import scalar
+
 # One atomic statement per attempt: count it *before* the password is checked, so parallel
 # guesses cannot slip past the limit while argon2 runs. A row whose window or lock is over
 # starts afresh; a row over the limit gets (or keeps) its lock.
@@ -41,12 +43,11 @@ async def begin_attempt(
     lockout: timedelta,
 ) -> datetime | None:
     """Count one attempt; the lock's end if this key is locked out (the attempt is refused), else None."""
-    cur = await conn.execute(
-        _BEGIN, {"scope": scope, "key": key, "now": now, "window": window, "max": max_failures, "lockout": lockout}
+    locked_until = await scalar(
+        conn,
+        _BEGIN,
+        {"scope": scope, "key": key, "now": now, "window": window, "max": max_failures, "lockout": lockout},
     )
-    row = await cur.fetchone()
-    assert row is not None
-    locked_until = row["locked_until"] if isinstance(row, dict) else row[0]
     return locked_until if locked_until is not None and locked_until > now else None
 
 
@@ -54,17 +55,15 @@ async def record_failure(
     conn: psycopg.AsyncConnection, scope: str, key: str, *, now: datetime, max_failures: int, lockout: timedelta
 ) -> datetime | None:
     """After a failed attempt (already counted): lock the key once it reached the limit; the lock's end."""
-    cur = await conn.execute(
+    locked_until: datetime | None = await scalar(
+        conn,
         "UPDATE login_throttle SET locked_until = %(now)s + %(lockout)s"
         " WHERE scope = %(scope)s AND key = %(key)s AND failures >= %(max)s"
         "   AND (locked_until IS NULL OR locked_until <= %(now)s)"
         " RETURNING locked_until",
         {"scope": scope, "key": key, "now": now, "lockout": lockout, "max": max_failures},
     )
-    row = await cur.fetchone()
-    if row is None:
-        return None
-    return row["locked_until"] if isinstance(row, dict) else row[0]
+    return locked_until
 
 
 async def record_success(

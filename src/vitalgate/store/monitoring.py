@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Literal
 
 import psycopg
+from psycopg.rows import tuple_row
+
+from vitalgate.store.db import scalar
 
 MonitoringStatus = Literal["active", "paused", "discharged"]
 MONITORING_STATUSES: tuple[str, ...] = ("active", "paused", "discharged")
@@ -30,22 +33,21 @@ async def set_status(
     """Record a status from `valid_from` on; leaving `active` closes the patient's missing-data episodes."""
     if status not in MONITORING_STATUSES:
         raise ValueError(f"unknown monitoring status {status!r}; expected one of {MONITORING_STATUSES}")
-    row = await (
-        await conn.execute(
-            "INSERT INTO patient_monitoring (patient_id, status, valid_from, reason, set_by)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (patient_id, status, valid_from, reason, set_by),
-        )
-    ).fetchone()
+    row = await scalar(
+        conn,
+        "INSERT INTO patient_monitoring (patient_id, status, valid_from, reason, set_by)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (patient_id, status, valid_from, reason, set_by),
+    )
     assert row is not None
     if status != "active":
         await close_missing_data_episodes(conn, [patient_id], valid_from, reason=f"monitoring {status}")
-    return int(next(iter(row.values())) if isinstance(row, dict) else row[0])
+    return int(row)
 
 
 async def status_at(conn: psycopg.AsyncConnection, patient_ids: Sequence[int], at: datetime) -> dict[int, str]:
     """{patient: status at `at`} for these patients (active when nothing was recorded)."""
-    cur = await conn.execute(
+    cur = await conn.cursor(row_factory=tuple_row).execute(
         """
         SELECT p.id, COALESCE((SELECT m.status FROM patient_monitoring m WHERE m.patient_id = p.id
                                AND m.valid_from <= %(at)s ORDER BY m.valid_from DESC, m.id DESC LIMIT 1), 'active')
@@ -53,12 +55,12 @@ async def status_at(conn: psycopg.AsyncConnection, patient_ids: Sequence[int], a
         """,
         {"ids": list(patient_ids), "at": at},
     )
-    return {int(r[0]): r[1] for r in (tuple(x.values()) if isinstance(x, dict) else x for x in await cur.fetchall())}
+    return {int(pid): str(status) for pid, status in await cur.fetchall()}
 
 
 async def adherence_population(conn: psycopg.AsyncConnection, patient_ids: Sequence[int], at: datetime) -> set[int]:
     """Of these patients, those active at `at` with a device bound at `at` (missing-data rules judge only them)."""
-    cur = await conn.execute(
+    cur = await conn.cursor(row_factory=tuple_row).execute(
         """
         SELECT p.id FROM unnest(%(ids)s::bigint[]) AS p(id)
         WHERE EXISTS (SELECT 1 FROM device_bindings b WHERE b.patient_id = p.id AND b.valid_from <= %(at)s
@@ -68,20 +70,20 @@ async def adherence_population(conn: psycopg.AsyncConnection, patient_ids: Seque
         """,
         {"ids": list(patient_ids), "at": at},
     )
-    return {int(next(iter(r.values())) if isinstance(r, dict) else r[0]) for r in await cur.fetchall()}
+    return {int(pid) for (pid,) in await cur.fetchall()}
 
 
 async def close_missing_data_episodes(
     conn: psycopg.AsyncConnection, patient_ids: Sequence[int], now: datetime, *, reason: str
 ) -> list[int]:
     """Resolve open missing-data episodes of these patients with a reason (not the condition, not a person)."""
-    cur = await conn.execute(
+    cur = await conn.cursor(row_factory=tuple_row).execute(
         "UPDATE alerts SET status = 'resolved', resolved_at = %s, updated_at = %s, resolution_reason = %s"
         " WHERE patient_id = ANY(%s::bigint[]) AND status <> 'resolved' AND evidence ->> 'rule_kind' = 'missing_data'"
         " RETURNING id",
         (now, now, reason, list(patient_ids)),
     )
-    closed = [int(next(iter(r.values())) if isinstance(r, dict) else r[0]) for r in await cur.fetchall()]
+    closed = [int(aid) for (aid,) in await cur.fetchall()]
     if closed:
         # Their tasks ask the team to chase readings nobody expects any more: cancel them, say why.
         await conn.execute(
@@ -106,16 +108,14 @@ async def unbind_device(conn: psycopg.AsyncConnection, serial: str, *, at: datet
 
     Returns the patient the device was bound to (None: it was not bound).
     """
-    row = await (
-        await conn.execute(
-            "UPDATE device_bindings SET valid_to = %s WHERE device_serial = %s AND valid_to IS NULL"
-            " RETURNING patient_id",
-            (at, serial),
-        )
-    ).fetchone()
+    row = await scalar(
+        conn,
+        "UPDATE device_bindings SET valid_to = %s WHERE device_serial = %s AND valid_to IS NULL RETURNING patient_id",
+        (at, serial),
+    )
     if row is None:
         return None
-    patient_id = int(next(iter(row.values())) if isinstance(row, dict) else row[0])
+    patient_id = int(row)
     if not await adherence_population(conn, [patient_id], at):
         await close_missing_data_episodes(conn, [patient_id], at, reason=f"last device unbound: {reason}")
     return patient_id

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import class_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from vitalgate.store.record_vocab import ContactChannel
@@ -131,8 +131,8 @@ async def replace_conditions(conn: psycopg.AsyncConnection, patient_id: int, con
 
 async def find_by_external_id(conn: psycopg.AsyncConnection, program: str, external_ids: list[str]) -> dict[str, int]:
     """Patient ids of a program's external ids (those that exist)."""
-    cur = await conn.execute(
-        "SELECT external_id, id FROM patients WHERE program = %s AND external_id = ANY(%s)", (program, external_ids)
-    )
-    rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in await cur.fetchall()]
-    return {str(external_id): int(pid) for external_id, pid in rows}
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "SELECT external_id, id FROM patients WHERE program = %s AND external_id = ANY(%s)", (program, external_ids)
+        )
+        return {str(external_id): int(pid) for external_id, pid in await cur.fetchall()}

@@ -10,9 +10,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import tuple_row
+from psycopg.rows import class_row, tuple_row
 
 from vitalgate.store.holds import HeldReading, ReviewReason, TimeWindow, hold_staged_sql
+from vitalgate.store.rows import Reading, UnboundDevice
 
 # Columns the ingest path provides, in COPY order, and their types: the COPY is binary (about
 # half the cost of text COPY per row, measured), so context must be a dict, not JSON text.
@@ -189,9 +190,9 @@ async def patient_readings(
     until: datetime | None = None,
     kind: str | None = None,
     limit: int = 1000,
-) -> list[dict[str, Any]]:
+) -> list[Reading]:
     """A patient's readings, newest first."""
-    async with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(Reading)) as cur:
         await cur.execute(
             """
             SELECT id, kind, measured_at, device_time, received_at, device_serial, sequence_number,
@@ -266,9 +267,9 @@ async def conflicting_duplicates(conn: psycopg.AsyncConnection) -> set[UUID]:
         return {row[0] for row in await cur.fetchall()}
 
 
-async def unbound_devices(conn: psycopg.AsyncConnection, limit: int = 200) -> list[dict[str, Any]]:
+async def unbound_devices(conn: psycopg.AsyncConnection, limit: int = 200) -> list[UnboundDevice]:
     """Devices whose readings are stored without a patient (no binding at measured_at), newest first."""
-    async with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(UnboundDevice)) as cur:
         await cur.execute(
             """
             SELECT r.device_serial AS serial, d.kind, d.model, d.manufacturer, count(*) AS readings,

@@ -8,6 +8,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from vitalgate.store.db import scalar
+
 
 async def list_overrides(conn: psycopg.AsyncConnection, patient_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """All segment overrides plus the patient overrides of these patients (all if None)."""
@@ -25,15 +27,14 @@ async def set_patient_override(
     conn: psycopg.AsyncConnection, rule_id: str, patient_id: int, params: dict[str, Any], *, enabled: bool = True
 ) -> int:
     """Create or replace one patient's override of a rule."""
-    row = await (
-        await conn.execute(
-            "INSERT INTO alert_rule_overrides (rule_id, patient_id, params, enabled) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (rule_id, patient_id) WHERE patient_id IS NOT NULL"
-            " DO UPDATE SET params = EXCLUDED.params, enabled = EXCLUDED.enabled RETURNING id",
-            (rule_id, patient_id, Jsonb(params), enabled),
-        )
-    ).fetchone()
-    return int(row["id"] if isinstance(row, dict) else row[0])
+    override_id = await scalar(
+        conn,
+        "INSERT INTO alert_rule_overrides (rule_id, patient_id, params, enabled) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (rule_id, patient_id) WHERE patient_id IS NOT NULL"
+        " DO UPDATE SET params = EXCLUDED.params, enabled = EXCLUDED.enabled RETURNING id",
+        (rule_id, patient_id, Jsonb(params), enabled),
+    )
+    return int(override_id)
 
 
 async def set_segment_override(
@@ -46,16 +47,15 @@ async def set_segment_override(
     priority: int = 0,
 ) -> int:
     """Create or replace a segment's (tag expression's) override of a rule."""
-    row = await (
-        await conn.execute(
-            "INSERT INTO alert_rule_overrides (rule_id, segment, params, enabled, priority) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (rule_id, segment) WHERE segment IS NOT NULL"
-            " DO UPDATE SET params = EXCLUDED.params, enabled = EXCLUDED.enabled, priority = EXCLUDED.priority"
-            " RETURNING id",
-            (rule_id, segment, Jsonb(params), enabled, priority),
-        )
-    ).fetchone()
-    return int(row["id"] if isinstance(row, dict) else row[0])
+    override_id = await scalar(
+        conn,
+        "INSERT INTO alert_rule_overrides (rule_id, segment, params, enabled, priority) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (rule_id, segment) WHERE segment IS NOT NULL"
+        " DO UPDATE SET params = EXCLUDED.params, enabled = EXCLUDED.enabled, priority = EXCLUDED.priority"
+        " RETURNING id",
+        (rule_id, segment, Jsonb(params), enabled, priority),
+    )
+    return int(override_id)
 
 
 async def delete_override(conn: psycopg.AsyncConnection, override_id: int) -> bool:

@@ -8,28 +8,28 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from vitalgate.store.db import scalar
+
 
 async def create_instance(
     conn: psycopg.AsyncConnection, *, patient_id: int, chain_id: str, anchor_at: datetime, now: datetime
 ) -> tuple[int, bool]:
     """(instance id, created): the same patient, chain and anchor is one instance."""
-    row = await (
-        await conn.execute(
-            "INSERT INTO sop_instances (patient_id, chain_id, anchor_at, created_at) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (patient_id, chain_id, anchor_at) DO NOTHING RETURNING id",
-            (patient_id, chain_id, anchor_at, now),
-        )
-    ).fetchone()
-    if row is not None:
-        return int(row["id"] if isinstance(row, dict) else row[0]), True
-    row = await (
-        await conn.execute(
-            "SELECT id FROM sop_instances WHERE patient_id = %s AND chain_id = %s AND anchor_at = %s",
-            (patient_id, chain_id, anchor_at),
-        )
-    ).fetchone()
-    assert row is not None
-    return int(row["id"] if isinstance(row, dict) else row[0]), False
+    created = await scalar(
+        conn,
+        "INSERT INTO sop_instances (patient_id, chain_id, anchor_at, created_at) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (patient_id, chain_id, anchor_at) DO NOTHING RETURNING id",
+        (patient_id, chain_id, anchor_at, now),
+    )
+    if created is not None:
+        return int(created), True
+    existing = await scalar(
+        conn,
+        "SELECT id FROM sop_instances WHERE patient_id = %s AND chain_id = %s AND anchor_at = %s",
+        (patient_id, chain_id, anchor_at),
+    )
+    assert existing is not None
+    return int(existing), False
 
 
 async def attach_task(conn: psycopg.AsyncConnection, instance_id: int, task_id: int) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from vitalgate.domain import Severity
+from vitalgate.store.db import scalar
+from vitalgate.store.rows import TASK_COLUMNS, PatientTask, Task, TaskEvent, WorklistTask
 
 # Weight of open work by severity when balancing assignments: one urgent task counts as much as
 # four routine ones, so a member holding urgent work gets fewer new tasks.
@@ -22,9 +24,9 @@ async def least_loaded_member(
     conn: psycopg.AsyncConnection, care_team_id: int, *, roles: list[str] | None = None
 ) -> int | None:
     """The on-duty staff member of a team with the least severity-weighted open work (ties: lowest id)."""
-    row = await (
-        await conn.execute(
-            """
+    member = await scalar(
+        conn,
+        """
             SELECT u.id
             FROM care_team_members m
             JOIN users u ON u.id = m.user_id AND u.role <> 'patient' AND u.role <> 'admin' AND u.on_duty
@@ -35,19 +37,16 @@ async def least_loaded_member(
                      u.id
             LIMIT 1
             """,
-            (
-                care_team_id,
-                roles,
-                roles,
-                SEVERITY_WEIGHT[Severity.URGENT],
-                SEVERITY_WEIGHT[Severity.HIGH],
-                SEVERITY_WEIGHT[Severity.ROUTINE],
-            ),
-        )
-    ).fetchone()
-    if row is None:
-        return None
-    return int(row["id"] if isinstance(row, dict) else row[0])
+        (
+            care_team_id,
+            roles,
+            roles,
+            SEVERITY_WEIGHT[Severity.URGENT],
+            SEVERITY_WEIGHT[Severity.HIGH],
+            SEVERITY_WEIGHT[Severity.ROUTINE],
+        ),
+    )
+    return None if member is None else int(member)
 
 
 async def create_task_for_alert(
@@ -89,10 +88,10 @@ async def _open_task(
     query = sql.SQL("INSERT INTO tasks ({}) VALUES ({}) ON CONFLICT (alert_id) DO NOTHING RETURNING id").format(
         sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns))
     )
-    row = await (await conn.execute(query, [values[c] for c in columns])).fetchone()
-    if row is None:
+    inserted = await scalar(conn, query, [values[c] for c in columns])
+    if inserted is None:
         return None
-    task_id = int(row["id"] if isinstance(row, dict) else row[0])
+    task_id = int(inserted)
     await add_task_event(conn, task_id, now, "system", "created", detail)
     return task_id
 
@@ -115,9 +114,9 @@ async def list_tasks(
     now: datetime | None = None,
     limit: int = 500,
     task_id: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[WorklistTask]:
     """Worklist order: urgent before high before routine, then due time; `overdue` as of `now` (default: the server's)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(WorklistTask)) as cur:
         await cur.execute(
             """
             SELECT t.id, t.alert_id, t.patient_id, p.external_ref AS patient_ref, p.display_name AS patient_name,
@@ -142,9 +141,9 @@ async def list_tasks(
         return await cur.fetchall()
 
 
-async def patient_tasks(conn: psycopg.AsyncConnection, patient_id: int, limit: int = 100) -> list[dict[str, Any]]:
+async def patient_tasks(conn: psycopg.AsyncConnection, patient_id: int, limit: int = 100) -> list[PatientTask]:
     """A patient's tasks, newest first."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(PatientTask)) as cur:
         await cur.execute(
             """
             SELECT t.id, t.alert_id, t.severity, t.status, t.title, t.due_at, t.created_at, t.closed_at, t.outcome,
@@ -191,17 +190,19 @@ async def create_task(
     return task_id
 
 
-async def get_task(conn: psycopg.AsyncConnection, task_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+async def get_task(conn: psycopg.AsyncConnection, task_id: int, *, for_update: bool = False) -> Task | None:
     """One task (optionally locked for a state change)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT * FROM tasks WHERE id = %s" + (" FOR UPDATE" if for_update else ""), (task_id,))
+    async with conn.cursor(row_factory=class_row(Task)) as cur:
+        await cur.execute(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = %s" + (" FOR UPDATE" if for_update else ""), (task_id,)
+        )
         return await cur.fetchone()
 
 
-async def task_for_alert(conn: psycopg.AsyncConnection, alert_id: int) -> dict[str, Any] | None:
+async def task_for_alert(conn: psycopg.AsyncConnection, alert_id: int) -> Task | None:
     """The task opened for an alert, if any."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT * FROM tasks WHERE alert_id = %s", (alert_id,))
+    async with conn.cursor(row_factory=class_row(Task)) as cur:
+        await cur.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE alert_id = %s", (alert_id,))
         return await cur.fetchone()
 
 
@@ -248,10 +249,10 @@ async def reassign(conn: psycopg.AsyncConnection, task_id: int, assignee_id: int
     await conn.execute("UPDATE tasks SET assignee_id = %s WHERE id = %s", (assignee_id, task_id))
 
 
-async def task_events(conn: psycopg.AsyncConnection, task_ids: int | Sequence[int]) -> list[dict[str, Any]]:
+async def task_events(conn: psycopg.AsyncConnection, task_ids: int | Sequence[int]) -> list[TaskEvent]:
     """History of one task or several, oldest first."""
     ids = [task_ids] if isinstance(task_ids, int) else list(task_ids)
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(TaskEvent)) as cur:
         await cur.execute(
             "SELECT id, task_id, at, actor, kind, detail FROM task_events WHERE task_id = ANY(%s) ORDER BY at, id",
             (ids,),
@@ -259,25 +260,23 @@ async def task_events(conn: psycopg.AsyncConnection, task_ids: int | Sequence[in
         return await cur.fetchall()
 
 
-async def task_of_alert(conn: psycopg.AsyncConnection, alert_id: int) -> dict[str, Any] | None:
+async def task_of_alert(conn: psycopg.AsyncConnection, alert_id: int) -> Task | None:
     """The task an episode belongs to: the one opened for it, or the one it was added to."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(Task)) as cur:
         await cur.execute(
-            "SELECT t.* FROM tasks t WHERE t.alert_id = %(a)s"
+            f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.alert_id = %(a)s"
             " OR t.id = (SELECT task_id FROM alerts WHERE id = %(a)s) ORDER BY t.id LIMIT 1",
             {"a": alert_id},
         )
         return await cur.fetchone()
 
 
-async def open_task_for_rules(
-    conn: psycopg.AsyncConnection, patient_id: int, rule_ids: Sequence[str]
-) -> dict[str, Any] | None:
+async def open_task_for_rules(conn: psycopg.AsyncConnection, patient_id: int, rule_ids: Sequence[str]) -> Task | None:
     """The patient's newest open task holding an episode of one of these rules (locked for a change)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(Task)) as cur:
         await cur.execute(
-            """
-            SELECT t.* FROM tasks t
+            f"""
+            SELECT {TASK_COLUMNS} FROM tasks t
             WHERE t.patient_id = %(p)s AND t.status IN ('open', 'in_progress')
               AND EXISTS (SELECT 1 FROM alerts a WHERE (a.id = t.alert_id OR a.task_id = t.id)
                           AND a.rule_id = ANY(%(rules)s::text[]))

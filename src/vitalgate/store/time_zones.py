@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from vitalgate.core.localtime import UnknownZoneError, ZoneHistory, check_zone
+from vitalgate.store.db import scalar
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,7 @@ async def check_server_zone(conn: psycopg.AsyncConnection, zone_name: str) -> st
 async def zone_histories(conn: psycopg.AsyncConnection, patient_ids: Sequence[int]) -> dict[int, ZoneHistory]:
     """{patient: zone history} for existing patients."""
     spans: dict[int, list[tuple[str, datetime | None]]] = {}
-    for row in await (await conn.execute(_SPANS, (list(patient_ids),))).fetchall():
-        pid, zone_name, valid_from = _values(row, "patient_id", "time_zone", "valid_from")
+    for pid, zone_name, valid_from in await _tuples(conn, _SPANS, (list(patient_ids),)):
         spans.setdefault(int(pid), []).append((str(zone_name), valid_from))
     return {pid: ZoneHistory.of(s) for pid, s in spans.items()}
 
@@ -62,8 +64,7 @@ async def patient_clocks(conn: psycopg.AsyncConnection, patient_ids: Sequence[in
     """{patient: PatientClock} for existing patients."""
     histories = await zone_histories(conn, patient_ids)
     out = {}
-    for row in await (await conn.execute(_CLOCKS, (list(patient_ids),))).fetchall():
-        pid, own, team, q_start, q_end = _values(row, "id", "time_zone", "team_zone", "quiet_start", "quiet_end")
+    for pid, own, team, q_start, q_end in await _tuples(conn, _CLOCKS, (list(patient_ids),)):
         out[int(pid)] = PatientClock(int(pid), histories[int(pid)], own, str(team), q_start, q_end)
     return out
 
@@ -92,16 +93,15 @@ async def set_patient_time_zone(
     if valid_from > now:
         raise ValueError("a zone change cannot start in the future; set it when the patient moves")
     async with conn.transaction():
-        row = await (
-            await conn.execute(
-                "SELECT t.time_zone, patient_zone_at(p.id, %s) FROM patients p JOIN care_teams t"
-                " ON t.id = p.care_team_id WHERE p.id = %s FOR UPDATE OF p",
-                (valid_from, patient_id),
-            )
-        ).fetchone()
-        if row is None:
+        rows = await _tuples(
+            conn,
+            "SELECT t.time_zone, patient_zone_at(p.id, %s) FROM patients p JOIN care_teams t"
+            " ON t.id = p.care_team_id WHERE p.id = %s FOR UPDATE OF p",
+            (valid_from, patient_id),
+        )
+        if not rows:
             raise LookupError(f"patient {patient_id} does not exist")
-        team_zone, before = _values(row, "time_zone", "patient_zone_at")
+        team_zone, before = rows[0]
         effective = zone_name or str(team_zone)
         # The zone before the change keeps the past (only written when the patient had no history).
         await conn.execute(
@@ -140,13 +140,13 @@ async def set_team_time_zone(conn: psycopg.AsyncConnection, care_team_id: int, z
 
 async def user_time_zone(conn: psycopg.AsyncConnection, user_id: int) -> str | None:
     """A staff user's own display zone (None: show the patient's / the team's)."""
-    row = await (await conn.execute("SELECT time_zone FROM users WHERE id = %s", (user_id,))).fetchone()
-    return None if row is None else _values(row, "time_zone")[0]
+    zone = await scalar(conn, "SELECT time_zone FROM users WHERE id = %s", (user_id,))
+    return None if zone is None else str(zone)
 
 
 async def team_time_zone(conn: psycopg.AsyncConnection, care_team_id: int) -> str | None:
-    row = await (await conn.execute("SELECT time_zone FROM care_teams WHERE id = %s", (care_team_id,))).fetchone()
-    return None if row is None else _values(row, "time_zone")[0]
+    zone = await scalar(conn, "SELECT time_zone FROM care_teams WHERE id = %s", (care_team_id,))
+    return None if zone is None else str(zone)
 
 
 async def set_user_time_zone(conn: psycopg.AsyncConnection, user_id: int, zone_name: str | None) -> None:
@@ -155,7 +155,7 @@ async def set_user_time_zone(conn: psycopg.AsyncConnection, user_id: int, zone_n
     await conn.execute("UPDATE users SET time_zone = %s WHERE id = %s", (zone_name, user_id))
 
 
-def _values(row: object, *names: str) -> tuple:
-    if isinstance(row, dict):
-        return tuple(row[n] for n in names)
-    return tuple(row)  # type: ignore[arg-type]
+async def _tuples(conn: psycopg.AsyncConnection, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()

@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from vitalgate.store.db import scalar
+
 # Bucket origin: a Monday at midnight UTC, TimescaleDB time_bucket's default, so weekly buckets
 # fall on the same boundaries whichever path ran.
 BUCKET_ORIGIN = "2000-01-03 00:00:00+00"
@@ -64,10 +66,10 @@ ORDER BY p.patient_id, k.kind
 
 async def timeseries_backend(conn: psycopg.AsyncConnection) -> str:
     """'timescaledb' or 'native': the path `vitalgate db upgrade` chose for this database."""
-    row = await (await conn.execute("SELECT timeseries FROM store_backend")).fetchone()
-    if row is None:
+    backend = await scalar(conn, "SELECT timeseries FROM store_backend")
+    if backend is None:
         raise LookupError("store_backend is empty: run `vitalgate db upgrade`")
-    return str(row["timeseries"] if isinstance(row, dict) else row[0])
+    return str(backend)
 
 
 async def patient_series(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, tuple_row
+
+from vitalgate.store.db import scalar
+from vitalgate.store.rows import DueTouchpoint, Touchpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +81,9 @@ async def claim_due(
     limit: int = 500,
     task_id: int | None = None,
     patient_ids: Sequence[int] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[DueTouchpoint]:
     """Due, unfired, uncancelled touchpoints (optionally of some patients), locked for the caller's transaction."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(DueTouchpoint)) as cur:
         await cur.execute(
             _CLAIM,
             {
@@ -152,31 +154,31 @@ async def pull_forward(
     conn: psycopg.AsyncConnection, task_id: int, now: datetime, *, channel: str | None = None
 ) -> int | None:
     """Make the task's next pending step (or next of `channel`) due now; later steps keep their gaps."""
-    row = await (
-        await conn.execute(
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
             "SELECT id, step_index, due_at FROM touchpoints WHERE task_id = %s AND fired_at IS NULL"
             " AND cancelled_at IS NULL AND (%s::text IS NULL OR channel = %s) ORDER BY step_index LIMIT 1",
             (task_id, channel, channel),
         )
-    ).fetchone()
+        row = await cur.fetchone()
     if row is None:
         return None
-    row = row if isinstance(row, dict) else dict(zip(("id", "step_index", "due_at"), row, strict=True))
-    shift = row["due_at"] - now
+    touchpoint_id, step_index, due_at = row
+    shift = due_at - now
     if shift.total_seconds() > 0:
         await conn.execute(
             "UPDATE touchpoints SET due_at = due_at - %s WHERE task_id = %s AND step_index >= %s"
             " AND fired_at IS NULL AND cancelled_at IS NULL",
-            (shift, task_id, row["step_index"]),
+            (shift, task_id, step_index),
         )
-    return int(row["id"])
+    return int(touchpoint_id)
 
 
 async def list_touchpoints(
     conn: psycopg.AsyncConnection, *, task_id: int | None = None, sop_instance_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[Touchpoint]:
     """Steps of a task or SOP instance, in step order."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(Touchpoint)) as cur:
         await cur.execute(
             "SELECT id, task_id, sop_instance_id, step_index, step_name, channel, template, due_at, fired_at,"
             " cancelled_at, cancel_reason, cancel_on_confirm FROM touchpoints"
@@ -189,8 +191,7 @@ async def list_touchpoints(
 
 async def next_step_index(conn: psycopg.AsyncConnection, task_id: int) -> int:
     """One past the task's highest step index (a restarted chain is numbered after the old steps)."""
-    row = await (
-        await conn.execute("SELECT COALESCE(max(step_index) + 1, 0) FROM touchpoints WHERE task_id = %s", (task_id,))
-    ).fetchone()
-    assert row is not None
-    return int(next(iter(row.values())) if isinstance(row, dict) else row[0])
+    index = await scalar(
+        conn, "SELECT COALESCE(max(step_index) + 1, 0) FROM touchpoints WHERE task_id = %s", (task_id,)
+    )
+    return int(index)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row
 
+from vitalgate.store.db import column, scalar
 from vitalgate.store.people import create_user  # re-exported: one way to create users
+from vitalgate.store.rows import CareTeam, User, UserSummary
 
 __all__ = [
     "add_member",
@@ -26,23 +26,23 @@ __all__ = [
 _USER_COLUMNS = "u.id, u.username, u.display_name, u.role, u.password_hash, u.on_duty, u.disabled, u.created_at, u.sessions_revoked_at"
 
 
-async def get_user_by_username(conn: psycopg.AsyncConnection, username: str) -> dict[str, Any] | None:
+async def get_user_by_username(conn: psycopg.AsyncConnection, username: str) -> User | None:
     """One user by login name."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(User)) as cur:
         await cur.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.username = %s", (username,))
         return await cur.fetchone()
 
 
-async def get_user(conn: psycopg.AsyncConnection, user_id: int) -> dict[str, Any] | None:
+async def get_user(conn: psycopg.AsyncConnection, user_id: int) -> User | None:
     """One user by id."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(User)) as cur:
         await cur.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = %s", (user_id,))
         return await cur.fetchone()
 
 
-async def list_users(conn: psycopg.AsyncConnection, limit: int = 500) -> list[dict[str, Any]]:
+async def list_users(conn: psycopg.AsyncConnection, limit: int = 500) -> list[UserSummary]:
     """All users with their care teams (no password hashes)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(UserSummary)) as cur:
         await cur.execute(
             """
             SELECT u.id, u.username, u.display_name, u.role, u.on_duty, u.disabled, u.created_at,
@@ -76,18 +76,16 @@ async def touch_login(conn: psycopg.AsyncConnection, user_id: int) -> None:
 
 async def team_ids(conn: psycopg.AsyncConnection, user_id: int) -> list[int]:
     """The care teams a staff member belongs to."""
-    cur = await conn.execute(
-        "SELECT care_team_id FROM care_team_members WHERE user_id = %s ORDER BY care_team_id", (user_id,)
+    ids = await column(
+        conn, "SELECT care_team_id FROM care_team_members WHERE user_id = %s ORDER BY care_team_id", (user_id,)
     )
-    return [int(r["care_team_id"] if isinstance(r, dict) else r[0]) for r in await cur.fetchall()]
+    return [int(i) for i in ids]
 
 
 async def patient_id_of_user(conn: psycopg.AsyncConnection, user_id: int) -> int | None:
     """The patient record a patient user signs in as."""
-    row = await (await conn.execute("SELECT id FROM patients WHERE user_id = %s", (user_id,))).fetchone()
-    if row is None:
-        return None
-    return int(row["id"] if isinstance(row, dict) else row[0])
+    patient_id = await scalar(conn, "SELECT id FROM patients WHERE user_id = %s", (user_id,))
+    return None if patient_id is None else int(patient_id)
 
 
 async def add_member(conn: psycopg.AsyncConnection, care_team_id: int, user_id: int) -> None:
@@ -98,9 +96,9 @@ async def add_member(conn: psycopg.AsyncConnection, care_team_id: int, user_id: 
     )
 
 
-async def list_teams(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+async def list_teams(conn: psycopg.AsyncConnection) -> list[CareTeam]:
     """Care teams with member and patient counts."""
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=class_row(CareTeam)) as cur:
         await cur.execute(
             """
             SELECT t.id, t.name, t.created_at,

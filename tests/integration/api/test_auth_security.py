@@ -125,7 +125,7 @@ async def _user(url: str, username: str) -> int:
     try:
         row = await user_store.get_user_by_username(conn, username)
         assert row is not None
-        return int(row["id"])
+        return row.id
     finally:
         await conn.close()
 

@@ -63,7 +63,7 @@ async def test_unanswered_high_task_escalates_through_every_touchpoint_on_schedu
         ("doctor", timedelta(minutes=240), "channel:doctor"),
     ]
     after = await task_store.get_task(await connect(database_url), task["id"])
-    assert after["assignee_id"] == team["doctor"] and after["escalation_step"] == 4 and after["status"] == "open"
+    assert (after.assignee_id, after.escalation_step, after.status) == (team["doctor"], 4, "open")
     kinds = [
         r["kind"]
         for r in await fetch(database_url, "SELECT kind FROM task_events WHERE task_id = %s ORDER BY id", task["id"])
@@ -134,7 +134,7 @@ async def test_referral_and_patient_response(database_url, unique):
     async with conn.transaction():
         await record_outcome(conn, task["id"], "referred_to_doctor", actor="nurse:2", now=clock.now())
     after = await task_store.get_task(conn, task["id"])
-    assert after["assignee_id"] == team["doctor"]
+    assert after.assignee_id == team["doctor"]
     assert [d["detail"]["channel"] for d in await _deliveries(database_url, task["id"])] == ["doctor"]
     cancelled = await fetch(
         database_url,

@@ -226,4 +226,4 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
     ]
     assert days[0]["glucose_mean"] == 95.0 and abs(days[0]["glucose_sd"] - 12.909944487) < 1e-6
     assert [(r["kind"], r["id"]) for r in latest] == [("glucose", ids[-1])]
-    assert [d["serial"] for d in unbound] == ["TS-STRAY"]
+    assert [d.serial for d in unbound] == ["TS-STRAY"]

@@ -95,12 +95,12 @@ async def test_readings_follow_the_binding_valid_when_measured(database_url, uni
     assert stored == {before.id: alice, after.id: bob, orphan.id: None}
     conn = await connect(database_url)
     try:
-        listed = {d["serial"]: d for d in await unbound_devices(conn, limit=100_000)}
+        listed = {d.serial: d for d in await unbound_devices(conn, limit=100_000)}
     finally:
         await conn.close()
     assert stray.serial in listed and meter.serial not in listed
-    assert listed[stray.serial]["readings"] == 1 and listed[stray.serial]["kind"] == "bp_cuff"
-    assert listed[stray.serial]["last_gateway_id"] == "gw-store-test"
+    assert listed[stray.serial].readings == 1 and listed[stray.serial].kind == "bp_cuff"
+    assert listed[stray.serial].last_gateway_id == "gw-store-test"
 
 
 async def test_a_month_without_a_partition_gets_one_on_demand(database_url, unique):

@@ -146,7 +146,7 @@ async def _set_password(url: str, username: str, password_hash: str) -> bool:
         user = await users.get_user_by_username(conn, username)
         if user is None:
             return False
-        await users.set_password(conn, int(user["id"]), password_hash)
+        await users.set_password(conn, int(user.id), password_hash)
         await conn.commit()
         return True
     finally:

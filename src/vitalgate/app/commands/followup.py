@@ -123,14 +123,14 @@ def tasks_cmd(
         table.add_column(column, overflow="fold")
     for t in rows:
         table.add_row(
-            str(t["id"]),
-            str(t["patient_ref"]),
-            t["severity"],
-            t["status"],
-            t["title"],
-            t["due_at"].strftime("%Y-%m-%d %H:%M"),
-            str(t["assignee"]),
-            str(t.get("escalation_step")),
+            str(t.id),
+            str(t.patient_ref),
+            t.severity,
+            t.status,
+            t.title,
+            t.due_at.strftime("%Y-%m-%d %H:%M"),
+            str(t.assignee),
+            str(t.escalation_step),
         )
     console.print(table)
 
