@@ -31,6 +31,10 @@ from vitalgate.store.alerts import OpenEpisode
 CHUNK_PATIENTS = 2000
 
 
+# What an evaluation did to an episode.
+Action = Literal["opened", "updated", "resolved", "worsened"]
+
+
 @dataclass(frozen=True, slots=True)
 class RaisedAlert:
     """An alert episode touched by this evaluation."""
@@ -41,7 +45,7 @@ class RaisedAlert:
     severity: str
     title: str
     opened: bool  # False: an open episode got new evidence, got worse, or was resolved
-    action: Literal["opened", "updated", "resolved", "worsened"] = "opened"
+    action: Action = "opened"
     escalation: str | None = None
     group_rules: tuple[str, ...] = ()  # rules sharing a task with this one (its group), itself included
     detail: dict[str, Any] | None = None  # "worsened": worst and previous worst
@@ -175,7 +179,9 @@ async def _evaluate_chunk(
                 to_resolve.append(episode.dedup_key)
     raised: list[RaisedAlert] = []
 
-    def _raised(alert_id: int, pid: int, rule: Any, action: str, detail: dict[str, Any] | None = None) -> RaisedAlert:
+    def _raised(
+        alert_id: int, pid: int, rule: Any, action: Action, detail: dict[str, Any] | None = None
+    ) -> RaisedAlert:
         return RaisedAlert(
             alert_id,
             pid,
@@ -183,7 +189,7 @@ async def _evaluate_chunk(
             rule.severity,
             rule.title,
             action == "opened",
-            action,  # type: ignore[arg-type]
+            action,
             rule.escalation,
             groups_of.get(rule.group, (rule.id,)) if rule.group else (rule.id,),
             detail,
@@ -191,8 +197,9 @@ async def _evaluate_chunk(
 
     # Resolve first: a restarted episode's key must be free before its new event opens.
     for alert_id, dedup_key in await alert_store.resolve_episodes(conn, to_resolve, now):
-        pid, rule_id = dedup_key.split(":", 1)
-        raised.append(_raised(alert_id, int(pid), meta[(int(pid), rule_id)], "resolved"))
+        patient_text, rule_id = dedup_key.split(":", 1)
+        patient_id = int(patient_text)
+        raised.append(_raised(alert_id, patient_id, meta[(patient_id, rule_id)], "resolved"))
     for alert_id, pid, rule_id, opened in await alert_store.upsert_episodes(conn, writes, now):
         raised.append(_raised(alert_id, pid, meta[(pid, rule_id)], "opened" if opened else "updated"))
     for episode, rule, finding in worse:

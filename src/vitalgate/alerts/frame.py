@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,7 +145,7 @@ def local_hour(local_t: np.ndarray) -> np.ndarray:
     return (np.floor(local_t / 3600.0) % 24).astype(np.int64)
 
 
-def part_of_day_mask(local_t: np.ndarray, parts: list[str] | None) -> np.ndarray:
+def part_of_day_mask(local_t: np.ndarray, parts: Sequence[str] | None) -> np.ndarray:
     """Readings taken in any of the named local parts of the day (None: all)."""
     if parts is None:
         return np.ones(local_t.shape, dtype=bool)

@@ -71,7 +71,7 @@ def evaluate_consecutive(
     findings = cleared(patients, ~active, keep)
     for k in np.flatnonzero(active):
         pid = patients[k]
-        hit = groups[k]
+        hit = groups[int(k)]
         findings.append(
             Finding(
                 int(pid),

@@ -9,6 +9,7 @@ when a later reading cleared it (a late sync: the team hears of the low it did n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,7 +50,7 @@ def cleared(patients: np.ndarray, inactive: np.ndarray, keep: np.ndarray | None)
     return [Finding(int(p), False) for p in patients[sel]]
 
 
-def reading_evidence(frame: ReadingFrame, rows: np.ndarray, fields: list[str], unit: str) -> list[dict[str, Any]]:
+def reading_evidence(frame: ReadingFrame, rows: np.ndarray, fields: Sequence[str], unit: str) -> list[dict[str, Any]]:
     rows = rows[-EVIDENCE_READINGS:]
     out = []
     for r in rows:

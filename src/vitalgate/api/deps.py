@@ -45,7 +45,7 @@ class ApiState:
 
 
 def state(request: Request) -> ApiState:
-    return request.app.state.vitalgate  # type: ignore[no-any-return]
+    return request.app.state.vitalgate
 
 
 async def db(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:

@@ -85,7 +85,7 @@ def _consent_raw(c: dict[str, Any], caregiver_names: dict[str, str]) -> dict[str
     policy = next((p.get("uri") for p in c.get("policy") or [] if p.get("uri")), "") or ""
     actors = [a.get("reference", {}).get("reference") for a in provision.get("actor") or []]
     caregiver = next((caregiver_names[a] for a in actors if a in caregiver_names), None)
-    performer = next(iter(c.get("performer") or []), {})
+    performer: dict[str, Any] = next(iter(c.get("performer") or []), {})
     raw = {
         "purpose": purpose,
         "decision": "given" if provision.get("type", "permit") == "permit" else "withdrawn",

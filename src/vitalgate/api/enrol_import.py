@@ -219,7 +219,7 @@ def to_enrol(row: ImportRow, care_team_id: int, program: str, now: datetime) -> 
     consents: list[EnrolConsent] = []
     if row.consent is not None:
         k = row.consent
-        base = {"decision": "given", "text_version": k.text_version, "effective_at": k.effective_at or now,
+        base: dict[str, Any] = {"decision": "given", "text_version": k.text_version, "effective_at": k.effective_at or now,
                 "given_by": k.given_by.value, "given_by_name": k.given_by_name}  # fmt: skip
         consents.append(EnrolConsent("monitoring", **base))
         consents += [EnrolConsent("contact", channel=ch.value, **base) for ch in k.channels]

@@ -104,5 +104,5 @@ async def me(principal: CurrentUser) -> MeOut:
         display_name=principal.display_name,
         role=principal.role,
         care_team_ids=list(principal.team_ids),
-        patient_id=principal.patient_id,  # type: ignore[arg-type]
+        patient_id=principal.patient_id,
     )

@@ -153,7 +153,7 @@ def _bind_request(code: str, serial: str, kind: str) -> BindRequest:
         return BindRequest(
             claim_code=code.strip() or None,
             serial=serial.strip() or None,
-            kind=kind or None,  # type: ignore[arg-type]
+            kind=kind or None,
         )
     except ValidationError as exc:
         raise ValueError("Enter the 12-character code your hub showed when it paired the device.") from exc

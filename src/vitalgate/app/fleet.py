@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
+from vitalgate.devices.adapters.bumble_client import BumbleGattClient
 from vitalgate.devices.advertising import SUPPORTED_SERVICES
 from vitalgate.devices.gatt import Advertisement, GattClient
 from vitalgate.devices.virtual import (
@@ -80,7 +81,7 @@ class VirtualHubRadio:
     def __init__(self, radio: VirtualRadio, *, connect_timeout_s: float = 10.0) -> None:
         self.radio = radio
         self._timeout = connect_timeout_s
-        self._clients: dict[str, GattClient] = {}
+        self._clients: dict[str, BumbleGattClient] = {}
 
     async def scan(self, timeout: float) -> list[Advertisement]:
         return await self.radio.scan(timeout, SUPPORTED_SERVICES)
@@ -90,7 +91,7 @@ class VirtualHubRadio:
             self._clients[address] = self.radio.client(address, timeout=self._timeout)
         client = self._clients[address]
         if passkey is not None:
-            client.passkey = passkey  # type: ignore[attr-defined]  # a BumbleGattClient
+            client.passkey = passkey
         return client
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 TOPIC_PREFIX = "vitalgate/v1"
 # Fixed namespace so every gateway derives the same id for the same device record.
 READING_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-5b7a-9c41-2a7e0d5b9f13")

@@ -12,5 +12,6 @@ def backoff_s(attempt: int, *, base_s: float, cap_s: float, jitter: float = 0.0)
     """
     if attempt < 1:
         raise ValueError("attempt counts from 1")
-    delay = min(cap_s, base_s * 2 ** min(attempt - 1, 20))
+    factor: int = 2 ** min(attempt - 1, 20)
+    delay = min(cap_s, base_s * factor)
     return delay * (1 + jitter * (2 * random.random() - 1)) if jitter else delay

@@ -74,12 +74,12 @@ class ZoneHistory:
     def __post_init__(self) -> None:
         if not self.spans:
             raise ValueError("a zone history needs at least one zone")
-        starts = [s.valid_from for s in self.spans[1:]]
-        if any(s is None for s in starts):
+        starts = [s.valid_from for s in self.spans[1:] if s.valid_from is not None]
+        if len(starts) != len(self.spans) - 1:
             raise ValueError("only the first span may start at 'since always'")
         for span in self.spans:
             zone(span.zone_name)
-        if starts != sorted(starts):  # type: ignore[type-var]
+        if starts != sorted(starts):
             raise ValueError("zone spans must be in valid_from order")
 
     @classmethod

@@ -346,9 +346,9 @@ class AsyncMqttClient:
             if not future.done():
                 future.set_exception(exc)
         self._pending.futures.clear()
-        for future in self._subscribe_futures.values():
-            if not future.done():
-                future.set_exception(exc)
+        for subscribed in self._subscribe_futures.values():
+            if not subscribed.done():
+                subscribed.set_exception(exc)
 
     async def _misc_loop(self) -> None:
         """Keep-alive pings and retries; paho needs loop_misc about once a second."""

@@ -42,13 +42,16 @@ class Reader:
         return start
 
     def u8(self, field: str) -> int:
-        return U8.unpack_from(self.data, self._need(1, field))[0]
+        value: int = U8.unpack_from(self.data, self._need(1, field))[0]
+        return value
 
     def u16(self, field: str) -> int:
-        return U16.unpack_from(self.data, self._need(2, field))[0]
+        value: int = U16.unpack_from(self.data, self._need(2, field))[0]
+        return value
 
     def s16(self, field: str) -> int:
-        return S16.unpack_from(self.data, self._need(2, field))[0]
+        value: int = S16.unpack_from(self.data, self._need(2, field))[0]
+        return value
 
     def date_time(self, field: str) -> datetime:
         value = decode_date_time(self.data, self.pos, what=self.what, field=field)

@@ -81,7 +81,8 @@ def _decode(data: bytes, what: str) -> BloodPressureMeasurement:
     systolic = decode_sfloat(r.u16("systolic"))
     diastolic = decode_sfloat(r.u16("diastolic"))
     mean = decode_sfloat(r.u16("map"))
-    last, timestamp, pulse, user_id, status = "map", None, None, None, frozenset()
+    last, timestamp, pulse, user_id = "map", None, None, None
+    status: frozenset[str] = frozenset()
     if flags & F_TIMESTAMP:
         timestamp, last = r.date_time("timestamp"), "timestamp"
     if flags & F_PULSE:

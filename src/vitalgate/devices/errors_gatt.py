@@ -54,9 +54,10 @@ class DeviceConnectionError(DeviceError):
 
 
 class DeviceTimeout(DeviceError):
-    """The device did not answer in time."""
+    """The device did not answer in time; `partial` holds the records that arrived before it stopped."""
 
     default_advice = "The device stopped answering; retry the sync with the device awake and nearby."
+    partial: tuple[object, ...] = ()
 
 
 class PairingError(DeviceError):

@@ -201,13 +201,18 @@ def decode_glucose_measurement(data: bytes) -> GlucoseMeasurement:
 def _concentration_raw(mg_dl: float | None, mmol_l: float | None, unit: str) -> int:
     if mg_dl is not None and mmol_l is not None:
         raise ValueError("give mg_dl or mmol_l, not both")
-    value = mg_dl if mg_dl is not None else mmol_l
+    if mg_dl is not None:
+        value = mg_dl
+    elif mmol_l is not None:
+        value = mmol_l
+    else:
+        raise ValueError("give mg_dl or mmol_l")
     if math.isnan(value) or math.isinf(value):
         return encode_sfloat_nearest(value)
     if unit == "kg/L":
-        mg = mg_dl if mg_dl is not None else units.mmol_l_to_mg_dl(mmol_l)
+        mg = mg_dl if mg_dl is not None else units.mmol_l_to_mg_dl(value)
         return encode_sfloat_nearest(Decimal(repr(float(mg))).scaleb(-5))
-    mmol = mmol_l if mmol_l is not None else units.mg_dl_to_mmol_l(mg_dl)
+    mmol = mmol_l if mmol_l is not None else units.mg_dl_to_mmol_l(value)
     return encode_sfloat_nearest(Decimal(repr(float(mmol))).scaleb(-3))
 
 
@@ -337,7 +342,7 @@ def encode_glucose_context(
         raise ValueError("exercise_intensity_pct must be 0..100")
     body = [pack(U16, sequence_number, "sequence_number")]
     flags = 0
-    if carbohydrate_id is not None:
+    if carbohydrate_id is not None and carbohydrate_g is not None:  # given together (checked above)
         flags |= C_CARB
         body += [
             U8.pack(_code(CARBOHYDRATES, carbohydrate_id, "carbohydrate_id")),
@@ -357,7 +362,7 @@ def encode_glucose_context(
     if exercise_duration_s is not None:
         flags |= C_EXERCISE
         body += [pack(U16, exercise_duration_s, "exercise_duration_s"), U8.pack(exercise_intensity_pct)]
-    if medication_id is not None:
+    if medication_id is not None and medication is not None:
         flags |= C_MEDICATION | (C_MED_LITRES if medication_unit == "L" else 0)
         body += [
             U8.pack(_code(MEDICATIONS, medication_id, "medication_id")),

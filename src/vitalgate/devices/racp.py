@@ -103,6 +103,15 @@ _RESPONSE_CODES = {int(c) for c in ResponseCode}
 _OPCODES = {int(o) for o in Opcode}
 
 
+def _descending(low: Operand, high: Operand) -> bool:
+    """True when a range's operands are the wrong way round (both sequence numbers or both times)."""
+    if isinstance(low, datetime) and isinstance(high, datetime):
+        return low > high
+    if isinstance(low, int) and isinstance(high, int):
+        return low > high
+    raise ValueError("range operands must both be sequence numbers or both be times")
+
+
 def response_code_name(code: int) -> str:
     """Readable name, e.g. 6 -> "no records found"; unknown codes -> "reserved (0xNN)"."""
     try:
@@ -182,8 +191,9 @@ def build_request(
         raise ValueError(f"{operator.name} takes {count} operand(s) {'with' if count else 'without'} a filter type")
     if not count:
         return bytes((opcode, operator))
+    assert filter_type is not None  # count > 0 was checked to come with a filter type
     filter_type = FilterType(filter_type)
-    if count == 2 and operands[0] > operands[1]:
+    if count == 2 and _descending(operands[0], operands[1]):
         raise ValueError("range operands must be ordered low, high")
     return bytes((opcode, operator, filter_type)) + b"".join(_encode_operand(filter_type, o) for o in operands)
 
@@ -308,7 +318,7 @@ def parse_racp_request(data: bytes) -> RacpRequest:
             operands.append(decode_date_time(r.data, offset, what="racp request", field="operand"))
         except DecodeError as exc:
             raise fail("operand", exc.offset or offset, "", ResponseCode.INVALID_OPERAND, str(exc)) from exc
-    if count == 2 and operands[0] > operands[1]:
+    if count == 2 and _descending(operands[0], operands[1]):
         raise fail("operand", 3, "range low > high", ResponseCode.INVALID_OPERAND)
     return RacpRequest(opcode, operator, filter_type, tuple(operands))
 

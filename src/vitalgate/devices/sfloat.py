@@ -55,7 +55,8 @@ def _exact(mantissa: int, exponent: int) -> float:
     """Nearest float to mantissa * 10**exponent (int true division is correctly rounded)."""
     if exponent >= 0:
         return float(mantissa * 10**exponent)
-    return mantissa / 10**-exponent
+    divisor: int = 10**-exponent
+    return mantissa / divisor
 
 
 def sfloat_special(raw: int) -> str | None:
@@ -125,7 +126,10 @@ def encode_sfloat(value: float | Decimal, exponent: int | None = None) -> int:
         if d == 0:
             return 0
         d = d.normalize()
-        exponent = min(d.as_tuple().exponent, _EXP_MAX)  # larger exponents fold into the mantissa exactly
+        digits_exponent = d.as_tuple().exponent
+        if not isinstance(digits_exponent, int):  # NaN and infinities were handled as special values
+            raise ValueError(f"{value!r} is not a finite number")
+        exponent = min(digits_exponent, _EXP_MAX)  # larger exponents fold into the mantissa exactly
         if exponent < _EXP_MIN:
             raise ValueError(f"{value!r} needs more precision than an SFLOAT exponent allows")
         return _pack(int(d.scaleb(-exponent)), exponent)

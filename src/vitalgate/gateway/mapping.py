@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, tzinfo
 from pydantic import ValidationError
 
 from vitalgate.contract import DeviceRef, Quantity, Reading, reading_id
+from vitalgate.devices.bp import BloodPressureMeasurement
+from vitalgate.devices.profiles.glucose import GlucoseRecord
 from vitalgate.gateway.timing import TIME_UNCERTAIN, device_local_time, to_measured_at
 
 # Bounds that are true for common home meters' measuring ranges (most report 20-600 mg/dL,
@@ -40,7 +42,7 @@ def _glucose_quantity(mg_dl: float | None, status: set[str]) -> Quantity:
 
 
 def glucose_reading(
-    record: object,
+    record: GlucoseRecord,
     device: DeviceRef,
     *,
     clock_offset: timedelta | None,
@@ -54,7 +56,7 @@ def glucose_reading(
     `placed_at`: the time the hub placed a record of a device without a usable clock (timing.py);
     `time_uncertain` adds that status flag.
     """
-    m = record.measurement  # type: ignore[attr-defined]
+    m = record.measurement
     context = getattr(record, "context", None)
     status = set(m.sensor_status) | ({TIME_UNCERTAIN} if time_uncertain else set())
     quantity = _glucose_quantity(m.mg_dl, status)
@@ -85,7 +87,7 @@ def glucose_reading(
 
 
 def bp_reading(
-    m: object,
+    m: BloodPressureMeasurement,
     device: DeviceRef,
     *,
     clock_offset: timedelta | None,
@@ -95,19 +97,19 @@ def bp_reading(
     time_uncertain: bool = False,
 ) -> Reading:
     """One blood-pressure measurement as a Reading (kPa already converted to mm[Hg] by the decoder)."""
-    systolic, diastolic = m.systolic_mmhg, m.diastolic_mmhg  # type: ignore[attr-defined]
+    systolic, diastolic = m.systolic_mmhg, m.diastolic_mmhg
     if systolic is None or diastolic is None:
         raise Unusable("blood pressure record without systolic/diastolic (NaN)")
     values = {
         "systolic": Quantity(value=round(systolic, 1), unit="mm[Hg]"),
         "diastolic": Quantity(value=round(diastolic, 1), unit="mm[Hg]"),
     }
-    if m.map_mmhg is not None:  # type: ignore[attr-defined]
-        values["mean_arterial"] = Quantity(value=round(m.map_mmhg, 1), unit="mm[Hg]")  # type: ignore[attr-defined]
-    if m.pulse_bpm is not None:  # type: ignore[attr-defined]
-        values["pulse"] = Quantity(value=round(m.pulse_bpm, 1), unit="/min")  # type: ignore[attr-defined]
-    ctx: dict[str, str | float | int | None] = {"original_unit": m.unit, "user_id": m.user_id}  # type: ignore[attr-defined]
-    device_time = m.timestamp  # type: ignore[attr-defined]
+    if m.map_mmhg is not None:
+        values["mean_arterial"] = Quantity(value=round(m.map_mmhg, 1), unit="mm[Hg]")
+    if m.pulse_bpm is not None:
+        values["pulse"] = Quantity(value=round(m.pulse_bpm, 1), unit="/min")
+    ctx: dict[str, str | float | int | None] = {"original_unit": m.unit, "user_id": m.user_id}
+    device_time = m.timestamp
     if device_time is None:
         # A cuff without a clock: the hub's reception time (device-local) stands in, and the id
         # is then unique per sync rather than per record (documented limitation).
@@ -122,13 +124,13 @@ def bp_reading(
         measured_at=placed_at or to_measured_at(device_time, clock_offset, local_tz),
         device_time=device_time,
         received_at=received_at,
-        status=sorted(set(m.status) | ({TIME_UNCERTAIN} if time_uncertain else set())),  # type: ignore[attr-defined]
+        status=sorted(set(m.status) | ({TIME_UNCERTAIN} if time_uncertain else set())),
         context={k: v for k, v in ctx.items() if v is not None},
     )
 
 
 def _build(**fields: object) -> Reading:
     try:
-        return Reading(**fields)  # type: ignore[arg-type]
+        return Reading(**fields)
     except ValidationError as exc:
         raise Unusable("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])) from exc

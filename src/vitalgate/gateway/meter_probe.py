@@ -41,7 +41,11 @@ class SharedSubscriptions(GattClientProxy):
         first = uuid not in self._callbacks
         self._callbacks[uuid] = callback
         if first:
-            await self._client.subscribe(uuid, lambda data, u=uuid: self._callbacks[u](data))
+
+            def forward(data: bytes) -> None:  # the latest callback for this uuid, swapped by _ignore on close
+                self._callbacks[uuid](data)
+
+            await self._client.subscribe(uuid, forward)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -145,7 +146,7 @@ class HubStore:
             "SELECT address, serial, kind, name, model, manufacturer, firmware, cursor_seq, cursor_time,"
             " last_sync_at, last_error FROM devices ORDER BY address"
         ).fetchall()
-        return [RegisteredDevice(*r[:8], datetime.fromisoformat(r[8]) if r[8] else None, r[9], r[10]) for r in rows]
+        return [_registered(r) for r in rows]
 
     def device(self, address: str) -> RegisteredDevice | None:
         return next((d for d in self.devices() if d.address == address), None)
@@ -347,3 +348,21 @@ def _marks(n: int) -> str:
 
 def dumps(obj: object) -> str:
     return json.dumps(obj, separators=(",", ":"))
+
+
+def _registered(row: tuple[Any, ...]) -> RegisteredDevice:
+    """A devices row (address .. last_error, in RegisteredDevice's field order) as a RegisteredDevice."""
+    address, serial, kind, name, model, manufacturer, firmware, cursor_seq, cursor_time, last_sync_at, last_error = row
+    return RegisteredDevice(
+        address,
+        serial,
+        kind,
+        name,
+        model,
+        manufacturer,
+        firmware,
+        cursor_seq,
+        datetime.fromisoformat(cursor_time) if cursor_time else None,
+        last_sync_at,
+        last_error,
+    )

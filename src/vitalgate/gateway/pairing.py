@@ -73,7 +73,7 @@ def _client(radio: HubRadio, address: str, passkey: Passkey | None) -> GattClien
             advice="Pair this device with the virtual or bleak radio, or without --passkey if it does not show one.",
             address=address,
         )
-    return radio.client(address, passkey=passkey)  # type: ignore[call-arg]
+    return radio.client(address, passkey=passkey)
 
 
 async def pair_device(

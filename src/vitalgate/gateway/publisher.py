@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -110,7 +111,7 @@ async def send_claims(mqtt: AsyncMqttClient, claims: HubClaims, gateway_id: str,
         message = DeviceClaim(
             gateway_id=gateway_id,
             device_serial=claim.serial,
-            device_kind=claim.kind,  # type: ignore[arg-type]
+            device_kind=claim.kind,
             code_hash=claim.code_hash,
             paired_at=claim.paired_at,
         )
@@ -255,9 +256,9 @@ class Publisher:
         await client.disconnect()
 
 
-async def _first(*aws: object, timeout: float) -> bool:
+async def _first(*aws: Awaitable[object], timeout: float) -> bool:
     """Wait for the first awaitable to finish; False on timeout. The others are cancelled."""
-    tasks = [asyncio.ensure_future(a) for a in aws]  # type: ignore[arg-type]
+    tasks = [asyncio.ensure_future(a) for a in aws]
     try:
         done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:

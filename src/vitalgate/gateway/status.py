@@ -34,7 +34,7 @@ def build_status(store: HubStore, gateway_id: str, *, online: bool, now: datetim
         DeviceSyncState(
             address=d.address,
             serial=d.serial,
-            kind=d.kind,  # type: ignore[arg-type]
+            kind=d.kind,
             last_sync_at=_aware(d.last_sync_at),
             last_error=d.last_error,
         )

@@ -47,7 +47,7 @@ def device_ref(device: RegisteredDevice) -> DeviceRef:
     return DeviceRef(
         serial=device.serial,
         kind=device.kind,
-        model=device.model,  # type: ignore[arg-type]
+        model=device.model,
         manufacturer=device.manufacturer,
         address=device.address,
     )
@@ -107,7 +107,7 @@ async def sync_glucose_meter(
             ):
                 return _commit_glucose(store, device, [], None, [], now, local_tz)
             # Ask from the cursor's own number so the cursor record comes back as the anchor.
-            after = device.cursor_seq - 1 if device.cursor_seq else None  # type: ignore[operator]
+            after = device.cursor_seq - 1 if device.cursor_seq else None
             result = await sync_glucose(shared, after_sequence=after, timeout=timeout)
             fresh = None if result.sequence_reset else _after_anchor(result.records, device, newest)
             if fresh is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import psycopg
 import structlog
@@ -77,7 +77,7 @@ async def run_ingest_service(
                 batch_ms=settings.ingest_batch_ms,
                 writers=writers,
                 on_committed=on_committed,
-                **({"clock": clock} if clock is not None else {}),
+                clock=clock or (lambda: datetime.now(UTC)),
                 max_payload_bytes=settings.ingest_max_payload_bytes,
                 horizon_days=settings.ingest_horizon_days,
             )

@@ -6,16 +6,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
-from psycopg.abc import Query
+from psycopg import sql
 from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+Query = str | sql.SQL | sql.Composed
 Params = Sequence[Any] | Mapping[str, Any]
 
 
-async def connect(url: str, *, autocommit: bool = False) -> psycopg.AsyncConnection:
-    """A single async connection with dict rows."""
-    return await psycopg.AsyncConnection.connect(url, autocommit=autocommit, row_factory=dict_row)
+async def connect(url: str, *, autocommit: bool = False) -> psycopg.AsyncConnection[Any]:
+    """A single async connection with dict rows (the store's own queries pick their row type per cursor)."""
+    conn: psycopg.AsyncConnection[Any] = await psycopg.AsyncConnection.connect(
+        url, autocommit=autocommit, row_factory=dict_row
+    )
+    return conn
 
 
 def make_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> AsyncConnectionPool:

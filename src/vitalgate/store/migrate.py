@@ -94,7 +94,8 @@ def detect_timeseries(conn: psycopg.Connection, wanted: Timeseries = "auto") -> 
 
 def current_timeseries(conn: psycopg.Connection) -> str | None:
     """The path recorded by an earlier upgrade, if any."""
-    if conn.execute("SELECT to_regclass('store_backend')").fetchone()[0] is None:  # type: ignore[index]
+    table = conn.execute("SELECT to_regclass('store_backend')").fetchone()
+    if table is None or table[0] is None:
         return None
     row = conn.execute("SELECT timeseries FROM store_backend").fetchone()
     return None if row is None else str(row[0])

@@ -118,7 +118,7 @@ async def release(conn: psycopg.AsyncConnection, item_id: int, *, by: str, note:
         INSERT INTO readings (id, patient_id, {_READING_COLUMNS})
         SELECT q.reading_id, q.patient_id, {_READING_COLUMNS} FROM q JOIN claimed ON claimed.id = q.reading_id
         RETURNING id
-        """,  # type: ignore[arg-type]
+        """,
         {"item": item_id},
     )
     filed = await cur.fetchone() is not None

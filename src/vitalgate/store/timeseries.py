@@ -87,7 +87,7 @@ async def patient_series(
     expr = _TIME_BUCKET if await timeseries_backend(conn) == "timescaledb" else _DATE_BIN
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            _SERIES.format(bucket=expr),  # type: ignore[arg-type]
+            _SERIES.format(bucket=expr),
             {"patient": patient_id, "start": start, "end": end, "bucket": bucket, "kind": kind},
         )
         return await cur.fetchall()
@@ -108,12 +108,12 @@ async def daily_stats(
     if isinstance(start, datetime) or isinstance(end, datetime):
         raise TypeError("daily_stats takes the patient's local dates, not instants")
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_DAILY, {"patient": patient_id, "start": start, "end": end, "kind": kind})  # type: ignore[arg-type]
+        await cur.execute(_DAILY, {"patient": patient_id, "start": start, "end": end, "kind": kind})
         return await cur.fetchall()
 
 
 async def latest_readings(conn: psycopg.AsyncConnection, patient_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The newest reading of each kind for each of the given patients (patients without any are absent)."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_LATEST, {"patients": list(patient_ids)})  # type: ignore[arg-type]
+        await cur.execute(_LATEST, {"patients": list(patient_ids)})
         return await cur.fetchall()

@@ -7,7 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,6 +18,10 @@ from vitalgate.devices.advertising import SERVICE_NAMES
 from vitalgate.devices.errors_gatt import DeviceError
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.outbox import HubStore
+
+if TYPE_CHECKING:
+    from vitalgate.devices.gatt import Advertisement
+    from vitalgate.gateway.pairing import Paired
 
 app = typer.Typer(help="The edge hub: scan, pair, sync, publish.", no_args_is_help=True)
 
@@ -66,7 +70,7 @@ def scan(
     load_settings()
     config = _radio_config(virtual)
 
-    async def go() -> list[object]:
+    async def go() -> list[Advertisement]:
         async with open_hub_radio(config) as radio:
             return list(await radio.scan(timeout))
 
@@ -79,8 +83,8 @@ def scan(
     for column in ("name", "address", "RSSI", "service"):
         table.add_column(column)
     for adv in found:
-        services = ", ".join(SERVICE_NAMES.get(u, f"0x{u:04X}") for u in adv.service_uuids if u in SERVICE_NAMES)  # type: ignore[attr-defined]
-        table.add_row(adv.name or "?", adv.address, str(adv.rssi) if adv.rssi is not None else "-", services)  # type: ignore[attr-defined]
+        services = ", ".join(SERVICE_NAMES.get(u, f"0x{u:04X}") for u in adv.service_uuids if u in SERVICE_NAMES)
+        table.add_row(adv.name or "?", adv.address, str(adv.rssi) if adv.rssi is not None else "-", services)
     console.print(table)
     if not found:
         console.print(
@@ -132,7 +136,7 @@ def pair(
     settings = load_settings()
     config = _radio_config(virtual)
 
-    async def go() -> object:
+    async def go() -> Paired:
         with _store(settings, config) as store:
             async with open_hub_radio(config) as radio:
                 # Without --passkey, a terminal user is asked only if the device displays one.
@@ -148,15 +152,15 @@ def pair(
     except (DeviceError, NotSupported) as exc:
         console.print(f"[red]pairing failed:[/] {exc}")
         raise typer.Exit(1) from exc
-    d = paired.device  # type: ignore[attr-defined]
+    d = paired.device
     console.print(
         f"paired {d.kind} {d.address}: {d.manufacturer or '?'} {d.model or '?'}, serial {d.serial}, firmware {d.firmware or '?'}"
     )
-    if paired.serial_from_address:  # type: ignore[attr-defined]
+    if paired.serial_from_address:
         console.print("[yellow]the device has no serial number characteristic: its address stands in for it[/]")
     console.print(
         f"claim code: [bold]{paired.claim_code}[/]  (shown once: the patient enters it to link the device; the hub registers it with the server)"
-    )  # type: ignore[attr-defined]
+    )
 
 
 @app.command()

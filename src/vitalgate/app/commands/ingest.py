@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -64,7 +64,7 @@ def dead_letters(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) ->
 
     url = database_url(load_settings())
 
-    async def fetch() -> list[dict[str, object]]:
+    async def fetch() -> list[dict[str, Any]]:
         conn = await connect(url)
         try:
             return await list_dead_letters(conn, limit)
@@ -76,9 +76,9 @@ def dead_letters(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) ->
     for column in ("id", "received", "topic", "reason", "bytes", "sha256", "payload (start)"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        payload = bytes(row["payload"])[:60].decode("utf-8", errors="replace")  # type: ignore[arg-type]
+        payload = bytes(row["payload"])[:60].decode("utf-8", errors="replace")
         size = "?" if row["payload_bytes"] is None else str(row["payload_bytes"])
-        digest = "?" if row["payload_sha256"] is None else bytes(row["payload_sha256"]).hex()[:16]  # type: ignore[arg-type]
+        digest = "?" if row["payload_sha256"] is None else bytes(row["payload_sha256"]).hex()[:16]
         table.add_row(
             str(row["id"]), str(row["received_at"])[:19], str(row["topic"]), str(row["reason"]), size, digest, payload
         )

@@ -253,15 +253,14 @@ async def bleak_scan(
     """Scan with BleakScanner; keep advertisers announcing any of `service_uuids` (empty = all)."""
     wanted = frozenset(service_uuids)
     try:
-        found = await asyncio.wait_for(
-            BleakScanner.discover(
-                timeout=timeout,
-                return_adv=True,
-                # The OS filter is a hint (BlueZ merges filters across apps), so filter again below.
-                service_uuids=[_full_uuid(u) for u in service_uuids] or None,
-            ),
-            timeout + 10,
+        # The OS filter is a hint (BlueZ merges filters across apps), so filter again below.
+        filters = [_full_uuid(u) for u in service_uuids]
+        scan = (
+            BleakScanner.discover(timeout=timeout, return_adv=True, service_uuids=filters)
+            if filters
+            else BleakScanner.discover(timeout=timeout, return_adv=True)
         )
+        found = await asyncio.wait_for(scan, timeout + 10)
     except (BleakError, TimeoutError) as exc:
         raise classify_bleak_error(exc, "scanner", "scan", connected=False) from exc
     result = []

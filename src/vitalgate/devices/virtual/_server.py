@@ -50,14 +50,14 @@ def characteristic(
     *,
     secure: bool,
     value: Any = b"",
-) -> Characteristic:
+) -> Characteristic[Any]:
     """Characteristic whose value (and CCCD, when subscribable) needs encryption if `secure`."""
     perms = Attribute.Permissions(0)
     if properties & P.READ:
         perms |= _ENC_R if secure else _OPEN_R
     if properties & (P.WRITE | P.WRITE_WITHOUT_RESPONSE):
         perms |= _ENC_W if secure else _OPEN_W
-    char: Characteristic = Characteristic(uuid_str(uuid), properties, perms, value)
+    char: Characteristic[Any] = Characteristic(uuid_str(uuid), properties, perms, value)
     if secure and properties & (P.NOTIFY | P.INDICATE):
         # bumble's auto-added CCCD is always open; GLS requires subscriptions on a
         # bonded link, so supply our own encrypted CCCD backed by the server's store.

@@ -51,7 +51,7 @@ class StoredBpReading:
 class VirtualBpCuff:
     """A BLS cuff: once 0x2A35 indications are enabled it indicates every stored reading and disconnects."""
 
-    advertised_service_uuids = (BLOOD_PRESSURE_SERVICE,)
+    advertised_service_uuids: tuple[int, ...] = (BLOOD_PRESSURE_SERVICE,)
 
     def __init__(
         self,

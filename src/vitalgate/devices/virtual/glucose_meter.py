@@ -57,10 +57,15 @@ class StoredGlucoseRecord:
     meal: str | None = None
 
 
+def _ordinal(value: int | datetime) -> float:
+    """An RACP operand as a number: sequence numbers as they are, times as seconds since year 1 (same order)."""
+    return (value - datetime.min).total_seconds() if isinstance(value, datetime) else float(value)
+
+
 class VirtualGlucoseMeter:
     """A GLS meter: stored records served over RACP, notifications per record, bonding required."""
 
-    advertised_service_uuids = (GLUCOSE_SERVICE,)
+    advertised_service_uuids: tuple[int, ...] = (GLUCOSE_SERVICE,)
 
     def __init__(
         self,
@@ -112,7 +117,7 @@ class VirtualGlucoseMeter:
         *,
         base_time: datetime | None = None,
         meal: str | None = None,
-        **kwargs: object,
+        **kwargs: Any,  # further StoredGlucoseRecord fields (context, status, ...)
     ) -> StoredGlucoseRecord:
         """Take a new reading now (device clock) with the next sequence number."""
         record = StoredGlucoseRecord(
@@ -120,7 +125,7 @@ class VirtualGlucoseMeter:
             base_time=(base_time or self.clock.now()).replace(microsecond=0),
             mg_dl=mg_dl,
             meal=meal,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
         self._next_seq = (self._next_seq + 1) & 0xFFFF
         self._records.append(record)
@@ -161,7 +166,7 @@ class VirtualGlucoseMeter:
     def _racp_subscribed(self, connection: Connection) -> bool:
         assert self._device is not None
         cccd = self._device.gatt_server.subscribers.get(connection, {}).get(self._racp.handle)
-        return bool(cccd) and bool(cccd[0] & 0x02)
+        return cccd is not None and len(cccd) > 0 and bool(cccd[0] & 0x02)
 
     def _on_racp_write(self, connection: Connection, value: bytes) -> None:
         self.requests.append(bytes(value))
@@ -200,7 +205,7 @@ class VirtualGlucoseMeter:
         self._responding[connection.handle] = True
         await self._device.indicate_subscriber(connection, self._racp, value)
 
-    async def _respond(self, connection: Connection, opcode: int, code: int) -> None:
+    async def _respond(self, connection: Connection, opcode: int, code: racp.ResponseCode) -> None:
         await self._indicate_final(connection, racp.encode_response_code(opcode, code))
 
     async def _handle(self, connection: Connection, value: bytes) -> None:
@@ -243,17 +248,17 @@ class VirtualGlucoseMeter:
                 return []
             return [records[0] if operator == Oper.FIRST else records[-1]]
 
-        def key(r: StoredGlucoseRecord) -> int | datetime:
+        def key(r: StoredGlucoseRecord) -> float:
             if request.filter_type == racp.FilterType.SEQUENCE_NUMBER:
-                return r.sequence_number
-            return r.base_time + timedelta(minutes=r.time_offset_minutes or 0)  # user facing time
+                return _ordinal(r.sequence_number)
+            return _ordinal(r.base_time + timedelta(minutes=r.time_offset_minutes or 0))  # user facing time
 
-        ops = request.operands
+        ops = [_ordinal(o) for o in request.operands]
         if operator == Oper.LESS_OR_EQUAL:
-            return [r for r in records if key(r) <= ops[0]]  # type: ignore[operator]
+            return [r for r in records if key(r) <= ops[0]]
         if operator == Oper.GREATER_OR_EQUAL:
-            return [r for r in records if key(r) >= ops[0]]  # type: ignore[operator]
-        return [r for r in records if ops[0] <= key(r) <= ops[1]]  # type: ignore[operator]
+            return [r for r in records if key(r) >= ops[0]]
+        return [r for r in records if ops[0] <= key(r) <= ops[1]]
 
     async def _send_record(self, connection: Connection, record: StoredGlucoseRecord) -> None:
         assert self._device is not None

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vitalgate.devices.advertising import SUPPORTED_SERVICES, parse_advertising_data
 from vitalgate.devices.gatt import Advertisement, GattClient
 from vitalgate.gateway.client_proxy import GattClientProxy
 from vitalgate.gateway.radio.port import Passkey
+
+if TYPE_CHECKING:
+    from vitalgate.devices.adapters.bumble_client import BumbleGattClient
 
 # The hub's own address on controllers that have no public one (random static: two MSBs set).
 HUB_ADDRESS = "D0:9A:7E:00:0F:01"
@@ -24,7 +27,7 @@ HUB_ADDRESS = "D0:9A:7E:00:0F:01"
 class _SerialConnect(GattClientProxy):
     """Delegating GattClient whose connect() waits its turn on the shared central."""
 
-    def __init__(self, client: GattClient, lock: asyncio.Lock) -> None:
+    def __init__(self, client: BumbleGattClient, lock: asyncio.Lock) -> None:
         super().__init__(client)
         self._lock = lock
         self.inner = client
@@ -43,7 +46,7 @@ class HciRadio:
         self._device = device
         self._timeout = connect_timeout_s
         self._lock = asyncio.Lock()
-        self._clients: dict[str, GattClient] = {}
+        self._clients: dict[str, _SerialConnect] = {}
 
     async def scan(self, timeout: float) -> list[Advertisement]:
         seen: dict[str, Advertisement] = {}
@@ -75,7 +78,7 @@ class HciRadio:
             )
         client = self._clients[address]
         if passkey is not None:
-            client.inner.passkey = passkey  # type: ignore[attr-defined]  # a BumbleGattClient
+            client.inner.passkey = passkey
         return client
 
 

@@ -34,9 +34,10 @@ class HubRadio(Protocol):
         """Advertisers offering a supported service."""
         ...
 
-    def client(self, address: str) -> GattClient:
+    def client(self, address: str, *, passkey: Passkey | None = None) -> GattClient:
         """A (not yet connected) GATT client for `address`; may be reused across syncs.
 
-        Radios that can pair with passkey entry also accept `passkey: Passkey | None = None`.
+        `passkey`: what to enter if the device displays one (a radio that cannot enter passkeys has
+        no such parameter; pairing checks with `supports_passkey` before passing one).
         """
         ...
