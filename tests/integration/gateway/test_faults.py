@@ -60,9 +60,15 @@ async def test_broker_outage_mid_sync_loses_nothing(broker_kind, tmp_path, uniqu
         async with VirtualRadio() as vr:
             radio = VirtualHubRadio(vr)
             epoch = fleet_epoch()
+            fleet = []
             for i in range(1, meters + 1):
                 meter = demo_meter(i, records, epoch)
-                meter.record_delay = 0.0005  # a meter streams records over seconds, not instantly
+                # A meter streams records over seconds, not instantly. The later meters stream 100x
+                # slower until the outage starts (>= 50 s per meter), so "in the middle of the sync"
+                # does not depend on how fast a loaded machine publishes the first meter's readings
+                # (at 0.0005 s each all five could finish syncing first: the test failed that way).
+                meter.record_delay = 0.0005 if i == 1 else 0.05
+                fleet.append(meter)
                 await pair_device(radio, store, await vr.add(meter))
             publisher = Publisher(store, broker.config(path.port), gateway_id, config)
             hub = asyncio.create_task(run_hub(store, radio, config, publisher=publisher, stop=stop))
@@ -70,6 +76,8 @@ async def test_broker_outage_mid_sync_loses_nothing(broker_kind, tmp_path, uniqu
             await wait_for(lambda: len(counter.ids) >= records and store.backlog() == 0, 60, "first meter published")
             synced_before = sum(1 for d in store.devices() if d.last_sync_at)
             assert synced_before < meters, "the outage must start in the middle of the sync"
+            for meter in fleet:
+                meter.record_delay = 0.0005
             path.open = False
             await broker.stop()
             path.cut()
