@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import threading
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 
-from tests.support.world import PASSWORD, World, seed_world, settings
-from vitalgate.api.app import create_app
+from tests.support.world import PASSWORD, World, seed_world
 from vitalgate.app.embedded import free_port
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
@@ -31,20 +31,27 @@ def world(database_url: str) -> World:
 
 @pytest.fixture(scope="module")
 def live_url(database_url: str) -> Iterator[str]:
-    """uvicorn on a free port in a background thread with its own event loop (schemathesis calls are sync)."""
+    """uvicorn in its own process (tests.support.live_api), so fuzzing in this process cannot starve it."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(database_url, settings=settings()), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    root = Path(__file__).resolve().parents[3]
+    server = subprocess.Popen([sys.executable, "-m", "tests.support.live_api", database_url, str(port)], cwd=root)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, "uvicorn exited"
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def _bearer(base: str, username: str) -> dict[str, str]:
