@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "alerts": ("alerts_bench", "all rules for 10,000 patients x 90 days; incremental batch; vs a naive loop"),
     "api": ("api_bench", "page, statistics, series and FHIR latency for a patient with a year of readings"),
     "clinical": ("clinical_bench", "simulated type-1 patients through rules and follow-up: sensitivity, alarm burden"),
+    "chaos": ("chaos", "SIGKILL ingest/scheduler/API/broker at random while hubs publish: 0 lost, 0 doubled"),
     "import": ("import_bench", "enrolling 10,000 CSV patients: COPY batches vs row-by-row INSERT; idempotent re-run"),
 }
 
