@@ -138,3 +138,17 @@ async def test_meter_hi_is_urgent_and_lo_is_level2(database_url, unique):
     lo["context"] = {"glucose_comparator": "<"}
     await AlertPipeline(database_url)(await write(database_url, serial, [lo]), t0 + timedelta(hours=5, minutes=1))
     assert "glucose-level2-hypo" in [t["rule_id"] for t in await _tasks(database_url, patient)]
+
+
+async def test_predicted_low_on_a_low_already_tasked_joins_that_task(database_url, unique):
+    # clinical_bench found the AR2 rule opening a second (high) task on the rechecks of a low the
+    # glucose-low group's task already holds: one hypoglycemic event, two tasks.
+    start, patient, serial = await _patient(database_url, unique)
+    t0 = start + timedelta(days=20, hours=8)
+    await _ingest(database_url, serial, t0, 66.0)  # level 1: a high task
+    await _ingest(database_url, serial, t0 + timedelta(minutes=15), 92.0)  # treated: episode over, task stays open
+    await _ingest(database_url, serial, t0 + timedelta(minutes=30), 74.0)  # falling again: AR2 predicts < 70
+    alerts = await fetch(database_url, "SELECT rule_id FROM alerts WHERE patient_id = %s ORDER BY id", patient)
+    assert [a["rule_id"] for a in alerts] == ["glucose-level1-hypo", "glucose-predicted-low"]
+    [task] = await _tasks(database_url, patient)
+    assert task["severity"] == "high"
