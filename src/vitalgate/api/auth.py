@@ -77,6 +77,9 @@ class TokenSigner:
             "iat": now,
             "exp": now + self._lifetimes[kind],
             "jti": secrets.token_urlsafe(12),
+            # `iat` is whole seconds; revocation compares against this exact instant so a token
+            # issued earlier in the same second as a sign-out or relink is still refused.
+            "iat_us": int(now.timestamp() * 1_000_000),
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
@@ -102,7 +105,9 @@ class TokenSigner:
         if claims.get("typ") != kind:
             raise AuthError("wrong token type")
         try:
-            return TokenClaims(int(claims["sub"]), str(claims["jti"]), datetime.fromtimestamp(int(claims["iat"]), UTC))
+            issued_us = int(claims.get("iat_us", int(claims["iat"]) * 1_000_000))
+            issued_at = datetime.fromtimestamp(issued_us / 1_000_000, UTC)
+            return TokenClaims(int(claims["sub"]), str(claims["jti"]), issued_at)
         except (ValueError, TypeError, OverflowError) as exc:
             raise AuthError("invalid token") from exc
 

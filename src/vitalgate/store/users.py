@@ -58,7 +58,7 @@ async def list_users(conn: psycopg.AsyncConnection, limit: int = 500) -> list[Us
 async def set_password(conn: psycopg.AsyncConnection, user_id: int, password_hash: str) -> None:
     """Replace a user's password hash; tokens issued before it stop working (a leaked password's sessions end)."""
     await conn.execute(
-        "UPDATE users SET password_hash = %s, sessions_revoked_at = date_trunc('second', now()) WHERE id = %s",
+        "UPDATE users SET password_hash = %s, sessions_revoked_at = clock_timestamp() WHERE id = %s",
         (password_hash, user_id),
     )
 
@@ -66,7 +66,7 @@ async def set_password(conn: psycopg.AsyncConnection, user_id: int, password_has
 async def revoke_sessions(conn: psycopg.AsyncConnection, user_id: int) -> None:
     """End every token and session cookie of this user issued before now (sign-out)."""
     # Whole seconds, like the tokens' `iat`: a sign-in right after sign-out still works.
-    await conn.execute("UPDATE users SET sessions_revoked_at = date_trunc('second', now()) WHERE id = %s", (user_id,))
+    await conn.execute("UPDATE users SET sessions_revoked_at = clock_timestamp() WHERE id = %s", (user_id,))
 
 
 async def touch_login(conn: psycopg.AsyncConnection, user_id: int) -> None:
