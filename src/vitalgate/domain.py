@@ -88,3 +88,24 @@ class ChannelKind(StrEnum):
     PHONE = "phone"
     DOCTOR = "doctor"
     COORDINATOR = "coordinator"
+
+
+class LinkPurpose(StrEnum):
+    """What a signed link in a message opens (vitalgate.notify.links): one page, one question."""
+
+    CHECK_IN = "check_in"  # "I'm OK" / "Please call me"
+    VISIT = "visit"  # confirm the visit / ask to move it
+    QUESTIONNAIRE = "questionnaire"  # served by vitalgate.questionnaires
+    STAFF_ACK = "staff_ack"  # a staff member acknowledges a task from a notification
+    INBOX = "inbox"  # the patient's (or caregiver's) conversation with the care team
+
+
+class LinkAnswer(StrEnum):
+    """The answer recorded on a link (each purpose accepts its own subset, notify.links.ANSWERS)."""
+
+    OK = "ok"
+    CALL_ME = "call_me"
+    CONFIRM = "confirm"
+    MOVE = "move"
+    ACKNOWLEDGED = "acknowledged"
+    SUBMITTED = "submitted"
