@@ -17,6 +17,9 @@ class HubConfig(BaseSettings):
     # bleak: the OS Bluetooth stack (production). hci: bumble on a raw HCI transport (a USB
     # dongle without BlueZ, or tcp-client:host:port). virtual: demo devices on an in-process radio.
     radio: Literal["bleak", "hci", "virtual"] = "bleak"
+    # radio=bleak on Linux: register the hub's BlueZ pairing agent (Just Works and --passkey pairing need
+    # one). Off only where another agent (e.g. a desktop session's) already answers BlueZ.
+    bluez_agent: bool = True
     # bumble transport name for radio=hci, e.g. usb:0, serial:/dev/ttyUSB0,1000000, tcp-client:127.0.0.1:9000
     hci_transport: str = "usb:0"
     # None: <data dir>/hub.sqlite.

@@ -55,12 +55,12 @@ _SECURITY_DBUS = (
     "org.bluez.Error.AuthenticationTimeout",
     "org.bluez.Error.NotPermitted",
 )
-# bleak registers no BlueZ agent, so nothing can type a passkey the device displays.
-_BLUEZ_PASSKEY_ADVICE = (
-    "Pairing through BlueZ failed. If the device shows a 6-digit passkey, bleak cannot enter it: pair once "
-    "with `bluetoothctl` (`agent KeyboardOnly`, `default-agent`, `scan on`, `pair ADDRESS`, type the passkey, "
-    "`trust ADDRESS`), then run `vitalgate gateway pair ADDRESS` again; it uses that bond. Otherwise put the "
-    "device in pairing mode and retry (remove its old bond with `bluetoothctl remove ADDRESS` first)."
+# bleak registers no BlueZ agent: the gateway's bleak radio owns one (gateway/radio/bluez_agent.py)
+# and replaces this advice with one that fits what BlueZ asked it.
+_BLUEZ_PAIRING_ADVICE = (
+    "Pairing through BlueZ failed. BlueZ pairs only with a registered pairing agent (the gateway's bleak "
+    "radio registers one; a device showing a 6-digit passkey needs `vitalgate gateway pair ADDRESS --passkey "
+    "NNNNNN`). Put the device in pairing mode and retry (remove an old bond with `bluetoothctl remove ADDRESS` first)."
 )
 _NO_ADAPTER_ADVICE = (
     "The gateway's Bluetooth adapter is off or missing: check `bluetoothctl show` / rfkill and restart bluetoothd."
@@ -174,8 +174,8 @@ class BleakGattClient:
     async def pair(self) -> None:
         """Pair/bond through the OS stack (a bond made earlier, e.g. by bluetoothctl, is reused).
 
-        Passkey devices: BlueZ asks its registered agent for the digits and bleak registers none,
-        so the first pairing of such a device is done with bluetoothctl (PairingError says how).
+        BlueZ asks its registered agent to confirm Just Works or for a passkey; bleak registers none,
+        the gateway's bleak radio does (gateway/radio/bluez_agent.py) and refines this PairingError's advice.
         """
         client = self._require()
         try:
@@ -189,7 +189,7 @@ class BleakGattClient:
                 raise error from exc
             raise PairingError(
                 f"{self.address}: pairing failed: {exc or type(exc).__name__}",
-                advice=_BLUEZ_PASSKEY_ADVICE,
+                advice=_BLUEZ_PAIRING_ADVICE,
                 address=self.address,
             ) from exc
 

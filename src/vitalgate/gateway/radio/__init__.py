@@ -1,6 +1,7 @@
 """The hub's radios: the HubRadio port and the production implementations.
 
-- `bleak_radio.BleakRadio`: the OS Bluetooth stack (BlueZ, CoreBluetooth, WinRT), real devices;
+- `bleak_radio.BleakRadio`: the OS Bluetooth stack (BlueZ, CoreBluetooth, WinRT), real devices, with
+  the hub's BlueZ pairing agent (`bluez_agent`) on Linux;
 - `hci.HciRadio`: bumble on a raw HCI transport (USB dongle, serial controller, TCP), no BlueZ.
 
 The virtual radio with demo devices (`--virtual`) is test and demo equipment: the composition root
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from vitalgate.gateway.config import HubConfig
 from vitalgate.gateway.radio.bleak_radio import BleakRadio
+from vitalgate.gateway.radio.bluez_agent import open_bluez_agent
 from vitalgate.gateway.radio.port import HubRadio, Passkey, radio_unavailable
 
 __all__ = ["BleakRadio", "HubRadio", "Passkey", "open_radio", "radio_unavailable"]
@@ -23,7 +25,11 @@ __all__ = ["BleakRadio", "HubRadio", "Passkey", "open_radio", "radio_unavailable
 async def open_radio(config: HubConfig) -> AsyncIterator[HubRadio]:
     """The configured production radio (`bleak` or `hci`) for the life of the context."""
     if config.radio == "bleak":
-        yield BleakRadio(connect_attempts=config.connect_attempts, connect_timeout_s=config.connect_timeout_s)
+        # The pairing agent lives as long as the radio: BlueZ asks it during every pairing.
+        async with open_bluez_agent(enabled=config.bluez_agent) as agent:
+            yield BleakRadio(
+                connect_attempts=config.connect_attempts, connect_timeout_s=config.connect_timeout_s, agent=agent
+            )
         return
     if config.radio == "hci":
         from vitalgate.gateway.radio.hci import open_hci_radio  # bumble only for raw HCI controllers
