@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "api": ("api_bench", "page, statistics, series and FHIR latency for a patient with a year of readings"),
     "clinical": ("clinical_bench", "simulated type-1 patients through rules and follow-up: sensitivity, alarm burden"),
     "chaos": ("chaos", "SIGKILL ingest/scheduler/API/broker at random while hubs publish: 0 lost, 0 doubled"),
+    "triage": ("triage_bench", "inbound message triage: per-class precision/recall, urgent recall vs keyword-only"),
     "import": ("import_bench", "enrolling 10,000 CSV patients: COPY batches vs row-by-row INSERT; idempotent re-run"),
 }
 
