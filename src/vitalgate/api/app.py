@@ -29,6 +29,7 @@ from vitalgate.api import (
     routes_record,
     routes_review,
     routes_tasks,
+    routes_worklist,
     web,
 )
 from vitalgate.api.auth import TokenSigner
@@ -112,6 +113,7 @@ def create_app(
         routes_clock,
         routes_devices,
         routes_tasks,
+        routes_worklist,
         routes_review,
         routes_fhir,
         routes_fhir_record,

@@ -79,14 +79,16 @@ async def _act(
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
 async def acknowledge(task_id: TaskId, request: Request, conn: Conn, principal: StaffUser) -> TaskOut:
-    """Take an open task: it moves to in_progress (its alert to acknowledged)."""
+    """Take an open task: it moves to in_progress (its alert to acknowledged) and is assigned to you."""
     return await _act(
         conn,
         principal,
         request,
         task_id,
         "change:task_acknowledge",
-        lambda now: actions.acknowledge_task(conn, task_id, actor=principal.username, now=now),
+        lambda now: actions.acknowledge_task(
+            conn, task_id, actor=principal.username, now=now, actor_id=principal.user_id
+        ),
         {},
     )
 

@@ -13,15 +13,16 @@ from vitalgate.api.auth import Principal
 from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
 from vitalgate.api.routes_auth import authenticate
 from vitalgate.api.routes_devices import unbound_out
+from vitalgate.api.routes_worklist import WorklistQuery, load_worklist
 from vitalgate.api.schemas import OutcomeRequest
 from vitalgate.api.throttle import Throttled
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
 from vitalgate.api.web_time import page_zones
-from vitalgate.domain import ACTIVE_TASK_STATUSES, CLOSED_TASK_STATUSES, Role, Severity
+from vitalgate.domain import Role, Severity
 from vitalgate.store import people
 from vitalgate.store import readings as reading_store
-from vitalgate.store import tasks as task_store
 from vitalgate.store import users as user_store
+from vitalgate.store import worklist as worklist_store
 
 router = APIRouter(include_in_schema=False)
 router.include_router(web_patient.router)
@@ -116,9 +117,33 @@ async def logout(request: Request, conn: Conn, csrf: Annotated[str | None, Form(
     return response
 
 
+def _flag(value: str | None) -> bool | None:
+    """A yes/no filter from the query string: '1'/'yes'/'true' -> True, '0'/'no'/'false' -> False, else None."""
+    text = (value or "").strip().lower()
+    return True if text in ("1", "yes", "true") else False if text in ("0", "no", "false") else None
+
+
+def worklist_query(request: Request) -> WorklistQuery:
+    """The worklist page's filters from its query string (the same names as GET /worklist)."""
+    qp = request.query_params
+    severities = tuple(Severity(s) for s in qp.getlist("severity") if s in set(Severity))
+    team = qp.get("care_team_id", "")
+    return WorklistQuery(
+        severity=severities,
+        assignee=(qp.get("assignee") or None),
+        care_team_id=int(team) if team.isdigit() else None,
+        rule_kind=(qp.get("rule_kind") or None),
+        overdue=_flag(qp.get("overdue")),
+        patient_responded=_flag(qp.get("patient_responded")),
+        tag=(qp.get("tag") or None),
+        q=(qp.get("q") or "")[:100] or None,
+        cursor=(qp.get("cursor") or None),
+    )
+
+
 @router.get("/ui/worklist", response_class=HTMLResponse)
 async def worklist(request: Request, conn: Conn) -> Response:
-    """Open tasks of the user's care teams, most urgent and most overdue first."""
+    """One page of the filtered worklist (most urgent, then soonest due, first), with true totals."""
     principal = await web_principal(request, conn)
     if principal is None:
         return login_redirect(request)
@@ -126,25 +151,26 @@ async def worklist(request: Request, conn: Conn) -> Response:
         return RedirectResponse(_home_of(principal.role), status_code=303)
     now = datetime.now(UTC)
     teams = list(principal.team_ids)
-    tasks = await task_store.list_tasks(conn, care_team_ids=teams, status=list(ACTIVE_TASK_STATUSES), now=now)
-    closed = await task_store.list_tasks(
-        conn, care_team_ids=teams, status=list(CLOSED_TASK_STATUSES), now=now, limit=500
-    )
-    closed = sorted(closed, key=lambda t: t.closed_at or now, reverse=True)[:10]
+    query = worklist_query(request)
+    page = await load_worklist(conn, principal, query, now=now)
+    tasks = [item.row for item in page.items]
+    closed = await worklist_store.recently_closed(conn, teams, now=now, limit=10)
     unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
     await audit_list(conn, principal, request, "read:worklist_page", [t.patient_id for t in tasks + closed])
-    counts = {s: sum(1 for t in tasks if t.severity == s) for s in Severity}
     zones = await page_zones(conn, request, principal, [t.patient_id for t in tasks + closed])
     return render(
         request,
         "worklist.html",
         principal,
         zones=zones,
+        page=page,
+        query=query,
+        tags=await worklist_store.team_tags(conn, teams),
         tasks=tasks,
         closed=closed,
         unbound=unbound,
-        counts=counts,
-        overdue=sum(1 for t in tasks if t.overdue),
+        counts=page.totals.by_severity,
+        overdue=page.totals.overdue,
     )
 
 

@@ -78,8 +78,11 @@ async def _open_task(conn: psycopg.AsyncConnection, task_id: int) -> Task:
     return task
 
 
-async def acknowledge_task(conn: psycopg.AsyncConnection, task_id: int, *, actor: str, now: datetime) -> TaskChange:
-    """A person takes the task: open -> in_progress, its alert open -> acknowledged.
+async def acknowledge_task(
+    conn: psycopg.AsyncConnection, task_id: int, *, actor: str, now: datetime, actor_id: int | None = None
+) -> TaskChange:
+    """A person takes the task: open -> in_progress, its alert open -> acknowledged, and (given
+    `actor_id`) the task is assigned to them — "acknowledged: it is yours now" is then true.
 
     Raises TaskNotOpen if someone already took it, TaskClosed / TaskNotFound as every action does.
     """
@@ -87,9 +90,12 @@ async def acknowledge_task(conn: psycopg.AsyncConnection, task_id: int, *, actor
     if task.status != TaskStatus.OPEN:
         raise TaskNotOpen(task_id)
     await task_store.mark_acknowledged(conn, task_id, now)
+    if actor_id is not None and task.assignee_id != actor_id:
+        await task_store.reassign(conn, task_id, actor_id)
     if task.alert_id is not None:
         await alert_store.acknowledge_alert(conn, task.alert_id, now, by=actor)
-    await task_store.add_task_event(conn, task_id, now, actor, "acknowledged", {})
+    detail = {} if actor_id is None else {"assignee_id": actor_id, "previous_assignee_id": task.assignee_id}
+    await task_store.add_task_event(conn, task_id, now, actor, "acknowledged", detail)
     return TaskChange(task_id, TaskStatus.IN_PROGRESS)
 
 
