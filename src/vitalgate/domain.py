@@ -109,3 +109,51 @@ class LinkAnswer(StrEnum):
     MOVE = "move"
     ACKNOWLEDGED = "acknowledged"
     SUBMITTED = "submitted"
+
+
+class DeliveryStatus(StrEnum):
+    """Where one outbound message is in the delivery ledger (store.deliveries, vitalgate.notify).
+
+    queued -> sending -> sent -> delivered | failed | undelivered; a send that keeps failing ends
+    dead after the bounded retries (the staff-visible dead-letter list); cancelled when an
+    acknowledgement or confirmation made it unnecessary before it left.
+    """
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+PENDING_DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+
+
+class RecipientKind(StrEnum):
+    """Who a delivery is for: the patient, one of their caregivers, or a staff member."""
+
+    PATIENT = "patient"
+    CAREGIVER = "caregiver"
+    STAFF = "staff"
+
+
+class Medium(StrEnum):
+    """How a delivery reaches its recipient. `call` is a call a person makes (a call task), not a message."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    APP = "app"
+    VOICE = "voice"
+    CALL = "call"
+
+
+class CallOutcome(StrEnum):
+    """What the person who made a call task's call records."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    VOICEMAIL = "voicemail"

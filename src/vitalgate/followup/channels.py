@@ -1,4 +1,7 @@
-"""Touchpoint delivery behind a small Channel interface; the recording channel logs task events."""
+"""Touchpoint delivery behind a small Channel interface: the ledger channel records the touchpoint as a
+task event and puts one message per recipient in the delivery ledger (store.deliveries), in the
+firing transaction. `vitalgate notify run` sends them; nothing here talks to a provider.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,11 @@ from typing import Protocol
 
 import psycopg
 
-from vitalgate.domain import ChannelKind
+from vitalgate.domain import ChannelKind, Medium, RecipientKind
+from vitalgate.followup import consent_gate
+from vitalgate.store import deliveries, recipients
 from vitalgate.store import tasks as task_store
+from vitalgate.store.deliveries import DeliveryRequest
 
 CHANNEL_NAMES: tuple[str, ...] = tuple(ChannelKind)
 
@@ -27,6 +33,7 @@ class Delivery:
     step_index: int
     sop_instance_id: int | None = None
     medium: str | None = None  # how it reaches the patient (sms, phone, email, app); None for internal steps
+    severity: str | None = None  # the task's severity: urgent messages skip quiet hours, caregivers subscribe by it
 
 
 class Channel(Protocol):
@@ -37,12 +44,26 @@ class Channel(Protocol):
     async def deliver(self, conn: psycopg.AsyncConnection, delivery: Delivery, now: datetime) -> None: ...
 
 
-class RecordingChannel:
-    """Records the delivery as a task event (used by tests and the demo; no real SMS/voice provider).
+def ledger_medium(channel: str, written: str | None) -> Medium | None:
+    """The ledger medium of a touchpoint channel for a recipient whose written medium is `written`.
 
-    Because the record is written in the same transaction that marks the touchpoint fired, a
-    delivery is recorded exactly once. A real provider adapter should send from an outbox of
-    these events, keyed by touchpoint id, so retries are idempotent on the provider side.
+    A phone step is a call a person makes (a call task); a voice step goes to the voice provider;
+    message and questionnaire steps use the recipient's written medium (a phone preference means SMS).
+    """
+    if channel == ChannelKind.PHONE:
+        return Medium.CALL
+    if channel == ChannelKind.VOICE:
+        return Medium.VOICE
+    if channel in (ChannelKind.MESSAGE, ChannelKind.QUESTIONNAIRE):
+        return Medium(written) if written in (Medium.SMS, Medium.EMAIL, Medium.APP) else Medium.SMS
+    return None
+
+
+class LedgerChannel:
+    """Records the touchpoint as a task event and enqueues its messages (patient, consenting caregivers).
+
+    Written in the transaction that marks the touchpoint fired, so a touchpoint is enqueued exactly
+    once; the idempotency key (touchpoint + recipient + medium) makes a second enqueue a no-op anyway.
     """
 
     def __init__(self, name: str) -> None:
@@ -51,6 +72,7 @@ class RecordingChannel:
         self.name = name
 
     async def deliver(self, conn: psycopg.AsyncConnection, delivery: Delivery, now: datetime) -> None:
+        queued = await self._enqueue(conn, delivery, now)
         await task_store.add_task_event(
             conn,
             delivery.task_id,
@@ -65,10 +87,47 @@ class RecordingChannel:
                 "touchpoint_id": delivery.touchpoint_id,
                 "sop_instance_id": delivery.sop_instance_id,
                 "medium": delivery.medium,
+                "deliveries": queued,
             },
         )
 
+    async def _enqueue(self, conn: psycopg.AsyncConnection, d: Delivery, now: datetime) -> list[int]:
+        if d.medium is None:  # an internal step (doctor, coordinator): the task event is the record
+            return []
+        targets: list[tuple[RecipientKind, int, str | None, str]] = [
+            (RecipientKind.PATIENT, d.patient_id, d.medium, await recipients.patient_language(conn, d.patient_id))
+        ]
+        for c in await consent_gate.caregiver_recipients(
+            conn, d.patient_id, severity=d.severity, reminder=d.sop_instance_id is not None, now=now
+        ):
+            targets.append((RecipientKind.CAREGIVER, c.caregiver_id, c.medium, c.language))
+        queued = []
+        for kind, rid, written, locale in targets:
+            medium = ledger_medium(self.name, written)
+            if medium is None:
+                continue
+            request = DeliveryRequest(
+                idempotency_key=deliveries.touchpoint_key(d.touchpoint_id, kind, rid, medium),
+                patient_id=d.patient_id,
+                recipient_kind=kind,
+                recipient_id=rid,
+                channel=self.name,
+                medium=medium,
+                template=d.template,
+                params={"step": d.step_name, "visit": d.sop_instance_id is not None},
+                locale=locale,
+                urgent=d.severity == "urgent",
+                task_id=d.task_id,
+                touchpoint_id=d.touchpoint_id,
+                sop_instance_id=d.sop_instance_id,
+                not_before=now,
+            )
+            delivery_id = await deliveries.enqueue(conn, request, now=now)
+            if delivery_id is not None:
+                queued.append(delivery_id)
+        return queued
 
-def recording_channels() -> dict[str, Channel]:
-    """One recording channel per touchpoint kind."""
-    return {name: RecordingChannel(name) for name in CHANNEL_NAMES}
+
+def ledger_channels() -> dict[str, Channel]:
+    """One ledger channel per touchpoint kind (the scheduler's default)."""
+    return {name: LedgerChannel(name) for name in CHANNEL_NAMES}

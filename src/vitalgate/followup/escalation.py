@@ -12,7 +12,7 @@ import structlog
 from vitalgate.domain import CLOSED_TASK_STATUSES, ChannelKind, Role
 from vitalgate.followup import consent_gate
 from vitalgate.followup import quiet_hours as quiet
-from vitalgate.followup.channels import Channel, Delivery, recording_channels
+from vitalgate.followup.channels import Channel, Delivery, ledger_channels
 from vitalgate.followup.config import EscalationChain
 from vitalgate.store import tasks as task_store
 from vitalgate.store import time_zones
@@ -94,7 +94,7 @@ async def fire_due(
     `quiet_hours`: hold non-urgent patient contact during the patient's quiet hours (the scheduler);
     False when a person asked for the step now.
     """
-    channels = channels or recording_channels()
+    channels = channels or ledger_channels()
     fired: list[Fired] = []
     rows = await tp_store.claim_due(conn, now, limit=limit, task_id=task_id, patient_ids=patient_ids)
     clocks = await time_zones.patient_clocks(conn, sorted({r.patient_id for r in rows}))
@@ -122,6 +122,7 @@ async def fire_due(
             row.step_index,
             row.sop_instance_id,
             gate.medium,
+            row.task_severity,
         )
         await channels[row.channel].deliver(conn, delivery, now)
         await tp_store.mark_fired(conn, row.id, now)

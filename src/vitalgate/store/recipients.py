@@ -1,0 +1,57 @@
+"""Who a delivery reaches and where: languages for templates, addresses read at send time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from vitalgate.domain import Medium, RecipientKind
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """One recipient's contact points and their patient's program (which decides channels and content)."""
+
+    kind: RecipientKind
+    id: int
+    phone: str | None
+    email: str | None
+    app_id: str | None
+    program: str
+
+    def address(self, medium: Medium) -> str | None:
+        """The address a message on `medium` goes to (None: the recipient has none for it)."""
+        if medium in (Medium.SMS, Medium.VOICE, Medium.CALL):
+            return self.phone
+        if medium == Medium.EMAIL:
+            return self.email
+        return self.app_id
+
+
+async def patient_language(conn: psycopg.AsyncConnection, patient_id: int) -> str:
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute("SELECT language FROM patients WHERE id = %s", (patient_id,))
+        row = await cur.fetchone()
+    return str(row[0]) if row else "en"
+
+
+async def reach_of(
+    conn: psycopg.AsyncConnection, recipients: Sequence[tuple[RecipientKind, int]]
+) -> dict[tuple[RecipientKind, int], Reach]:
+    """Contact points of patients and caregivers in one round trip (staff are addressed by their producer)."""
+    patients = sorted({i for k, i in recipients if k == RecipientKind.PATIENT})
+    caregivers = sorted({i for k, i in recipients if k == RecipientKind.CAREGIVER})
+    out: dict[tuple[RecipientKind, int], Reach] = {}
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "SELECT 'patient', id, phone, email, app_id, program FROM patients WHERE id = ANY(%s)"
+            " UNION ALL SELECT 'caregiver', c.id, c.phone, c.email, c.app_id, p.program"
+            " FROM caregivers c JOIN patients p ON p.id = c.patient_id WHERE c.id = ANY(%s)",
+            (patients, caregivers),
+        )
+        for kind, rid, phone, email, app_id, program in await cur.fetchall():
+            out[(RecipientKind(kind), int(rid))] = Reach(RecipientKind(kind), int(rid), phone, email, app_id, program)
+    return out
