@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from vitalgate.api import stats
+from vitalgate.api import glucose_stats, stats
 from vitalgate.api.deps import Conn, CurrentUser, audit, audit_list, visible_patient
 from vitalgate.api.schemas import (
     UNITS,
@@ -16,6 +16,7 @@ from vitalgate.api.schemas import (
     DailyProfileOut,
     ErrorOut,
     LatestReadingOut,
+    MealSlot,
     PatientOut,
     ProfileHour,
     ReadingOut,
@@ -38,6 +39,9 @@ PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="patient id")]
 # Dates far outside any monitoring period are refused early instead of overflowing interval maths.
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# Percentile bands through an hour need readings in it: below this in any local hour, the profile
+# shows meal-slot summaries instead of bands drawn through a handful of points.
+PROFILE_MIN_PER_HOUR = 5
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -174,14 +178,16 @@ async def get_statistics(
 async def statistics_for(conn: Conn, patient_id: int, days: int) -> StatisticsOut:
     """The statistics block (shared by the API and the patient page)."""
     now = datetime.now(UTC)
-    glucose = await patient_stats.glucose_stats(conn, patient_id, now - timedelta(days=days), now)
+    clock = await time_zones.patient_clock(conn, patient_id)
+    zone = clock.zone_name if clock else "UTC"
+    glucose = await patient_stats.glucose_stats(conn, patient_id, now - timedelta(days=days), now, zone)
     bp = await patient_stats.bp_stats(conn, patient_id, now - timedelta(days=7), now)
     adherence_row = (await adherence.reading_days(conn, [patient_id], now=now))[patient_id]
     latest = await timeseries.latest_readings(conn, [patient_id])
     return StatisticsOut(
         patient_id=patient_id,
         glucose_window_days=days,
-        glucose=stats.glucose_summary(glucose),
+        glucose=glucose_stats.glucose_summary(glucose, days),
         bp_home_7d=stats.bp_summary(bp),
         reading_days_last_30=adherence_row["reading_days"],
         meets_16_of_30_days=adherence_row["meets_requirement"],
@@ -210,6 +216,7 @@ async def get_daily_profile(
 
 
 async def profile_for(conn: Conn, patient_id: int, days: int, tz: str | None) -> DailyProfileOut:
+    """Percentile bands only when every local hour holds enough readings; else meal-slot summaries."""
     now = datetime.now(UTC)
     rows = await patient_stats.daily_profile(conn, patient_id, now - timedelta(days=days), now, tz)
     if tz is None:
@@ -219,7 +226,30 @@ async def profile_for(conn: Conn, patient_id: int, days: int, tz: str | None) ->
         ProfileHour(hour=r["hour"], n=r["n"], **dict(zip(("p05", "p25", "p50", "p75", "p95"), r["p"], strict=True)))
         for r in rows
     ]
-    return DailyProfileOut(patient_id=patient_id, days=days, timezone=tz, hours=hours)
+    thin = 24 - sum(1 for h in hours if h.n >= PROFILE_MIN_PER_HOUR)
+    if not thin:
+        return DailyProfileOut(
+            patient_id=patient_id, days=days, timezone=tz, hours=hours, min_readings_per_hour=PROFILE_MIN_PER_HOUR
+        )
+    slots = await patient_stats.meal_slots(conn, patient_id, now - timedelta(days=days), now)
+    return DailyProfileOut(
+        patient_id=patient_id,
+        days=days,
+        timezone=tz,
+        hours=[h.model_copy(update={"p05": None, "p25": None, "p75": None, "p95": None}) for h in hours],
+        bands_withheld=f"{thin} of 24 hours have fewer than {PROFILE_MIN_PER_HOUR} readings",
+        min_readings_per_hour=PROFILE_MIN_PER_HOUR,
+        meal_slots=[
+            MealSlot(
+                slot=r["slot"],
+                n=r["n"],
+                median_mg_dl=round(r["median"], 1),
+                lowest_mg_dl=r["lowest"],
+                highest_mg_dl=r["highest"],
+            )
+            for r in slots
+        ],
+    )
 
 
 @router.get("/patients/{patient_id}/alerts", response_model=list[AlertOut])

@@ -99,12 +99,37 @@ class TimeInRanges(BaseModel):
     very_high_pct: float = Field(description="> 250 mg/dL")
 
 
+class Withheld(BaseModel):
+    """A figure not shown, and why (below its stated minimum of data)."""
+
+    figure: str
+    code: str
+    reason: str
+
+
 class GlucoseStats(BaseModel):
     readings: int
-    mean_mg_dl: float | None
-    gmi_pct: float | None = Field(description="glucose management indicator, % (Bergenstal 2018)")
-    cv_pct: float | None = Field(description="coefficient of variation, % (target ≤ 36 %)")
-    time_in_ranges: TimeInRanges | None
+    variant: Literal["cgm", "bgm", "none"] = Field(
+        description="cgm: time-based figures from CGM-like data; bgm: finger-stick meter figures (no GMI)"
+    )
+    window_days: int
+    days_with_data: int = Field(description="the patient's local dates with at least one reading")
+    coverage_pct: float | None = Field(
+        default=None, description="cgm: 15-minute slots with data; bgm: days with data, % of the window"
+    )
+    readings_per_day: float | None = None
+    lowest_mg_dl: float | None = None
+    highest_mg_dl: float | None = None
+    mean_mg_dl: float | None = None
+    gmi_pct: float | None = Field(
+        default=None, description="glucose management indicator, % (Bergenstal 2018); CGM only"
+    )
+    cv_pct: float | None = Field(default=None, description="coefficient of variation, % (target ≤ 36 %)")
+    time_in_ranges: TimeInRanges | None = None
+    ranges_basis: Literal["time", "readings"] | None = Field(
+        default=None, description="time: % of time (CGM); readings: % of readings (meter)"
+    )
+    withheld: list[Withheld] = Field(default_factory=list, description="figures not shown and why")
 
 
 class BloodPressureStats(BaseModel):
@@ -144,18 +169,31 @@ class StatisticsOut(BaseModel):
 class ProfileHour(BaseModel):
     hour: int = Field(ge=0, le=23)
     n: int
-    p05: float
-    p25: float
+    p05: float | None = Field(description="None when the bands are withheld")
+    p25: float | None
     p50: float
-    p75: float
-    p95: float
+    p75: float | None
+    p95: float | None
+
+
+class MealSlot(BaseModel):
+    slot: str = Field(description="fasting, preprandial, postprandial, bedtime, casual or unspecified")
+    n: int
+    median_mg_dl: float
+    lowest_mg_dl: float
+    highest_mg_dl: float
 
 
 class DailyProfileOut(BaseModel):
     patient_id: int
     days: int
     timezone: str
-    hours: list[ProfileHour]
+    hours: list[ProfileHour] = Field(description="by local hour: count and median; percentile bands unless withheld")
+    bands_withheld: str | None = Field(
+        default=None, description="why the percentile bands are not drawn (too few readings in some hours)"
+    )
+    min_readings_per_hour: int
+    meal_slots: list[MealSlot] = Field(default_factory=list, description="meter summary when bands are withheld")
 
 
 class DeviceOut(BaseModel):

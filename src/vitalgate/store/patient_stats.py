@@ -19,6 +19,9 @@ SELECT count(*) AS n,
        count(*) FILTER (WHERE glucose_mg_dl >= 70 AND glucose_mg_dl <= 180) AS in_range,
        count(*) FILTER (WHERE glucose_mg_dl > 180 AND glucose_mg_dl <= 250) AS high,
        count(*) FILTER (WHERE glucose_mg_dl > 250) AS very_high,
+       min(glucose_mg_dl) AS lowest, max(glucose_mg_dl) AS highest,
+       count(DISTINCT (measured_at AT TIME ZONE %(tz)s)::date) AS days_with_data,
+       count(DISTINCT floor(extract(epoch FROM measured_at) / 900)) AS quarter_hours_with_data,
        min(measured_at) AS first_at, max(measured_at) AS last_at
 FROM readings
 WHERE patient_id = %(p)s AND kind = 'glucose' AND glucose_mg_dl IS NOT NULL
@@ -40,6 +43,19 @@ SELECT extract(hour FROM measured_at AT TIME ZONE coalesce(%(tz)s::text, s.time_
        percentile_cont(ARRAY[0.05, 0.25, 0.5, 0.75, 0.95]) WITHIN GROUP (ORDER BY glucose_mg_dl) AS p
 FROM readings r
 JOIN patient_zone_spans_of(%(p)s) s ON r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
+WHERE patient_id = %(p)s AND kind = 'glucose' AND glucose_mg_dl IS NOT NULL
+  AND measured_at >= %(since)s AND measured_at < %(until)s
+GROUP BY 1 ORDER BY 1
+"""
+
+
+# Meter readings summarised by the meal context the meter recorded (Glucose Measurement Context:
+# fasting, preprandial, postprandial, bedtime, casual); readings without one are 'unspecified'.
+_MEAL_SLOTS = """
+SELECT coalesce(context->>'meal', 'unspecified') AS slot, count(*) AS n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY glucose_mg_dl) AS median,
+       min(glucose_mg_dl) AS lowest, max(glucose_mg_dl) AS highest
+FROM readings
 WHERE patient_id = %(p)s AND kind = 'glucose' AND glucose_mg_dl IS NOT NULL
   AND measured_at >= %(since)s AND measured_at < %(until)s
 GROUP BY 1 ORDER BY 1
@@ -71,10 +87,11 @@ async def _all(conn: psycopg.AsyncConnection, sql: str, params: dict[str, Any]) 
 
 
 async def glucose_stats(
-    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime
+    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str = "UTC"
 ) -> dict[str, Any]:
-    """Raw glucose aggregates (count, mean, sd, band counts) for a window."""
-    return await _one(conn, _GLUCOSE_STATS, {"p": patient_id, "since": since, "until": until})
+    """Raw glucose aggregates for a window: count, mean, sd, band counts, lowest/highest, local days
+    with data (in zone `tz`) and 15-minute slots with data (the coverage of CGM-like data)."""
+    return await _one(conn, _GLUCOSE_STATS, {"p": patient_id, "since": since, "until": until, "tz": tz})
 
 
 async def bp_stats(conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime) -> dict[str, Any]:
@@ -87,6 +104,13 @@ async def daily_profile(
 ) -> list[dict[str, Any]]:
     """Glucose 5/25/50/75/95th percentiles by local hour of day (tz None: the patient's zone history)."""
     return await _all(conn, _DAILY_PROFILE, {"p": patient_id, "since": since, "until": until, "tz": tz})
+
+
+async def meal_slots(
+    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """Glucose count, median, lowest and highest by meal context over a window."""
+    return await _all(conn, _MEAL_SLOTS, {"p": patient_id, "since": since, "until": until})
 
 
 async def raw_series(

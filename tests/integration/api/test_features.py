@@ -60,7 +60,10 @@ async def test_statistics_match_an_independent_computation(database_url: str, wo
     g = body["glucose"]
     assert g["readings"] == len(values) > 40
     assert g["mean_mg_dl"] == pytest.approx(values.mean(), abs=0.06)
-    assert g["gmi_pct"] == pytest.approx(3.31 + 0.02392 * values.mean(), abs=0.06)
+    # Four finger-sticks a day: the meter variant (% of readings in ranges), never GMI.
+    assert g["variant"] == "bgm" and g["ranges_basis"] == "readings" and g["gmi_pct"] is None
+    assert {w["figure"] for w in g["withheld"]} == {"gmi"}
+    assert g["lowest_mg_dl"] == pytest.approx(values.min()) and g["highest_mg_dl"] == pytest.approx(values.max())
     assert g["cv_pct"] == pytest.approx(values.std(ddof=1) / values.mean() * 100, abs=0.06)
     bands = g["time_in_ranges"]
     expected = {
@@ -128,7 +131,10 @@ async def test_series_buckets_and_daily_profile(database_url: str, world: World)
         assert bad.status_code == 422 and bad.json()["detail"] == "since must be before until"
         profile = (await client.get(f"/patients/{pid}/daily-profile", headers=headers)).json()
         assert [h["hour"] for h in profile["hours"]] == [7, 12, 18, 22]
-        assert all(h["p05"] <= h["p25"] <= h["p50"] <= h["p75"] <= h["p95"] for h in profile["hours"])
+        # Meter readings at four hours of the day: no percentile bands through 20 of 24 empty hours.
+        assert profile["bands_withheld"] == "20 of 24 hours have fewer than 5 readings"
+        assert all(h["p05"] is None and h["p95"] is None and h["p50"] for h in profile["hours"])
+        assert sum(s["n"] for s in profile["meal_slots"]) == sum(h["n"] for h in profile["hours"])
         tz = await client.get(f"/patients/{pid}/daily-profile", params={"tz": "Mars/Olympus"}, headers=headers)
         assert tz.status_code == 422 and "unknown time zone" in tz.json()["detail"]
 
