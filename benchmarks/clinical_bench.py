@@ -2,8 +2,9 @@
 
 Run: VITALGATE_DATABASE_URL=postgresql://127.0.0.1:5432/test .venv/bin/python -m benchmarks.clinical_bench
 
-Patients (benchmarks/clinical_sim.py: glucose model, meter sampling, and why it is not simglucose)
-are replayed in time order into a throw-away database: each reading is stored through the ingest
+Patients (by default the UVA/Padova simulator's 30 virtual patients through simglucose,
+benchmarks/clinical_uvapadova.py, needing `pip install -e '.[sim]'`; `--population minimal` is the
+earlier stand-in, benchmarks/clinical_sim.py) are replayed in time order into a throw-away database: each reading is stored through the ingest
 write path one minute after it was measured and evaluated at once by the ingest pipeline's hook
 (AlertPipeline: rules -> episodes -> tasks); a scheduler pass runs every 15 simulated minutes;
 a nurse closes each urgent task 30 minutes after it opens ("reached"), high tasks after 4 hours
@@ -38,8 +39,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 
+from benchmarks import clinical_sim, clinical_uvapadova
 from benchmarks.clinical_bp import HOME_BP_HIGH, BpReading, simulate_bp
-from benchmarks.clinical_sim import MINUTES_PER_DAY, MeterReading, simulate
+from benchmarks.clinical_sim import MINUTES_PER_DAY, MeterReading
 from vitalgate.app.pipeline import AlertPipeline
 from vitalgate.core.logs import configure_logging
 from vitalgate.followup.actions import record_outcome
@@ -152,9 +154,15 @@ async def _dump(url: str, path: str) -> None:
     await asyncio.to_thread(Path(path).write_text, "\n".join(lines) + "\n")
 
 
-async def run(url: str, n_patients: int, days: int, tick_minutes: int, seed: int) -> dict[str, object]:
+POPULATIONS = {
+    "uvapadova": ("UVA/Padova simulator via simglucose, benchmarks/clinical_uvapadova.py", clinical_uvapadova.simulate),
+    "minimal": ("Bergman minimal model, benchmarks/clinical_sim.py", clinical_sim.simulate),
+}
+
+
+async def run(url: str, n_patients: int, days: int, tick_minutes: int, seed: int, population: str) -> dict[str, object]:
     t0 = time.perf_counter()
-    _trace, glucose = simulate(n_patients, days, seed)
+    _trace, glucose = POPULATIONS[population][1](n_patients, days, seed)
     bp = simulate_bp(n_patients, days, seed)
     sim_s = time.perf_counter() - t0
     start = (datetime.now(UTC) - timedelta(days=days + 2)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -195,6 +203,7 @@ async def run(url: str, n_patients: int, days: int, tick_minutes: int, seed: int
     out: dict[str, object] = {
         "patients": n_patients,
         "days": days,
+        "population": POPULATIONS[population][0],
         "readings": len(glucose),
         "bp_readings": len(bp),
         "symptomatic": sum(r.symptomatic for r in glucose),
@@ -222,8 +231,8 @@ async def run(url: str, n_patients: int, days: int, tick_minutes: int, seed: int
 
 def _report(res: dict, tick_minutes: int) -> None:  # type: ignore[type-arg]
     g, bp = res["glucose"], res["bp"]
-    print(f"population: {res['patients']} simulated type-1 patients x {res['days']} days (Bergman minimal model,")
-    print(f"  benchmarks/clinical_sim.py), {res['readings']} meter readings, {res['symptomatic']} symptomatic checks;")
+    print(f"population: {res['patients']} simulated type-1 patients x {res['days']} days ({res['population']}),")
+    print(f"  {res['readings']} meter readings, {res['symptomatic']} symptomatic checks;")
     print(
         f"  {res['patients']} treated hypertensive patients (benchmarks/clinical_bp.py), {res['bp_readings']} home BP"
     )
@@ -244,7 +253,7 @@ def _report(res: dict, tick_minutes: int) -> None:  # type: ignore[type-arg]
     print(f"tasks by rule (severity): {res['by_rule']}")
 
 
-async def main(patients: int, days: int, tick_minutes: int, seed: int) -> None:
+async def main(patients: int, days: int, tick_minutes: int, seed: int, population: str) -> None:
     configure_logging(level=logging.WARNING)  # one line per evaluation and tick would drown the result
     admin = os.environ.get("VITALGATE_DATABASE_URL")
     if not admin:
@@ -255,7 +264,7 @@ async def main(patients: int, days: int, tick_minutes: int, seed: int) -> None:
     url = _db_url(admin, name)
     try:
         await asyncio.to_thread(upgrade, url)
-        res = await run(url, patients, days, tick_minutes, seed)
+        res = await run(url, patients, days, tick_minutes, seed, population)
     finally:
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -268,5 +277,9 @@ if __name__ == "__main__":
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--tick-minutes", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--population", choices=sorted(POPULATIONS), default="uvapadova",
+        help="uvapadova (simglucose, the default; pip install -e '.[sim]') or minimal (the earlier stand-in)",
+    )  # fmt: skip
     a = parser.parse_args()
-    asyncio.run(main(a.patients, a.days, a.tick_minutes, a.seed))
+    asyncio.run(main(a.patients, a.days, a.tick_minutes, a.seed, a.population))

@@ -124,6 +124,9 @@ class TrendRule(_RuleBase):
     range_low: float | None = None  # mg/dL, for time in / below range
     range_high: float | None = None
     parts_of_day: list[Literal["morning", "evening"]] | None = None  # patient-local; None: all readings
+    # slope_per_week only: compare the one-sided 95 % confidence bound of the slope (lower for ">",
+    # upper for "<") instead of the estimate, so day-to-day scatter alone does not make a trend.
+    slope_confidence_95: bool = False
 
 
 class ForecastRule(_RuleBase):

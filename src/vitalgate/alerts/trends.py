@@ -38,8 +38,19 @@ def _daily(idx: np.ndarray, day: np.ndarray, values: np.ndarray, patients: int, 
     return sums, counts
 
 
-def _slope_per_week(sums: np.ndarray, counts: np.ndarray, patients: int, days: int) -> np.ndarray:
-    """Least-squares slope of daily means against day number, times 7 (NaN with < 2 days)."""
+# Student t, one-sided 95 %, by degrees of freedom (df > 30: 1.697 is used, a little conservative).
+_T95 = np.array([
+    0.0, 6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761,
+    1.753, 1.746, 1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703, 1.701, 1.699,
+    1.697,
+])  # fmt: skip
+
+
+def _slope_per_week(sums: np.ndarray, counts: np.ndarray, patients: int, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares slope of daily means against day number, times 7, and its standard error.
+
+    NaN slope with < 2 days; NaN standard error with < 3 (no residual degrees of freedom).
+    """
     has = counts > 0
     key = np.flatnonzero(has)
     p, x = key // days, (key % days).astype(np.float64)
@@ -47,9 +58,18 @@ def _slope_per_week(sums: np.ndarray, counts: np.ndarray, patients: int, days: i
     n = np.bincount(p, minlength=patients).astype(np.float64)
     sx, sy = np.bincount(p, x, patients), np.bincount(p, y, patients)
     sxx, sxy = np.bincount(p, x * x, patients), np.bincount(p, x * y, patients)
+    syy = np.bincount(p, y * y, patients)
     denom = n * sxx - sx * sx
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, (n * sxy - sx * sy) / denom * 7.0, np.nan)
+        slope = np.where(denom > 0, (n * sxy - sx * sy) / denom, np.nan)
+        # residual sum of squares = Syy - b^2 Sxx (centred sums)
+        ssr = np.maximum((syy - sy * sy / n) - slope * slope * (denom / n), 0.0)
+        se = np.where((denom > 0) & (n > 2), np.sqrt(ssr / (n - 2) / (denom / n)), np.nan)
+    return slope * 7.0, se * 7.0
+
+
+def _t95(df: np.ndarray) -> np.ndarray:
+    return _T95[np.clip(df, 0, len(_T95) - 1).astype(np.int64)]
 
 
 def evaluate_trend(
@@ -83,11 +103,15 @@ def evaluate_trend(
     n = np.bincount(idx, minlength=P)
     sums, counts = _daily(idx, day, v, P, W)
     reading_days = (counts.reshape(P, W) > 0).sum(axis=1)
+    bound: np.ndarray | None = None  # the slope's confidence bound, when the rule asks for one
     with np.errstate(invalid="ignore", divide="ignore"):
         if rule.metric == "mean":
             stat = np.bincount(idx, v, P) / n
         elif rule.metric == "slope_per_week":
-            stat = _slope_per_week(sums, counts, P, W)
+            stat, se = _slope_per_week(sums, counts, P, W)
+            if rule.slope_confidence_95:
+                margin = _t95(reading_days - 2) * se
+                bound = stat - margin if rule.op in (">", ">=") else stat + margin
         elif rule.metric == "cv_percent":
             # Sample SD (n - 1), as the patient page computes it.
             mean = np.bincount(idx, v, P) / n
@@ -100,8 +124,9 @@ def evaluate_trend(
             else:  # time_below_percent
                 hit = v < (rule.range_low or 70.0)
             stat = 100.0 * np.bincount(idx, w * hit, P) / np.bincount(idx, w, P)
-    enough = (n >= rule.min_readings) & (reading_days >= rule.min_days) & ~np.isnan(stat)
-    active = compare(stat, rule.op, rule.value) & enough
+    judged = stat if bound is None else bound
+    enough = (n >= rule.min_readings) & (reading_days >= rule.min_days) & ~np.isnan(judged)
+    active = compare(judged, rule.op, rule.value) & enough
     wanted = enough if keep is None else enough & (active | keep)
     findings = []
     for k in np.flatnonzero(wanted):
@@ -121,6 +146,7 @@ def evaluate_trend(
                     "window_days": rule.window_days,
                     "excluded_first_day": rule.exclude_first_day,
                     "parts_of_day": rule.parts_of_day,
+                    **({"confidence_bound_95": round(float(bound[k]), 3)} if bound is not None else {}),
                 },
             )
         )

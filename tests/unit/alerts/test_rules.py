@@ -104,7 +104,7 @@ def test_home_bp_mean_excludes_day_one_and_slope_matches_polyfit():
         x = np.array(sorted(days))
         y = np.array([np.mean(days[d]) for d in x])
         assert slopes[p].value == pytest.approx(np.polyfit(x, y, 1)[0] * 7)
-        assert slopes[p].active == (slopes[p].value > 5)
+        assert slopes[p].active == (slopes[p].evidence["confidence_bound_95"] > 5)
 
 
 def test_trends_need_enough_data_and_then_say_nothing():
@@ -346,3 +346,50 @@ def test_cv_is_the_sample_sd_the_patient_page_uses():
     v = np.array([r[3]["glucose_mg_dl"] for r in rows if in_last_local_days(r[1], 14)])
     cv = run("glucose-cv-high", rows, [1])[1]
     assert cv.value == pytest.approx(100 * v.std(ddof=1) / v.mean())
+
+
+def _home_bp(rng, patients, slope_per_day, sd=7.8, days=14):
+    """Morning and evening systolic over `days` days: a trend plus the published day-to-day scatter."""
+    rows = []
+    for p in patients:
+        for day in range(14 - days, 14):
+            for h in (0, 11):
+                t = NOW - 14 * DAY + day * DAY + h * 3600
+                bp = {"systolic_mmhg": 135 + slope_per_day * day + rng.normal(0, sd), "diastolic_mmhg": 85.0}
+                rows.append((p, t, "blood_pressure", bp, None))
+    return rows
+
+
+def test_systolic_rising_needs_the_slope_bound_not_the_estimate_above_the_limit():
+    rng = np.random.default_rng(11)
+    stable = list(range(1, 201))
+    # 7 reading days, the fewest the rule judges: the estimate scatters most there
+    found = run("bp-systolic-rising", _home_bp(rng, stable, 0.0, days=8), stable)
+    estimate_above = sum(f.value > 5 for f in found.values())
+    fired = sum(f.active for f in found.values())
+    # before: the rule judged the estimate, and scatter alone put it above 5 mmHg/week this often
+    assert estimate_above >= 10
+    assert fired <= 0.05 * len(stable)  # one-sided 95 %: at most ~5 % of stable patients, by design
+    for f in found.values():
+        assert f.active == (f.evidence["confidence_bound_95"] > 5)
+        assert f.evidence["confidence_bound_95"] < f.value
+    rising = list(range(301, 321))
+    steep = run("bp-systolic-rising", _home_bp(rng, rising, 3.0), rising)  # 21 mmHg/week
+    assert all(f.active for f in steep.values())
+
+
+def test_slope_bound_matches_the_textbook_standard_error():
+    rng = np.random.default_rng(5)
+    rows = _home_bp(rng, [1], 0.5)
+    f = run("bp-systolic-rising", rows, [1])[1]
+    days: dict[int, list[float]] = {}
+    for r in rows:
+        if in_last_local_days(r[1], 14):
+            days.setdefault(int(r[1] // DAY), []).append(r[3]["systolic_mmhg"])
+    x = np.array(sorted(days), dtype=float)
+    y = np.array([np.mean(days[d]) for d in sorted(days)])
+    b, a = np.polyfit(x, y, 1)
+    se = math.sqrt(np.sum((y - a - b * x) ** 2) / (len(x) - 2) / np.sum((x - x.mean()) ** 2))
+    t95 = {11: 1.796, 12: 1.782, 13: 1.771, 14: 1.761}[len(x) - 2]
+    assert f.value == pytest.approx(7 * b)
+    assert f.evidence["confidence_bound_95"] == pytest.approx(7 * (b - t95 * se), abs=1e-3)
