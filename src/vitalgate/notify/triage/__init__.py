@@ -2,5 +2,6 @@
 
 from vitalgate.notify.triage.category import TriageCategory, TriageResult
 from vitalgate.notify.triage.classifier import classify
+from vitalgate.notify.triage.routing import RoutingDecision, reroute, route_message
 
-__all__ = ["TriageCategory", "TriageResult", "classify"]
+__all__ = ["RoutingDecision", "TriageCategory", "TriageResult", "classify", "reroute", "route_message"]
