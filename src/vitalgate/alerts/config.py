@@ -149,8 +149,24 @@ class MissingDataRule(_RuleBase):
     measurement: MeasurementKind | None = None  # None: any reading counts
 
 
+class QuestionnaireRule(_RuleBase):
+    """A score of the patient's latest completed response to a questionnaire beyond a limit.
+
+    Scores are declared in the questionnaire definition (vitalgate.questionnaires); a single
+    answer is a score of one item (e.g. PHQ-9 'item-9'). Each completed response is one event.
+    """
+
+    kind: Literal["questionnaire"] = "questionnaire"
+    questionnaire: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    score: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    op: Op
+    value: float
+    within_days: float = Field(default=14.0, gt=0)  # older responses say nothing about now
+
+
 Rule = Annotated[
-    ThresholdRule | ConsecutiveRule | TrendRule | ForecastRule | MissingDataRule, Field(discriminator="kind")
+    ThresholdRule | ConsecutiveRule | TrendRule | ForecastRule | MissingDataRule | QuestionnaireRule,
+    Field(discriminator="kind"),
 ]
 
 

@@ -16,9 +16,18 @@ from uuid import UUID
 import numpy as np
 import psycopg
 
-from vitalgate.alerts.config import ConsecutiveRule, MissingDataRule, RuleSet, ThresholdRule, TrendRule, default_rules
+from vitalgate.alerts.config import (
+    ConsecutiveRule,
+    MissingDataRule,
+    QuestionnaireRule,
+    RuleSet,
+    ThresholdRule,
+    TrendRule,
+    default_rules,
+)
 from vitalgate.alerts.episodes import decide, worsened
 from vitalgate.alerts.frame import FIELDS, ReadingFrame
+from vitalgate.alerts.questionnaire_rule import score_inputs
 from vitalgate.alerts.rules import PatientContext, evaluate_rule
 from vitalgate.alerts.selection import rule_groups
 from vitalgate.core.localtime import utc_offset_s
@@ -121,6 +130,7 @@ async def _evaluate_chunk(
         patients,
         np.array([facts[p][1] if facts[p][1] is not None else np.nan for p in ids]),
         np.array([utc_offset_s(now, zones[p]) if p in zones else 0.0 for p in ids]),
+        await score_inputs(conn, ids, [r for r in ruleset.rules if isinstance(r, QuestionnaireRule)], now),
     )
     overrides = await rule_overrides.list_overrides(conn, ids)
     groups = rule_groups(ruleset, {p: facts[p][0] for p in ids}, overrides)

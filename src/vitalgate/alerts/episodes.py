@@ -17,7 +17,8 @@ from typing import Any, Literal
 from vitalgate.alerts.finding import Finding
 from vitalgate.store.alerts import OpenEpisode
 
-READING_RULE_KINDS = frozenset({"threshold", "consecutive", "forecast"})
+# Questionnaire rules are event rules too: a response completed after a closure is a new event.
+READING_RULE_KINDS = frozenset({"threshold", "consecutive", "forecast", "questionnaire"})
 Action = Literal["open", "update", "restart", "skip"]
 
 

@@ -12,9 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from vitalgate.alerts.config import ConsecutiveRule, ForecastRule, MissingDataRule, ThresholdRule, TrendRule
+from vitalgate.alerts.config import (
+    ConsecutiveRule,
+    ForecastRule,
+    MissingDataRule,
+    QuestionnaireRule,
+    ThresholdRule,
+    TrendRule,
+)
 from vitalgate.alerts.finding import Finding
 from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, local_day, rank_from_end, split_by_group
+from vitalgate.alerts.questionnaire_rule import ScoreInputs, evaluate_questionnaire
 from vitalgate.alerts.threshold import CLOCK_SKEW_S, cleared, evaluate_threshold, meal_mask, reading_evidence, restrict
 from vitalgate.alerts.threshold import iso as _iso
 from vitalgate.alerts.trends import evaluate_trend
@@ -29,6 +37,8 @@ class PatientContext:
     monitoring_start: np.ndarray  # float64 aligned with patients
     # Local minus UTC at `now` in each patient's zone (vitalgate.core.localtime.utc_offset_s); None = UTC.
     utc_offset_now_s: np.ndarray | None = None
+    # Latest questionnaire scores (store.questionnaires.latest_scores), for questionnaire rules.
+    scores: ScoreInputs | None = None
 
     def offsets(self, patients: np.ndarray) -> np.ndarray:
         """UTC offsets at `now` of the given (member) patients."""
@@ -243,4 +253,6 @@ def evaluate_rule(
         return evaluate_forecast(rule, frame, patients, now, keep)
     if isinstance(rule, MissingDataRule):
         return evaluate_missing(rule, frame, patients, now, ctx, keep)
+    if isinstance(rule, QuestionnaireRule):
+        return evaluate_questionnaire(rule, ctx.scores or {}, patients, now, keep)
     raise TypeError(f"unknown rule type {type(rule).__name__}")

@@ -225,7 +225,14 @@ def test_missing_data_silence_and_coverage():
 
 def test_shipped_rules_validate_and_cite_a_source():
     assert len(RULES.rules) >= 12
-    assert {r.kind for r in RULES.rules} == {"threshold", "consecutive", "trend", "forecast", "missing_data"}
+    assert {r.kind for r in RULES.rules} == {
+        "threshold",
+        "consecutive",
+        "trend",
+        "forecast",
+        "missing_data",
+        "questionnaire",
+    }
     assert all(r.source for r in RULES.rules)
 
 

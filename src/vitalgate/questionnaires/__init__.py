@@ -1,0 +1,1 @@
+"""Questionnaires and scales: FHIR R4 Questionnaire definitions, answering, scoring, extraction, export."""
