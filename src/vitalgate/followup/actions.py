@@ -15,6 +15,7 @@ import psycopg
 from vitalgate.domain import CLOSED_TASK_STATUSES, CLOSING_OUTCOMES, ChannelKind, Outcome, TaskStatus
 from vitalgate.followup.channels import Channel
 from vitalgate.followup.escalation import Fired, fire_due
+from vitalgate.followup.silence import ACK_REASON, silence_task
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import tasks as task_store
 from vitalgate.store import touchpoints as tp_store
@@ -84,6 +85,8 @@ async def acknowledge_task(
     """A person takes the task: open -> in_progress, its alert open -> acknowledged, and (given
     `actor_id`) the task is assigned to them — "acknowledged: it is yours now" is then true.
 
+    One acknowledgement silences every channel: the task's unfired touchpoints and its queued
+    messages are cancelled (a "not reached" outcome later re-arms the chain, see record_outcome).
     Raises TaskNotOpen if someone already took it, TaskClosed / TaskNotFound as every action does.
     """
     task = await _open_task(conn, task_id)
@@ -94,7 +97,10 @@ async def acknowledge_task(
         await task_store.reassign(conn, task_id, actor_id)
     if task.alert_id is not None:
         await alert_store.acknowledge_alert(conn, task.alert_id, now, by=actor)
-    detail = {} if actor_id is None else {"assignee_id": actor_id, "previous_assignee_id": task.assignee_id}
+    silenced = await silence_task(conn, task_id, now=now, reason=ACK_REASON)
+    detail: dict[str, object] = {"cancelled_steps": silenced.touchpoints, "cancelled_messages": silenced.deliveries}
+    if actor_id is not None:
+        detail |= {"assignee_id": actor_id, "previous_assignee_id": task.assignee_id}
     await task_store.add_task_event(conn, task_id, now, actor, "acknowledged", detail)
     return TaskChange(task_id, TaskStatus.IN_PROGRESS)
 
@@ -125,8 +131,13 @@ async def advance_escalation(
     channels: dict[str, Channel] | None = None,
     channel: str | None = None,
 ) -> list[Fired]:
-    """Deliver the next pending step now (or the next step of `channel`); later timers keep their gaps."""
+    """Deliver the next pending step now (or the next step of `channel`); later timers keep their gaps.
+
+    A person asking for the next step (escalate, "not reached") re-arms the steps their
+    acknowledgement silenced: the chain resumes from now.
+    """
     await _open_task(conn, task_id)
+    await tp_store.rearm(conn, task_id, reason=ACK_REASON)
     touchpoint = await tp_store.pull_forward(conn, task_id, now, channel=channel)
     await task_store.add_task_event(
         conn, task_id, now, actor, "escalation_advanced", {"touchpoint_id": touchpoint, "channel": channel}
@@ -171,7 +182,9 @@ async def record_outcome(
         if not fired:
             await task_store.add_task_event(conn, task_id, now, "system", "escalation_exhausted", {})
         return TaskChange(task_id, TaskStatus.IN_PROGRESS, tuple(fired))
-    # referred_to_doctor: skip the remaining patient touchpoints, deliver the doctor step now.
+    # referred_to_doctor: skip the remaining patient touchpoints, deliver the doctor step now
+    # (re-armed first, so a step silenced by an acknowledgement is skipped here, not revived).
+    await tp_store.rearm(conn, task_id, reason=ACK_REASON)
     await tp_store.cancel_pending(
         conn, now=now, reason="referred to doctor", task_id=task_id, except_channel=ChannelKind.DOCTOR
     )
@@ -183,18 +196,34 @@ async def record_outcome(
     return TaskChange(task_id, TaskStatus.IN_PROGRESS, tuple(fired))
 
 
+async def note_patient_reply(
+    conn: psycopg.AsyncConnection, task_id: int, *, channel: str, now: datetime, detail: dict | None = None
+) -> None:
+    """The patient answered an urgent task: shown on the task, the chain keeps running until staff act."""
+    await _open_task(conn, task_id)
+    await task_store.mark_patient_responded(conn, task_id, now)
+    await task_store.add_task_event(
+        conn, task_id, now, "patient", "patient_replied", {"channel": channel, **(detail or {})}
+    )
+
+
 async def record_patient_response(
     conn: psycopg.AsyncConnection, task_id: int, *, channel: str, now: datetime, detail: dict | None = None
 ) -> None:
     """The patient answered a touchpoint: stop automatic escalation, leave the task for review."""
     await _open_task(conn, task_id)
     await task_store.mark_patient_responded(conn, task_id, now)
-    cancelled = await tp_store.cancel_pending(conn, now=now, reason="patient responded", task_id=task_id)
+    silenced = await silence_task(conn, task_id, now=now, reason="patient responded")
     await task_store.add_task_event(
         conn,
         task_id,
         now,
         "patient",
         "patient_responded",
-        {"channel": channel, "cancelled_steps": cancelled, **(detail or {})},
+        {
+            "channel": channel,
+            "cancelled_steps": silenced.touchpoints,
+            "cancelled_messages": silenced.deliveries,
+            **(detail or {}),
+        },
     )

@@ -150,6 +150,16 @@ async def cancel_pending(
     return cur.rowcount
 
 
+async def rearm(conn: psycopg.AsyncConnection, task_id: int, *, reason: str) -> int:
+    """Un-cancel a task's unfired steps cancelled for `reason` (they keep their due times); returns how many."""
+    cur = await conn.execute(
+        "UPDATE touchpoints SET cancelled_at = NULL, cancel_reason = NULL"
+        " WHERE task_id = %s AND fired_at IS NULL AND cancel_reason = %s",
+        (task_id, reason),
+    )
+    return cur.rowcount
+
+
 async def pull_forward(
     conn: psycopg.AsyncConnection, task_id: int, now: datetime, *, channel: str | None = None
 ) -> int | None:

@@ -297,7 +297,8 @@ async def _worklist_order_and_actions(database_url: str, world: World) -> None:
         taken = await client.post(f"/tasks/{task_id}/acknowledge", headers=headers)
         assert taken.status_code == 409 and taken.json()["detail"] == f"task {task_id} is not open"
         level = ack.json()["escalation_level"]
-        assert ack.json()["next_touchpoint"] is not None  # the follow-up engine scheduled an escalation chain
+        # The engine scheduled a chain; one acknowledgement silences it (issue 15), escalating re-arms it.
+        assert ack.json()["next_touchpoint"] is None
         esc = await client.post(f"/tasks/{task_id}/escalate", headers=headers)
         assert esc.status_code == 200, esc.text
         assert esc.json()["escalation_level"] == level + 1
