@@ -26,14 +26,21 @@ class Silenced:
 
 
 async def cancel_queued(
-    conn: psycopg.AsyncConnection, *, reason: str, task_id: int | None = None, sop_instance_id: int | None = None
+    conn: psycopg.AsyncConnection,
+    *,
+    reason: str,
+    now: datetime,
+    task_id: int | None = None,
+    sop_instance_id: int | None = None,
 ) -> int:
     """Cancel outbox messages not yet sent for a task or SOP instance (store.deliveries, the ledger's)."""
-    return await delivery_store.cancel_pending(conn, task_id=task_id, sop_instance_id=sop_instance_id, reason=reason)
+    return await delivery_store.cancel_pending(
+        conn, task_id=task_id, sop_instance_id=sop_instance_id, reason=reason, now=now
+    )
 
 
 async def silence_task(conn: psycopg.AsyncConnection, task_id: int, *, now: datetime, reason: str) -> Silenced:
     """Cancel the task's unfired touchpoints and its queued messages on every channel."""
     touchpoints = await tp_store.cancel_pending(conn, now=now, reason=reason, task_id=task_id)
-    deliveries = await cancel_queued(conn, reason=reason, task_id=task_id)
+    deliveries = await cancel_queued(conn, reason=reason, now=now, task_id=task_id)
     return Silenced(touchpoints, deliveries)

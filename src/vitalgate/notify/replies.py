@@ -65,7 +65,7 @@ async def confirm_visit(
 ) -> Effect:
     """Confirm the visit: remaining reminders (touchpoints and queued messages) cancelled, T+2 check kept."""
     cancelled = await confirm_sop(conn, sop_instance_id, now=now, actor=actor)
-    messages = await cancel_queued(conn, reason="visit confirmed", sop_instance_id=sop_instance_id)
+    messages = await cancel_queued(conn, reason="visit confirmed", now=now, sop_instance_id=sop_instance_id)
     if task_id is not None:
         await task_store.mark_patient_responded(conn, task_id, now)
         await task_store.add_task_event(

@@ -55,6 +55,14 @@ async def _sms(database_url: str, unique: str, text: str, at, suffix: str = "") 
     return result
 
 
+async def _outbox(database_url: str, task_id: int):
+    return await fetch(
+        database_url,
+        "SELECT medium, status, status_reason, created_at FROM deliveries WHERE task_id = %s ORDER BY id",
+        task_id,
+    )
+
+
 async def _touchpoints(database_url: str, task_id: int):
     return await fetch(
         database_url,
@@ -82,7 +90,12 @@ async def test_inbound_confirm_confirms_the_visit_and_cancels_remaining_reminder
     await conn.close()
     for days in (-7, -2):  # the T-7 message and the T-2 confirmation request go out
         await tick(database_url, anchor + timedelta(days=days), patient_ids=[patient], evaluate=False)
+    assert [d["status"] for d in await _outbox(database_url, sop.task_id)] == ["queued", "queued"]  # no worker
     result = await _sms(database_url, unique, word, anchor - timedelta(days=2, hours=-2))
+    # The reminders still in the outbox are cancelled with the chain.
+    assert {(d["status"], d["status_reason"]) for d in await _outbox(database_url, sop.task_id)} == {
+        ("cancelled", "visit confirmed")
+    }
     assert (result.patient_id, result.effect, result.task_id) == (patient, Effect.VISIT_CONFIRMED, sop.task_id)
     t = anchor - timedelta(days=2)
     while t <= anchor + timedelta(days=3):
@@ -125,6 +138,9 @@ async def test_stop_withdraws_sms_consent_and_no_sms_follows(database_url, uniqu
         task["id"],
     )
     assert [d["detail"]["medium"] for d in after] == ["phone"]  # the voice call; no SMS
+    outbox = await _outbox(database_url, task["id"])
+    assert outbox[0]["medium"] == "sms"  # the message before the STOP
+    assert [d["medium"] for d in outbox if d["created_at"] > at + timedelta(minutes=10)] == ["voice"]
     assert skipped and all(s["detail"]["medium"] == "sms" for s in skipped)
     # START gives it back: the consent holds again from then on.
     again = await _sms(database_url, unique, "START" if word == "STOP" else "订阅", at + timedelta(hours=3))
@@ -150,6 +166,8 @@ async def test_im_ok_link_stops_a_routine_chain_but_not_an_urgent_one(database_u
     assert await _delivered(database_url, task["id"]) == sent
     pending = [r for r in await _touchpoints(database_url, task["id"]) if r["fired_at"] is None]
     assert pending and all(r["cancel_reason"] == "patient responded" for r in pending)
+    outbox = await _outbox(database_url, task["id"])
+    assert outbox and {(d["status"], d["status_reason"]) for d in outbox} == {("cancelled", "patient responded")}
 
     # An urgent task: the answer is shown, the chain goes on until staff act.
     at2, patient2, urgent = await _alert_task(database_url, unique + "u", 45.0)
@@ -173,10 +191,14 @@ async def test_staff_acknowledgement_cancels_pending_touchpoints_on_every_channe
     at, patient, task = await _alert_task(database_url, unique, 62.0)
     await tick(database_url, at + timedelta(minutes=5), patient_ids=[patient], evaluate=False)
     sent = await _delivered(database_url, task["id"])
+    assert [d["status"] for d in await _outbox(database_url, task["id"])] == ["queued"]
     conn = await connect(database_url)
     async with conn.transaction():
         await acknowledge_task(conn, task["id"], actor="nurse-x", now=at + timedelta(minutes=6))
     await conn.close()
+    assert [(d["status"], d["status_reason"]) for d in await _outbox(database_url, task["id"])] == [
+        ("cancelled", "acknowledged by staff")
+    ]
     pending = [r for r in await _touchpoints(database_url, task["id"]) if r["fired_at"] is None]
     assert {r["channel"] for r in pending} >= {"questionnaire", "voice", "phone", "doctor"}
     assert all(r["cancel_reason"] == "acknowledged by staff" for r in pending)
