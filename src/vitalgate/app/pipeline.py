@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import structlog
 
 from vitalgate.alerts.config import RuleSet
 from vitalgate.alerts.engine import evaluate_readings
+from vitalgate.domain import Severity
 from vitalgate.followup.tasks import act_on_alerts
+from vitalgate.notify.oncall.alerts import alert_new_urgent_task
 from vitalgate.store.db import connect
 from vitalgate.store.readings import StoredReading
 
@@ -40,6 +43,14 @@ class AlertPipeline:
         self._observer = observer or (lambda event: None)
         self._rules = rules
 
+    @staticmethod
+    async def _alert_staff(conn: psycopg.AsyncConnection, task_id: int, now: datetime) -> None:
+        try:
+            async with conn.transaction():
+                await alert_new_urgent_task(conn, task_id, now)
+        except Exception as exc:  # psycopg.Error and friends: logged; `vitalgate oncall run` catches it up
+            log.exception("oncall.alert_failed", task_id=task_id, error=str(exc))
+
     async def __call__(self, stored: Sequence[StoredReading], now: datetime) -> None:
         for reading in stored:
             self._observer(
@@ -57,6 +68,11 @@ class AlertPipeline:
                 opened = await act_on_alerts(
                     conn, raised, now=now, on_event=lambda stage, detail: self._observer(PipelineEvent(stage, detail))
                 )
+            # After the tasks are committed: a failing staff alert must never undo a task (the
+            # on-call tick retries whatever is not alerted here).
+            for task in opened:
+                if task.severity == Severity.URGENT:
+                    await self._alert_staff(conn, task.task_id, now)
         finally:
             await conn.close()
         # One line per evaluation (batches coalesce while one runs); the scenario harness waits for it.

@@ -8,7 +8,7 @@ from datetime import datetime, time
 import psycopg
 from psycopg.rows import class_row
 
-from vitalgate.store.db import scalar
+from vitalgate.store.db import column, scalar
 from vitalgate.store.triage_rows import OnCallShift, StaffAlert, StaffContact, UnacknowledgedAlert
 
 
@@ -88,18 +88,25 @@ async def alerts_of(conn: psycopg.AsyncConnection, task_id: int) -> list[StaffAl
         return await cur.fetchall()
 
 
-async def urgent_tasks_without_alert(conn: psycopg.AsyncConnection, *, since: datetime) -> list[int]:
+async def urgent_tasks_without_alert(
+    conn: psycopg.AsyncConnection, *, since: datetime, care_team_ids: Sequence[int] | None = None
+) -> list[int]:
     """Open urgent tasks created since `since` whose assignee was never alerted (any producer's tasks)."""
-    async with conn.cursor() as cur:
-        await cur.execute(
+    return [
+        int(v)
+        for v in await column(
+            conn,
             "SELECT t.id FROM tasks t WHERE t.severity = 'urgent' AND t.status = 'open' AND t.created_at >= %s"
+            " AND (%s::bigint[] IS NULL OR t.care_team_id = ANY(%s))"
             " AND NOT EXISTS (SELECT 1 FROM staff_alerts a WHERE a.task_id = t.id) ORDER BY t.created_at, t.id",
-            (since,),
+            (since, care_team_ids, care_team_ids),
         )
-        return [int(r[0]) for r in await cur.fetchall()]
+    ]
 
 
-async def due_renotifications(conn: psycopg.AsyncConnection, now: datetime) -> list[UnacknowledgedAlert]:
+async def due_renotifications(
+    conn: psycopg.AsyncConnection, now: datetime, *, care_team_ids: Sequence[int] | None = None
+) -> list[UnacknowledgedAlert]:
     """Urgent tasks still open (not acknowledged) whose latest alert's time has passed."""
     async with conn.cursor(row_factory=class_row(UnacknowledgedAlert)) as cur:
         await cur.execute(
@@ -112,9 +119,9 @@ async def due_renotifications(conn: psycopg.AsyncConnection, now: datetime) -> l
             JOIN LATERAL (SELECT attempt, renotify_at FROM staff_alerts a WHERE a.task_id = t.id
                           ORDER BY attempt DESC LIMIT 1) last ON true
             WHERE t.status = 'open' AND t.severity = 'urgent' AND t.acknowledged_at IS NULL
-              AND last.renotify_at <= %s
+              AND last.renotify_at <= %s AND (%s::bigint[] IS NULL OR t.care_team_id = ANY(%s))
             ORDER BY last.renotify_at, t.id
             """,
-            (now,),
+            (now, care_team_ids, care_team_ids),
         )
         return await cur.fetchall()

@@ -9,7 +9,6 @@ of goes to the coordinator whatever its category. Every re-route is kept as a la
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +16,7 @@ import psycopg
 
 from vitalgate.domain import ACTIVE_TASK_STATUSES, Role, Severity
 from vitalgate.followup.tasks import DUE_BY_SEVERITY
+from vitalgate.notify.oncall.alerts import alert_new_urgent_task
 from vitalgate.notify.oncall.roster import assignee_for
 from vitalgate.notify.triage.category import TriageCategory, TriageResult
 from vitalgate.notify.triage.classifier import classify
@@ -44,10 +44,6 @@ TITLES = {
     TriageCategory.EDUCATION: "Patient message: question (suggested answer ready)",
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")
-
-# Called with (conn, task_id, now) after an urgent task is opened or a message is re-routed to
-# urgent: the staff alert (notify.oncall.alerts), injected so routing does not depend on the ledger.
-UrgentHook = Callable[[psycopg.AsyncConnection, int, datetime], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +116,12 @@ async def route_message(
     received_at: datetime,
     inbound_message_id: int | None,
     now: datetime | None = None,
-    on_urgent: UrgentHook | None = None,
+    alert_staff: bool = True,
 ) -> RoutingDecision:
     """Classify one free-text message and open or update the right task (the caller commits).
 
-    The same inbound message routed twice returns its first decision (duplicate=True).
+    A new urgent task alerts its assignee at once (notify.oncall.alerts). The same inbound message
+    routed twice returns its first decision (duplicate=True).
     """
     now = now or received_at
     if inbound_message_id is not None:
@@ -166,8 +163,8 @@ async def route_message(
         now=now,
     )
     assert triage_id is not None  # a duplicate message returned above
-    if opened and severity == Severity.URGENT and on_urgent is not None:
-        await on_urgent(conn, task_id, now)
+    if opened and severity == Severity.URGENT and alert_staff:
+        await alert_new_urgent_task(conn, task_id, now)
     return RoutingDecision(
         triage_id, result.category, result.confidence, result.needs_person, role, task_id, opened, assignee,
         script.id if script else None,
@@ -187,7 +184,7 @@ async def reroute(
     actor: str,
     now: datetime,
     note: str | None = None,
-    on_urgent: UrgentHook | None = None,
+    alert_staff: bool = True,
 ) -> RoutingDecision:
     """Staff move a message to another category: its task follows (queue, severity, assignee) and the
     correction is recorded as labelled feedback, even when the category does not change the queue."""
@@ -215,6 +212,6 @@ async def reroute(
             conn, patient_id=record.patient_id, category=to, role=role, severity=severity, now=now, detail=detail
         )
     await triage_store.set_route(conn, triage_id, category=str(to), routed_to=str(role), task_id=task_id)
-    if severity == Severity.URGENT and from_category != to and task_id is not None and on_urgent is not None:
-        await on_urgent(conn, task_id, now)
+    if severity == Severity.URGENT and from_category != to and task_id is not None and alert_staff:
+        await alert_new_urgent_task(conn, task_id, now)
     return RoutingDecision(triage_id, to, 1.0, False, role, task_id, opened, assignee, record.suggested_script_id)
