@@ -215,9 +215,11 @@ async def get_daily_profile(
     return body
 
 
-async def profile_for(conn: Conn, patient_id: int, days: int, tz: str | None) -> DailyProfileOut:
+async def profile_for(
+    conn: Conn, patient_id: int, days: int, tz: str | None, *, now: datetime | None = None
+) -> DailyProfileOut:
     """Percentile bands only when every local hour holds enough readings; else meal-slot summaries."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     rows = await patient_stats.daily_profile(conn, patient_id, now - timedelta(days=days), now, tz)
     if tz is None:
         clock = await time_zones.patient_clock(conn, patient_id)
