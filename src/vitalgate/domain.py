@@ -157,3 +157,16 @@ class CallOutcome(StrEnum):
     NO_ANSWER = "no_answer"
     WRONG_NUMBER = "wrong_number"
     VOICEMAIL = "voicemail"
+
+class Language(StrEnum):
+    """BCP 47 tags of the shipped message catalogs (vitalgate.i18n); more by adding a catalog."""
+
+    ZH_HANS = "zh-Hans"
+    EN = "en"
+
+
+class GlucoseUnit(StrEnum):
+    """How glucose is shown to a person; it is always stored in mg/dL."""
+
+    MG_DL = "mg/dL"
+    MMOL_L = "mmol/L"

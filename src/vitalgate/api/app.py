@@ -26,6 +26,7 @@ from vitalgate.api import (
     routes_fhir_record,
     routes_patient_login,
     routes_patients,
+    routes_prefs,
     routes_record,
     routes_report,
     routes_review,
@@ -120,6 +121,7 @@ def create_app(
         routes_fhir,
         routes_fhir_record,
         routes_admin,
+        routes_prefs,
     ):
         app.include_router(module.router)
     app.include_router(web.router)

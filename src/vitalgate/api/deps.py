@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from vitalgate.api.auth import AuthError, Principal, TokenSigner
 from vitalgate.api.throttle import ThrottlePolicy
 from vitalgate.domain import STAFF_ROLES, Role
+from vitalgate.i18n import N_, Msg
 from vitalgate.store import audit as audit_store
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import consent, people
@@ -132,7 +133,7 @@ def refuse_read_only_change(principal: Principal, request: Request) -> None:
         and request.method not in ("GET", "HEAD", "OPTIONS")
         and not request.url.path.startswith(_READ_ONLY_ALLOWED)
     ):
-        raise HTTPException(status_code=403, detail="caregivers have read-only access")
+        raise HTTPException(status_code=403, detail=N_("caregivers have read-only access"))
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
@@ -170,7 +171,7 @@ async def visible_patient(conn: psycopg.AsyncConnection, principal: Principal, p
     """The patient if this principal may see them; 404 otherwise (no hint whether they exist)."""
     patient = await people.get_patient(conn, patient_id) if -(2**63) <= patient_id < 2**63 else None
     if patient is None or not can_see(principal, patient):
-        raise HTTPException(status_code=404, detail=f"patient {patient_id} not found")
+        raise HTTPException(status_code=404, detail=Msg("patient {patient_id} not found", patient_id=patient_id))
     return patient
 
 

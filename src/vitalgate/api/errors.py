@@ -34,7 +34,7 @@ def install(app: FastAPI) -> None:
     async def _task_state(request: Request, exc: TaskStateError) -> Response:
         # A task that does not exist is 404; closed, already taken or without a step left is 409.
         status = 404 if isinstance(exc, TaskNotFound) else 409
-        return await _http(request, StarletteHTTPException(status_code=status, detail=str(exc)))
+        return await _http(request, StarletteHTTPException(status_code=status, detail=exc.message))
 
     @app.exception_handler(psycopg.OperationalError)
     async def _db_down(request: Request, exc: psycopg.OperationalError) -> JSONResponse:

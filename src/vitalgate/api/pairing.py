@@ -18,6 +18,7 @@ from vitalgate.api.auth import Principal
 from vitalgate.api.claim import claim_hash, normalise_claim_code
 from vitalgate.api.schemas import BindRequest
 from vitalgate.followup.tasks import act_on_alerts
+from vitalgate.i18n import N_, Msg
 from vitalgate.store import audit as audit_store
 from vitalgate.store import bindings
 from vitalgate.store import claims as claim_store
@@ -36,20 +37,30 @@ async def pair(
     device = await _resolve(conn, principal, patient.id, req)
     kind = device.kind if device else req.kind
     if device and req.kind and req.kind != device.kind:
-        raise HTTPException(status_code=422, detail=f"device {device.serial} is a {device.kind}, not a {req.kind}")
+        raise HTTPException(
+            status_code=422,
+            detail=Msg(
+                "device {serial} is a {kind}, not a {wanted}", serial=device.serial, kind=device.kind, wanted=req.kind
+            ),
+        )
     serial = device.serial if device else req.serial
     assert serial is not None and kind is not None
     valid_from = _aware(req.valid_from) or datetime.now(UTC)
     if valid_from > datetime.now(UTC) + _MAX_FUTURE:
-        raise HTTPException(status_code=422, detail="valid_from may be at most one day in the future")
+        raise HTTPException(status_code=422, detail=N_("valid_from may be at most one day in the future"))
     if device and device.bound_patient_id is not None:
         if device.bound_patient_id == patient.id:
-            raise HTTPException(status_code=409, detail=f"device {serial} is already paired with this patient")
+            raise HTTPException(
+                status_code=409, detail=Msg("device {serial} is already paired with this patient", serial=serial)
+            )
         own_team = principal.is_staff and device.bound_care_team_id in principal.team_ids
         if not own_team:
             # Same words whether it is another team's patient or not: no hint about other patients.
             raise HTTPException(
-                status_code=409, detail=f"device {serial} is paired with someone else; ask the care team to release it"
+                status_code=409,
+                detail=Msg(
+                    "device {serial} is paired with someone else; ask the care team to release it", serial=serial
+                ),
             )
         if device.bound_since is not None and valid_from <= device.bound_since:
             raise HTTPException(
@@ -91,18 +102,23 @@ async def _resolve(
     if not principal.is_staff:
         raise HTTPException(
             status_code=403,
-            detail="pair with the claim code your hub printed when it paired the device (a serial alone is not enough)",
+            detail=N_(
+                "pair with the claim code your hub printed when it paired the device (a serial alone is not enough)"
+            ),
         )
     serial = (req.serial or "").strip()
     if not serial:
-        raise HTTPException(status_code=422, detail="serial must not be blank")
+        raise HTTPException(status_code=422, detail=N_("serial must not be blank"))
     found = await bindings.find_device(conn, serial=serial)
     if found:
         return found[0]
     if req.kind is None:
         raise HTTPException(
             status_code=404,
-            detail=f"device {serial} has not sent readings yet: give its kind (glucose_meter or bp_cuff) to pair it in advance",
+            detail=Msg(
+                "device {serial} has not sent readings yet: give its kind (glucose_meter or bp_cuff) to pair it in advance",
+                serial=serial,
+            ),
         )
     req.serial = serial
     return None
@@ -112,11 +128,11 @@ async def _by_claim_code(conn: psycopg.AsyncConnection, principal: Principal, pa
     """The device whose registered claim code was typed; throttled and audited per user."""
     code = normalise_claim_code(typed)
     if code is None:
-        raise HTTPException(status_code=422, detail="a claim code has 12 letters or digits, e.g. 7K2M-Q9XD-4HPA")
+        raise HTTPException(status_code=422, detail=N_("a claim code has 12 letters or digits, e.g. 7K2M-Q9XD-4HPA"))
     if await claim_store.recent_failures(conn, principal.user_id) >= claim_store.MAX_FAILED_ATTEMPTS:
         raise HTTPException(
             status_code=429,
-            detail="too many wrong claim codes: try again in 15 minutes",
+            detail=N_("too many wrong claim codes: try again in 15 minutes"),
             headers={"Retry-After": str(int(claim_store.ATTEMPT_WINDOW.total_seconds()))},
         )
     claim = await claim_store.find(conn, bytes.fromhex(claim_hash(code)))
@@ -135,7 +151,7 @@ async def _by_claim_code(conn: psycopg.AsyncConnection, principal: Principal, pa
         await conn.commit()  # the failed attempt counts even though the request fails
         raise HTTPException(
             status_code=404,
-            detail="no device with this claim code: check the code, or let the hub connect to the server first",
+            detail=N_("no device with this claim code: check the code, or let the hub connect to the server first"),
         )
     found = await bindings.find_device(conn, serial=claim.serial)
     assert found, "a registered claim always has its device row (store.claims.register)"

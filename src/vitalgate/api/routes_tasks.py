@@ -14,6 +14,7 @@ from vitalgate.api.deps import Conn, StaffUser, audit, audit_list
 from vitalgate.api.schemas import ErrorOut, OutcomeRequest, TaskOut
 from vitalgate.domain import ACTIVE_TASK_STATUSES, TaskStatus
 from vitalgate.followup import actions
+from vitalgate.i18n import Msg
 from vitalgate.store import tasks as task_store
 
 router = APIRouter(tags=["worklist"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
@@ -55,7 +56,7 @@ async def _act(
     A TaskStateError rolls the change back and goes on to api/errors.py, which answers 404 or 409."""
     task = await task_store.get_task(conn, task_id)
     if task is None or task.care_team_id not in principal.team_ids:
-        raise HTTPException(status_code=404, detail=f"task {task_id} not found")
+        raise HTTPException(status_code=404, detail=Msg("task {task_id} not found", task_id=task_id))
     now = datetime.now(UTC)
     try:
         await change(now)

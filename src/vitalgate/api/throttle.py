@@ -41,6 +41,7 @@ class Throttled(HTTPException):
             headers={"Retry-After": str(seconds)},
         )
         self.scope = scope
+        self.minutes = minutes
 
 
 async def begin(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vitalgate.api import routes_tasks, web_admin, web_patient
+from vitalgate.api import routes_tasks, web_admin, web_patient, web_settings
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
 from vitalgate.api.routes_auth import authenticate
@@ -17,8 +17,10 @@ from vitalgate.api.routes_worklist import WorklistQuery, load_worklist
 from vitalgate.api.schemas import OutcomeRequest
 from vitalgate.api.throttle import Throttled
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.web_locale import page_locale
 from vitalgate.api.web_time import page_zones
-from vitalgate.domain import Role, Severity
+from vitalgate.domain import Language, Role, Severity
+from vitalgate.i18n import N_, t, tn
 from vitalgate.store import people
 from vitalgate.store import readings as reading_store
 from vitalgate.store import users as user_store
@@ -27,6 +29,7 @@ from vitalgate.store import worklist as worklist_store
 router = APIRouter(include_in_schema=False)
 router.include_router(web_patient.router)
 router.include_router(web_admin.router)
+router.include_router(web_settings.router)
 
 
 def _home_of(role: str) -> str:
@@ -38,6 +41,22 @@ def _safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+def _throttled_text(exc: Throttled, language: Language) -> str:
+    if exc.scope == "username":
+        return tn(
+            language,
+            "Too many failed sign-ins for this username: try again in {n} minute.",
+            "Too many failed sign-ins for this username: try again in {n} minutes.",
+            exc.minutes,
+        )
+    return tn(
+        language,
+        "Too many failed sign-ins from your network address: try again in {n} minute.",
+        "Too many failed sign-ins from your network address: try again in {n} minutes.",
+        exc.minutes,
+    )
 
 
 @router.get("/")
@@ -69,7 +88,7 @@ async def login(
             None,
             status_code=429,
             next=_safe_next(next) or "",
-            error=str(exc.detail)[0].upper() + str(exc.detail)[1:] + ".",
+            error=_throttled_text(exc, page_locale(request).language),
             username=username,
         )
         page.headers.update(exc.headers or {})
@@ -81,7 +100,7 @@ async def login(
             None,
             status_code=401,
             next=_safe_next(next) or "",
-            error="Wrong username or password.",
+            error=t(page_locale(request).language, "Wrong username or password."),
             username=username,
         )
     api = state(request)
@@ -181,7 +200,7 @@ async def _worklist_actor(request: Request, conn: Conn, csrf: str) -> Principal 
         return None
     check_form_csrf(request, principal, csrf)
     if not principal.is_staff:
-        raise HTTPException(status_code=403, detail="only care-team staff work the worklist")
+        raise HTTPException(status_code=403, detail=N_("only care-team staff work the worklist"))
     return principal
 
 
@@ -225,7 +244,7 @@ async def outcome_form(
     try:
         body = OutcomeRequest.model_validate({"outcome": outcome, "note": note or None})
     except ValueError as exc:
-        raise HTTPException(status_code=422, detail="choose an outcome from the list") from exc
+        raise HTTPException(status_code=422, detail=N_("choose an outcome from the list")) from exc
     await routes_tasks.record_outcome(task_id, body, request, conn, principal)
     return _back_to_worklist(task_id, "outcome")
 

@@ -11,8 +11,10 @@ from vitalgate.api.deps import Conn, audit
 from vitalgate.api.enrol_import import COLUMNS, run_import
 from vitalgate.api.enrol_source import MAX_BYTES, read_source
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.i18n import N_
 
 router = APIRouter(include_in_schema=False)
+ADMINS_ONLY = N_("only admins enrol patients in bulk")
 
 
 @router.get("/ui/admin/import", response_class=HTMLResponse)
@@ -21,7 +23,7 @@ async def import_page(request: Request, conn: Conn) -> Response:
     if principal is None:
         return login_redirect(request)
     if principal.role != "admin":
-        raise HTTPException(status_code=403, detail="only admins enrol patients in bulk")
+        raise HTTPException(status_code=403, detail=ADMINS_ONLY)
     return render(request, "admin_import.html", principal, columns=COLUMNS, report=None)
 
 
@@ -40,7 +42,7 @@ async def import_upload(
         return login_redirect(request)
     check_form_csrf(request, principal, csrf)
     if principal.role != "admin":
-        raise HTTPException(status_code=403, detail="only admins enrol patients in bulk")
+        raise HTTPException(status_code=403, detail=ADMINS_ONLY)
     data = await file.read(MAX_BYTES + 1)
     try:
         rows = list(read_source(data, file.filename or ""))

@@ -13,11 +13,15 @@ from pydantic import ValidationError
 from vitalgate.api import pairing
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import Conn, audit, visible_patient
+from vitalgate.api.glucose_display import glucose_in, glucose_series
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
 from vitalgate.api.routes_record import caregiver_out, record_out
 from vitalgate.api.schemas import BindRequest
-from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.web_common import as_sentence, check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.web_locale import page_locale
 from vitalgate.api.web_time import page_zones
+from vitalgate.domain import GlucoseUnit
+from vitalgate.i18n import N_, _, t, using
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import bindings, consent
 from vitalgate.store import caregivers as caregiver_store
@@ -30,14 +34,34 @@ CHART_DAYS = 30
 PROFILE_DAYS = 14
 # Hourly means: finger-stick data stays one point per reading, CGM data stays at most 720 points.
 CHART_BUCKET = timedelta(hours=1)
+# Chart references (ADA levels 1/2 and the consensus 70-180 target), converted to the viewer's unit;
+# the y range 40-300 mg/dL keeps the usual view of a meter's readings.
+GLUCOSE_REFS_MG_DL = {"very_low": 54.0, "low": 70.0, "high": 180.0, "very_high": 250.0, "y_min": 40.0, "y_max": 300.0}
 
 
 def _epoch(value: datetime) -> float:
     return value.timestamp()
 
 
-async def chart_data(conn: psycopg.AsyncConnection, patient_id: int) -> dict[str, Any]:
-    """Columns for uPlot (x in epoch seconds, axes in the patient's zone); aggregated in SQL."""
+def chart_text(unit: GlucoseUnit) -> dict[str, Any]:
+    """The charts' words (in the page's language) and glucose references in the viewer's unit."""
+    return {
+        "unit": str(unit),
+        "glucose_ref": {k: glucose_in(v, unit) for k, v in GLUCOSE_REFS_MG_DL.items()},
+        "labels": {
+            "glucose": _("Glucose ({unit})", unit=str(unit)),
+            "systolic": _("Systolic (mmHg)"),
+            "diastolic": _("Diastolic (mmHg)"),
+            "pulse": _("Pulse (/min)"),
+            "hour": _("Hour"),
+            "hour_axis": _("hour of day"),
+            "median": _("Median"),
+        },
+    }
+
+
+async def chart_data(conn: psycopg.AsyncConnection, patient_id: int, unit: GlucoseUnit) -> dict[str, Any]:
+    """Columns for uPlot (x in epoch seconds, axes in the patient's zone, glucose in the viewer's unit); aggregated in SQL."""
     now = datetime.now(UTC)
     since = now - timedelta(days=CHART_DAYS)
     glucose = await series_rows(conn, patient_id, "glucose", since, now, CHART_BUCKET)
@@ -48,7 +72,7 @@ async def chart_data(conn: psycopg.AsyncConnection, patient_id: int) -> dict[str
         "since": _epoch(since),
         "until": _epoch(now),
         "tz": profile.timezone,
-        "glucose": [[_epoch(r["bucket"]) for r in glucose], [r["glucose_mean"] for r in glucose]],
+        "glucose": [[_epoch(r["bucket"]) for r in glucose], glucose_series([r["glucose_mean"] for r in glucose], unit)],
         "bp": [
             [_epoch(r["bucket"]) for r in bp],
             [r["systolic_mean"] for r in bp],
@@ -56,8 +80,15 @@ async def chart_data(conn: psycopg.AsyncConnection, patient_id: int) -> dict[str
             [r["pulse_mean"] for r in bp],
         ],
         "profile": [[h.hour for h in profile.hours]]
-        + [[getattr(h, p) for h in profile.hours] for p in ("p05", "p25", "p50", "p75", "p95")],
+        + [glucose_series([getattr(h, p) for h in profile.hours], unit) for p in ("p05", "p25", "p50", "p75", "p95")],
+        **chart_text(unit),
     }
+
+
+async def _charts(request: Request, conn: psycopg.AsyncConnection, patient_id: int) -> dict[str, Any]:
+    locale = page_locale(request)
+    with using(locale.language):
+        return await chart_data(conn, patient_id, locale.glucose_unit)
 
 
 async def _patient_page(
@@ -83,7 +114,7 @@ async def _patient_page(
         zones=zones,
         patient=patient,
         stats=stats,
-        charts=await chart_data(conn, patient_id),
+        charts=await _charts(request, conn, patient_id),
         alerts=await alert_store.patient_alerts(conn, patient_id, limit=20),
         tasks=tasks,
         events=events,
@@ -116,7 +147,7 @@ async def _me_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     if principal.patient_id is None:
-        raise HTTPException(status_code=404, detail="this account is not linked to a patient record")
+        raise HTTPException(status_code=404, detail=N_("this account is not linked to a patient record"))
     patient = await visible_patient(conn, principal, principal.patient_id)
     zones = await page_zones(conn, request, principal, patient_id=patient.id)
     stats = await statistics_for(conn, patient.id, PROFILE_DAYS)
@@ -129,7 +160,7 @@ async def _me_page(
         zones=zones,
         patient=patient,
         stats=stats,
-        charts=await chart_data(conn, patient.id),
+        charts=await _charts(request, conn, patient.id),
         devices=await bindings.patient_devices(conn, patient.id, include_closed=False),
         readings=await reading_store.patient_readings(conn, patient.id, limit=30),
         error=error,
@@ -147,6 +178,9 @@ async def me_page(request: Request, conn: Conn) -> Response:
     return await _me_page(request, conn, principal)
 
 
+BIND_HELP = N_("Enter the 12-character code your hub showed when it paired the device.")
+
+
 def _bind_request(code: str, serial: str, kind: str) -> BindRequest:
     """The form fields as a BindRequest; a ValueError with plain words when they do not fit."""
     try:
@@ -156,7 +190,7 @@ def _bind_request(code: str, serial: str, kind: str) -> BindRequest:
             kind=kind or None,
         )
     except ValidationError as exc:
-        raise ValueError("Enter the 12-character code your hub showed when it paired the device.") from exc
+        raise ValueError(BIND_HELP) from exc
 
 
 async def _pair(
@@ -174,12 +208,13 @@ async def _pair(
         patient = await visible_patient(conn, principal, patient_id)
         result = await pairing.pair(conn, principal, patient, req)
     except ValueError as exc:
-        return str(exc)
+        return t(page_locale(request).language, str(exc))
     except HTTPException as exc:
         await conn.rollback()
         if exc.status_code == 404 and "patient" in str(exc.detail):
             raise
-        return str(exc.detail)[0].upper() + str(exc.detail)[1:] + "."
+        language = page_locale(request).language
+        return as_sentence(t(language, exc.detail), language)
     await audit(conn, principal, request, "change:bind_device", patient_id, {"serial": result["serial"]})
     return None
 
@@ -199,7 +234,7 @@ async def pair_own(
         return login_redirect(request)
     check_form_csrf(request, principal, csrf)
     if principal.role != "patient" or principal.patient_id is None:
-        raise HTTPException(status_code=403, detail="only a patient pairs devices here")
+        raise HTTPException(status_code=403, detail=N_("only a patient pairs devices here"))
     error = await _pair(request, conn, principal, principal.patient_id, claim_code, serial, kind)
     if error:
         return await _me_page(request, conn, principal, error=error, status_code=400)
@@ -222,7 +257,7 @@ async def pair_for_patient(
         return login_redirect(request)
     check_form_csrf(request, principal, csrf)
     if not principal.is_staff:
-        raise HTTPException(status_code=403, detail="only care-team staff pair for a patient")
+        raise HTTPException(status_code=403, detail=N_("only care-team staff pair for a patient"))
     error = await _pair(request, conn, principal, patient_id, claim_code, serial, kind)
     if error:
         return await _patient_page(request, conn, principal, patient_id, error=error, status_code=400)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import psycopg
@@ -12,9 +12,12 @@ from fastapi import Request
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import state
 from vitalgate.core.localtime import ZoneHistory, local_datetime, zone_label
+from vitalgate.domain import Language
+from vitalgate.i18n import DEFAULT_LANGUAGE, format_local, t
 from vitalgate.store import time_zones
 
-DEFAULT_FMT = "%d %b %Y %H:%M"
+# Named formats of vitalgate.i18n.formatting: "datetime", "short" (no year), "date", "time".
+DEFAULT_FMT = "datetime"
 
 
 def _abbr(local: datetime) -> str:
@@ -22,19 +25,27 @@ def _abbr(local: datetime) -> str:
     return name if name.isalpha() else f"UTC{name}" if name else ""
 
 
-def show(value: datetime | None, where: ZoneHistory | str, viewer: str | None = None, fmt: str = DEFAULT_FMT) -> str:
+def show(
+    value: datetime | None,
+    where: ZoneHistory | str,
+    viewer: str | None = None,
+    fmt: str = DEFAULT_FMT,
+    language: Language = DEFAULT_LANGUAGE,
+) -> str:
     """'05 Oct 2026 07:30 CST' and, when the viewer's clock differs, ' · 04 Oct 19:30 EDT (yours)'."""
     if value is None:
         return "—"
     local = local_datetime(value, where)
-    text = f"{local.strftime(fmt)} {_abbr(local)}".rstrip()
+    text = f"{format_local(local, language, fmt)} {_abbr(local)}".rstrip()
     if viewer is None:
         return text
     theirs = local_datetime(value, viewer)
     if theirs.utcoffset() == local.utcoffset():
         return text
-    short = "%H:%M" if theirs.date() == local.date() else "%d %b %H:%M"
-    return f"{text} · {theirs.strftime(short)} {_abbr(theirs)} (yours)"
+    short = "time" if theirs.date() == local.date() else "short"
+    clock = f"{format_local(theirs, language, short)} {_abbr(theirs)}".rstrip()
+    yours = t(language, "{time} (yours)", time=clock)
+    return f"{text} · {yours}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,27 +55,41 @@ class PageZones:
     viewer: str
     patients: dict[int, ZoneHistory] = field(default_factory=dict)
     patient_id: int | None = None  # the page is about this patient: its times are in their zone
+    language: Language = DEFAULT_LANGUAGE
+
+    def speaking(self, language: Language) -> PageZones:
+        """The same zones, formatting dates in a language."""
+        return replace(self, language=language)
 
     def t(self, value: datetime | None, fmt: str = DEFAULT_FMT) -> str:
         if self.patient_id is not None and self.patient_id in self.patients:
-            return show(value, self.patients[self.patient_id], self.viewer, fmt)
-        return show(value, self.viewer, None, fmt)
+            return show(value, self.patients[self.patient_id], self.viewer, fmt, self.language)
+        return show(value, self.viewer, None, fmt, self.language)
 
     def tp(self, value: datetime | None, patient_id: int, fmt: str = DEFAULT_FMT) -> str:
         history = self.patients.get(patient_id)
-        return show(value, history, self.viewer, fmt) if history else self.t(value, fmt)
+        return show(value, history, self.viewer, fmt, self.language) if history else self.t(value, fmt)
 
     def note(self) -> str:
-        now = datetime.now(UTC)
+        now, lang = datetime.now(UTC), self.language
         yours = zone_label(now, self.viewer)
         if self.patient_id is not None and self.patient_id in self.patients:
             theirs = zone_label(now, self.patients[self.patient_id].zone_name_at(now))
             if theirs == yours:
-                return f"Times shown in the patient's local time ({theirs})."
-            return f"Times shown in the patient's local time ({theirs}); yours ({yours}) after the dot."
+                return t(lang, "Times shown in the patient's local time ({zone}).", zone=theirs)
+            return t(
+                lang,
+                "Times shown in the patient's local time ({zone}); yours ({yours}) after the dot.",
+                zone=theirs,
+                yours=yours,
+            )
         if self.patients:
-            return f"Times shown in each patient's local time; yours ({yours}) after the dot where it differs."
-        return f"Times shown in {yours}."
+            return t(
+                lang,
+                "Times shown in each patient's local time; yours ({yours}) after the dot where it differs.",
+                yours=yours,
+            )
+        return t(lang, "Times shown in {zone}.", zone=yours)
 
 
 async def viewer_zone(conn: psycopg.AsyncConnection, request: Request, principal: Principal | None) -> str:

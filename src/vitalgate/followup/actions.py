@@ -16,6 +16,7 @@ from vitalgate.domain import CLOSED_TASK_STATUSES, CLOSING_OUTCOMES, ChannelKind
 from vitalgate.followup.channels import Channel
 from vitalgate.followup.escalation import Fired, fire_due
 from vitalgate.followup.silence import ACK_REASON, silence_task
+from vitalgate.i18n import Msg
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import tasks as task_store
 from vitalgate.store import touchpoints as tp_store
@@ -27,23 +28,25 @@ OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 class TaskStateError(ValueError):
     """The task cannot take this action in its current state (base of the errors below)."""
 
-    def __init__(self, task_id: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, task_id: int, message: Msg) -> None:
+        super().__init__(str(message))
         self.task_id = task_id
+        self.message = message  # shown translated on pages (vitalgate.i18n)
 
 
 class TaskNotFound(TaskStateError):
     """The task does not exist."""
 
     def __init__(self, task_id: int) -> None:
-        super().__init__(task_id, f"task {task_id} does not exist")
+        super().__init__(task_id, Msg("task {task_id} does not exist", task_id=task_id))
 
 
 class TaskClosed(TaskStateError):
     """The task is done or cancelled: nothing can be recorded on it any more."""
 
     def __init__(self, task_id: int, status: str) -> None:
-        super().__init__(task_id, f"task {task_id} is {status}")
+        closed = Msg("task {task_id} is done", task_id=task_id) if status == TaskStatus.DONE else None
+        super().__init__(task_id, closed or Msg("task {task_id} is cancelled", task_id=task_id))
         self.status = status
 
 
@@ -51,14 +54,14 @@ class TaskNotOpen(TaskStateError):
     """Acknowledging a task someone already took (it is in progress)."""
 
     def __init__(self, task_id: int) -> None:
-        super().__init__(task_id, f"task {task_id} is not open")
+        super().__init__(task_id, Msg("task {task_id} is not open", task_id=task_id))
 
 
 class NoPendingStep(TaskStateError):
     """Escalating a task whose chain has no step left to deliver."""
 
     def __init__(self, task_id: int) -> None:
-        super().__init__(task_id, f"task {task_id} is without a pending escalation step")
+        super().__init__(task_id, Msg("task {task_id} is without a pending escalation step", task_id=task_id))
 
 
 @dataclass(frozen=True, slots=True)

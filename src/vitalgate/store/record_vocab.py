@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Language and GlucoseUnit moved to the shared vocabulary (i18n uses them); re-exported for callers.
+from vitalgate.domain import GlucoseUnit as GlucoseUnit
+from vitalgate.domain import Language as Language
+
 
 class Sex(StrEnum):
     # FHIR administrative-gender codes, so the export needs no mapping.
@@ -21,18 +25,6 @@ class JourneyStage(StrEnum):
     CHEMOTHERAPY = "chemotherapy"
     REHABILITATION = "rehabilitation"
     LONG_TERM = "long_term"
-
-
-class Language(StrEnum):
-    """BCP 47 tags of the shipped message catalogs."""
-
-    ZH_HANS = "zh-Hans"
-    EN = "en"
-
-
-class GlucoseUnit(StrEnum):
-    MG_DL = "mg/dL"
-    MMOL_L = "mmol/L"
 
 
 class ContactChannel(StrEnum):
