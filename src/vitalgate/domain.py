@@ -158,6 +158,7 @@ class CallOutcome(StrEnum):
     WRONG_NUMBER = "wrong_number"
     VOICEMAIL = "voicemail"
 
+
 class Language(StrEnum):
     """BCP 47 tags of the shipped message catalogs (vitalgate.i18n); more by adding a catalog."""
 
