@@ -15,7 +15,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest_bench", "ingest readings/s vs row-by-row INSERT vs the raw broker rate; peak RSS"),
     "gateway": ("gateway_bench", "20 virtual devices syncing through one hub: readings/s and peak RSS"),
     "alerts": ("alerts_bench", "all rules for 10,000 patients x 90 days; incremental batch; vs a naive loop"),
-    "api": ("api_bench", "page, statistics, series and FHIR latency for a patient with a year of readings"),
+    "api": (
+        "api_bench",
+        "page, statistics, series, PDF, FHIR and worklist (10,000 patients) latency; 20 staff sessions",
+    ),
     "clinical": ("clinical_bench", "simulated type-1 patients through rules and follow-up: sensitivity, alarm burden"),
     "chaos": ("chaos", "SIGKILL ingest/scheduler/API/broker at random while hubs publish: 0 lost, 0 doubled"),
     "triage": ("triage_bench", "inbound message triage: per-class precision/recall, urgent recall vs keyword-only"),

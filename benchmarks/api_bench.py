@@ -2,18 +2,21 @@
 
 Run: VITALGATE_DATABASE_URL=postgresql://127.0.0.1:5432/test .venv/bin/python -m benchmarks.api_bench
 Creates a fresh database on that server, loads one year for two patients — finger-stick (4 glucose
-+ 2 BP a day, ~2,200 readings) and CGM (a glucose every 5 minutes, ~105,000 readings) — and drops
-it at the end. Prints the median latency of each request and its ratio to GET /health measured in
-the same run (the cost of one authenticated round trip through the app and the pool).
++ 2 BP a day, ~2,200 readings) and CGM (a glucose every 5 minutes, ~105,000 readings) — and a care
+team of 10,000 patients with 5,000 open tasks (benchmarks.worklist_load), and drops it at the end.
+Prints the median and p95 latency of each request and the median's ratio to GET /me measured in
+the same run (the cost of one authenticated round trip through the app and the pool), page sizes,
+then 20 concurrent staff sessions against the app served in its own process for `--seconds`.
+
+    python -m benchmarks api [--seconds 60] [--repeat 30]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import secrets
-import statistics
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +29,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.worklist_bench import Timing, concurrent_sessions, measure_worklist, seed_scale, timed
 from vitalgate.api.app import create_app
 from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import Settings
@@ -35,7 +39,7 @@ from vitalgate.store.migrate import upgrade
 from vitalgate.store.readings import STAGING_COLUMNS, write_readings
 
 PASSWORD = "benchmark-password-123"
-REPEAT = 15
+REPEAT = 30
 
 
 def _rows(serial: str, kind: str, times: list[datetime], values: dict[str, np.ndarray]) -> list[tuple]:
@@ -109,18 +113,9 @@ async def _seed(url: str) -> dict[str, int]:
     return ids
 
 
-async def _time(client: httpx.AsyncClient, path: str, **kwargs: object) -> float:
-    samples = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        response = await client.get(path, **kwargs)  # type: ignore[arg-type]
-        samples.append(time.perf_counter() - started)
-        assert response.status_code == 200, (path, response.status_code, response.text[:200])
-    return statistics.median(samples)
-
-
-async def _run(url: str, console: Console) -> None:
+async def _run(url: str, console: Console, *, repeat: int, seconds: float) -> None:
     ids = await _seed(url)
+    team = await seed_scale(url, PASSWORD)
     pool = make_pool(url, max_size=4)
     await pool.open()
     settings = Settings(environment="development", secret_key=SecretStr("bench-" + "x" * 40))
@@ -133,10 +128,23 @@ async def _run(url: str, console: Console) -> None:
             bearer = {"Authorization": f"Bearer {token}"}
             login = await client.post("/ui/login", data={"username": "bench-coord", "password": PASSWORD})
             assert login.status_code == 303
-            baseline = await _time(client, "/me", headers=bearer)
-            table = Table(title=f"median of {REPEAT}; baseline GET /me = {baseline * 1000:.1f} ms")
-            for column in ("patient", "request", "ms", "x baseline"):
+            baseline = await timed(client, "/me", repeat, headers=bearer)
+            table = Table(
+                title=f"{repeat} requests each; baseline GET /me median {baseline.median_ms:.1f} ms, p95 {baseline.p95_ms:.1f} ms"
+            )
+            for column in ("patient", "request", "median ms", "p95 ms", "x baseline", "kB"):
                 table.add_column(column)
+
+            def row(who: str, label: str, took: Timing) -> None:
+                table.add_row(
+                    who,
+                    label,
+                    f"{took.median_ms:.1f}",
+                    f"{took.p95_ms:.1f}",
+                    f"{took.median_ms / baseline.median_ms:.1f}",
+                    f"{took.size_bytes / 1000:.1f}",
+                )
+
             year_ago = (datetime.now(UTC) - timedelta(days=365)).isoformat()
             for key, pid in ids.items():
                 for label, path, kwargs in (
@@ -148,16 +156,37 @@ async def _run(url: str, console: Console) -> None:
                         {"headers": bearer, "params": {"kind": "glucose", "since": year_ago}},
                     ),
                     ("daily profile", f"/patients/{pid}/daily-profile", {"headers": bearer}),
+                    (
+                        "visit report PDF, 90 days",
+                        f"/patients/{pid}/report.pdf",
+                        {"headers": bearer, "params": {"days": 90}},
+                    ),
                     ("FHIR, 500 readings", f"/fhir/Patient/{pid}/Observation", {"headers": bearer}),
                 ):
-                    took = await _time(client, path, **kwargs)
-                    table.add_row(key, label, f"{took * 1000:.1f}", f"{took / baseline:.1f}")
+                    row(key, label, await timed(client, path, repeat, **kwargs))
+            nurse_token = (
+                await client.post("/auth/token", data={"username": team.users["coordinator"], "password": PASSWORD})
+            ).json()["access_token"]
+            await client.post("/ui/login", data={"username": team.users["coordinator"], "password": PASSWORD})
+            scale = {"Authorization": f"Bearer {nurse_token}"}
+            for label, took in await measure_worklist(client, scale, repeat):
+                row(f"{len(team.patient_ids):,} patients / {len(team.task_ids):,} tasks", label, took)
             console.print(table)
     finally:
         await pool.close()
+    load = await concurrent_sessions(url, list(team.users.values()), PASSWORD, seconds)
+    console.print(
+        f"20 concurrent staff sessions, {seconds:.0f} s, served app (own process, loopback): "
+        f"{load['requests']:.0f} requests ({load['rps']:.0f}/s), {load['errors']:.0f} errors, "
+        f"median {load['median_ms']:.1f} ms, p95 {load['p95_ms']:.1f} ms"
+    )
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the concurrent-sessions run")
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="requests per measured path")
+    args = parser.parse_args()
     admin_url = os.environ.get("VITALGATE_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
     dbname = f"vg_bench_api_{secrets.token_hex(3)}"
     parts = urlsplit(admin_url)
@@ -167,7 +196,7 @@ def main() -> None:
     console = Console()
     try:
         upgrade(url)
-        asyncio.run(_run(url, console))
+        asyncio.run(_run(url, console, repeat=args.repeat, seconds=args.seconds))
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')

@@ -33,6 +33,7 @@ from vitalgate.api import (
     routes_tasks,
     routes_worklist,
     web,
+    worklist_events,
 )
 from vitalgate.api.auth import TokenSigner
 from vitalgate.api.body_limit import BodyLimit
@@ -117,6 +118,7 @@ def create_app(
         routes_devices,
         routes_tasks,
         routes_worklist,
+        worklist_events,
         routes_review,
         routes_fhir,
         routes_fhir_record,

@@ -139,3 +139,24 @@ async def team_tags(conn: psycopg.AsyncConnection, care_team_ids: list[int]) -> 
             (care_team_ids,),
         )
         return [str(r[0]) for r in await cur.fetchall()]
+
+
+async def newest_task_id(conn: psycopg.AsyncConnection, care_team_ids: list[int]) -> int:
+    """The highest task id of the teams (0 for none): where a live worklist starts watching."""
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute("SELECT COALESCE(max(id), 0) FROM tasks WHERE care_team_id = ANY(%s)", (care_team_ids,))
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def tasks_opened_after(
+    conn: psycopg.AsyncConnection, care_team_ids: list[int], after_id: int, *, now: datetime, limit: int = 50
+) -> list[WorklistRow]:
+    """Active tasks of the teams opened after `after_id` (ids only grow), oldest first."""
+    query = sql.SQL(
+        "SELECT {} {} WHERE t.care_team_id = ANY(%(teams)s) AND t.id > %(after)s"
+        " AND t.status IN ('open', 'in_progress') ORDER BY t.id LIMIT %(limit)s"
+    ).format(_COLUMNS, _FROM)
+    async with conn.cursor(row_factory=class_row(WorklistRow)) as cur:
+        await cur.execute(query, {"teams": care_team_ids, "after": after_id, "now": now, "limit": limit})
+        return await cur.fetchall()
