@@ -17,6 +17,7 @@ from vitalgate.app.commands.broker import register as register_broker_commands
 from vitalgate.app.commands.followup import app as followup_app
 from vitalgate.app.commands.gateway import app as gateway_app
 from vitalgate.app.commands.ingest import app as ingest_app
+from vitalgate.app.commands.notify import app as notify_app
 from vitalgate.app.commands.oncall import app as oncall_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(followup_app, name="followup")
+app.add_typer(notify_app, name="notify")
 app.add_typer(api_app, name="api")
 app.add_typer(admin_app, name="admin")
 app.add_typer(oncall_app, name="oncall")

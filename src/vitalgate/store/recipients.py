@@ -21,6 +21,7 @@ class Reach:
     email: str | None
     app_id: str | None
     program: str
+    active: bool = True  # a caregiver the patient removed receives nothing more
 
     def address(self, medium: Medium) -> str | None:
         """The address a message on `medium` goes to (None: the recipient has none for it)."""
@@ -47,11 +48,12 @@ async def reach_of(
     out: dict[tuple[RecipientKind, int], Reach] = {}
     async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(
-            "SELECT 'patient', id, phone, email, app_id, program FROM patients WHERE id = ANY(%s)"
-            " UNION ALL SELECT 'caregiver', c.id, c.phone, c.email, c.app_id, p.program"
+            "SELECT 'patient', id, phone, email, app_id, program, true FROM patients WHERE id = ANY(%s)"
+            " UNION ALL SELECT 'caregiver', c.id, c.phone, c.email, c.app_id, p.program, c.active"
             " FROM caregivers c JOIN patients p ON p.id = c.patient_id WHERE c.id = ANY(%s)",
             (patients, caregivers),
         )
-        for kind, rid, phone, email, app_id, program in await cur.fetchall():
-            out[(RecipientKind(kind), int(rid))] = Reach(RecipientKind(kind), int(rid), phone, email, app_id, program)
+        for kind, rid, phone, email, app_id, program, active in await cur.fetchall():
+            key = (RecipientKind(kind), int(rid))
+            out[key] = Reach(key[0], key[1], phone, email, app_id, program, bool(active))
     return out

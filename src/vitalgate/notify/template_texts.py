@@ -1,0 +1,114 @@
+"""The words of each message template, as (subject msgid, body msgid), and their translations.
+
+Keys are the touchpoint templates of followup/default_followup.toml (and producers' own keys).
+"""
+
+from __future__ import annotations
+
+PATIENT_TEXTS: dict[str, tuple[str, str]] = {
+    "check-in": (
+        "A message from your care team",
+        "Your care team would like to know how you are. Please tap the link to answer.",
+    ),
+    "urgent-check": (
+        "Please contact your care team now",
+        "Your care team needs to hear from you now. Please tap the link, or call the clinic.",
+    ),
+    "symptom-questionnaire": (
+        "A few questions from your care team",
+        "Please answer a few short questions about how you feel.",
+    ),
+    "voice-check-in": (
+        "A call from your care team",
+        "This is your care team. We would like to know how you are. Please answer the message we sent.",
+    ),
+    "urgent-voice": (
+        "An urgent call from your care team",
+        "This is your care team. Please contact us now.",
+    ),
+    "visit-reminder": (
+        "Your visit is coming up",
+        "A reminder of your visit with your care team next week.",
+    ),
+    "visit-confirm": (
+        "Please confirm your visit",
+        "Please confirm your visit, or tell us if you need to move it.",
+    ),
+    "visit-voice-reminder": (
+        "Your visit is tomorrow",
+        "This is your care team. A reminder that your visit is tomorrow.",
+    ),
+}
+
+CAREGIVER_TEXTS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        ("check-in", "symptom-questionnaire", "voice-check-in"),
+        (
+            "A message about your family member",
+            "The care team is checking in with your family member. You may want to check in with them too.",
+        ),
+    ),
+    **dict.fromkeys(
+        ("urgent-check", "urgent-voice"),
+        (
+            "Please check on your family member",
+            "The care team is trying to reach your family member urgently. Please check on them now.",
+        ),
+    ),
+    **dict.fromkeys(
+        ("visit-reminder", "visit-confirm", "visit-voice-reminder"),
+        (
+            "Your family member has a visit coming up",
+            "A reminder that your family member has a visit with the care team soon.",
+        ),
+    ),
+}
+
+COMMON: dict[str, str] = {
+    "link": "Open: {link}",
+    "reading": "Reading: {reading}",
+}
+
+ZH_HANS: dict[str, str] = {
+    "A message from your care team": "来自您的医护团队的消息",
+    "Your care team would like to know how you are. Please tap the link to answer.": (
+        "您的医护团队想了解您的近况，请点击链接回复。"
+    ),
+    "Please contact your care team now": "请立即联系您的医护团队",
+    "Your care team needs to hear from you now. Please tap the link, or call the clinic.": (
+        "您的医护团队需要立即与您联系，请点击链接或致电诊所。"
+    ),
+    "A few questions from your care team": "医护团队的几个问题",
+    "Please answer a few short questions about how you feel.": "请回答几个关于您身体感受的简短问题。",
+    "A call from your care team": "医护团队来电",
+    "This is your care team. We would like to know how you are. Please answer the message we sent.": (
+        "这里是您的医护团队。我们想了解您的近况，请回复我们发送的消息。"
+    ),
+    "An urgent call from your care team": "医护团队的紧急来电",
+    "This is your care team. Please contact us now.": "这里是您的医护团队，请立即与我们联系。",
+    "Your visit is coming up": "您的复诊即将到来",
+    "A reminder of your visit with your care team next week.": "提醒您下周与医护团队的复诊。",
+    "Please confirm your visit": "请确认您的复诊",
+    "Please confirm your visit, or tell us if you need to move it.": "请确认您的复诊，如需改期请告诉我们。",
+    "Your visit is tomorrow": "您的复诊在明天",
+    "This is your care team. A reminder that your visit is tomorrow.": "这里是您的医护团队，提醒您明天复诊。",
+    "A message about your family member": "关于您家人的消息",
+    "The care team is checking in with your family member. You may want to check in with them too.": (
+        "医护团队正在询问您家人的近况，您也可以关心一下他们。"
+    ),
+    "Please check on your family member": "请关心一下您的家人",
+    "The care team is trying to reach your family member urgently. Please check on them now.": (
+        "医护团队正在紧急联系您的家人，请立即查看他们的情况。"
+    ),
+    "Your family member has a visit coming up": "您的家人即将复诊",
+    "A reminder that your family member has a visit with the care team soon.": "提醒您，您的家人即将与医护团队复诊。",
+    "Open: {link}": "打开：{link}",
+    "Reading: {reading}": "测量值：{reading}",
+}
+
+
+def translate(locale: str, msgid: str) -> str:
+    """The msgid in `locale` (zh-Hans, else English)."""
+    if locale == "zh-Hans":
+        return ZH_HANS.get(msgid, msgid)
+    return msgid
