@@ -24,6 +24,7 @@ from vitalgate.api import (
     routes_devices,
     routes_fhir,
     routes_fhir_record,
+    routes_notify,
     routes_patient_login,
     routes_patients,
     routes_prefs,
@@ -124,6 +125,7 @@ def create_app(
         routes_fhir_record,
         routes_admin,
         routes_prefs,
+        routes_notify,
     ):
         app.include_router(module.router)
     app.include_router(web.router)

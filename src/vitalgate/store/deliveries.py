@@ -108,28 +108,34 @@ async def listed(
     task_id: int | None = None,
     statuses: Sequence[DeliveryStatus] | None = None,
     medium: Medium | None = None,
+    care_team_ids: Sequence[int] | None = None,
     limit: int = 200,
 ) -> list[DeliveryRow]:
-    """Messages of a patient / task / status, newest first (the inbox, the task page, the dead-letter list)."""
+    """Messages of a patient / task / status / care teams' patients, newest first (inbox, task page, dead letters)."""
     async with conn.cursor(row_factory=class_row(DeliveryRow)) as cur:
         await cur.execute(
             f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE (%(p)s::bigint IS NULL OR patient_id = %(p)s)"
             " AND (%(t)s::bigint IS NULL OR task_id = %(t)s) AND (%(s)s::text[] IS NULL OR status = ANY(%(s)s))"
-            " AND (%(m)s::text IS NULL OR medium = %(m)s) ORDER BY created_at DESC, id DESC LIMIT %(limit)s",
+            " AND (%(m)s::text IS NULL OR medium = %(m)s) AND (%(teams)s::bigint[] IS NULL OR patient_id IN"
+            " (SELECT id FROM patients WHERE care_team_id = ANY(%(teams)s)))"
+            " ORDER BY created_at DESC, id DESC LIMIT %(limit)s",
             {
                 "p": patient_id,
                 "t": task_id,
                 "s": [str(s) for s in statuses] if statuses else None,
                 "m": str(medium) if medium else None,
+                "teams": list(care_team_ids) if care_team_ids is not None else None,
                 "limit": limit,
             },
         )
         return await cur.fetchall()
 
 
-async def dead_letters(conn: psycopg.AsyncConnection, *, limit: int = 200) -> list[DeliveryRow]:
+async def dead_letters(
+    conn: psycopg.AsyncConnection, *, care_team_ids: Sequence[int] | None = None, limit: int = 200
+) -> list[DeliveryRow]:
     """Messages that failed every attempt, newest first: the staff-visible dead-letter list."""
-    return await listed(conn, statuses=[DeliveryStatus.DEAD], limit=limit)
+    return await listed(conn, statuses=[DeliveryStatus.DEAD], care_team_ids=care_team_ids, limit=limit)
 
 
 async def attempts(conn: psycopg.AsyncConnection, delivery_id: int) -> list[DeliveryAttempt]:
