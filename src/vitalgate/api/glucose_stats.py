@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from vitalgate.api.schemas import GlucoseStats, TimeInRanges, Withheld
+from vitalgate.i18n import Msg
 
 # A reading every 20 minutes or more often on the days with data: 5-minute CGMs give 288 a day,
 # 15-minute flash sensors 96; four finger-sticks a day are far below.
@@ -23,6 +24,10 @@ CGM_MIN_COVERAGE_PCT = 70.0
 # Below one finger-stick a day over two weeks, a percentage of readings says little (stated minimum).
 BGM_MIN_READINGS = 14
 _SLOTS_PER_DAY = 96  # coverage counts 15-minute slots holding at least one reading
+
+
+def _withheld(figure: str, code: str, reason: Msg) -> Withheld:
+    return Withheld(figure=figure, code=code, reason=str(reason), reason_key=reason.msgid, params=reason.params)
 
 
 def gmi_percent(mean_mg_dl: float) -> float:
@@ -41,9 +46,7 @@ def glucose_summary(agg: dict[str, Any], window_days: int) -> GlucoseStats:
     days = int(agg.get("days_with_data") or 0)
     base: dict[str, Any] = {"readings": n, "window_days": window_days, "days_with_data": days}
     if n == 0:
-        return GlucoseStats(
-            **base, variant="none", withheld=[Withheld(figure="all", code="no_data", reason="no glucose readings")]
-        )
+        return GlucoseStats(**base, variant="none", withheld=[_withheld("all", "no_data", Msg("no glucose readings"))])
     per_day = n / days if days else 0.0
     mean = float(agg["mean"])
     cv = float(agg["sd"]) / mean * 100.0 if agg.get("sd") is not None and mean > 0 else None
@@ -65,21 +68,29 @@ def _cgm(
     enough = coverage >= CGM_MIN_COVERAGE_PCT
     if not enough:
         withheld.append(
-            Withheld(
-                figure="time_in_ranges",
-                code="coverage_below_minimum",
-                reason=f"CGM data covers {coverage:.0f} % of the window; time in ranges, mean and CV need "
-                f"≥ {CGM_MIN_COVERAGE_PCT:.0f} %",
+            _withheld(
+                "time_in_ranges",
+                "coverage_below_minimum",
+                Msg(
+                    "CGM data covers {coverage} % of the window; time in ranges, mean and CV need ≥ {minimum} %",
+                    coverage=round(coverage),
+                    minimum=round(CGM_MIN_COVERAGE_PCT),
+                ),
             )
         )
     gmi_ok = enough and days >= CGM_MIN_DAYS
     if not gmi_ok:
         withheld.append(
-            Withheld(
-                figure="gmi",
-                code="cgm_days_below_minimum",
-                reason=f"GMI needs ≥ {CGM_MIN_DAYS} days of CGM data with ≥ {CGM_MIN_COVERAGE_PCT:.0f} % coverage "
-                f"({days} days, {coverage:.0f} %)",
+            _withheld(
+                "gmi",
+                "cgm_days_below_minimum",
+                Msg(
+                    "GMI needs ≥ {min_days} days of CGM data with ≥ {minimum} % coverage ({days} days, {coverage} %)",
+                    min_days=CGM_MIN_DAYS,
+                    minimum=round(CGM_MIN_COVERAGE_PCT),
+                    days=days,
+                    coverage=round(coverage),
+                ),
             )
         )
     return GlucoseStats(
@@ -98,14 +109,18 @@ def _cgm(
 def _bgm(
     agg: dict[str, Any], base: dict[str, Any], n: int, days: int, window_days: int, mean: float, cv: float | None
 ) -> GlucoseStats:
-    withheld = [Withheld(figure="gmi", code="not_for_meter_data", reason="GMI is estimated from CGM data only")]
+    withheld = [_withheld("gmi", "not_for_meter_data", Msg("GMI is estimated from CGM data only"))]
     enough = n >= BGM_MIN_READINGS
     if not enough:
         withheld.append(
-            Withheld(
-                figure="readings_in_ranges",
-                code="readings_below_minimum",
-                reason=f"{n} meter readings; % of readings in ranges, mean and CV need ≥ {BGM_MIN_READINGS}",
+            _withheld(
+                "readings_in_ranges",
+                "readings_below_minimum",
+                Msg(
+                    "{n} meter readings; % of readings in ranges, mean and CV need ≥ {minimum}",
+                    n=n,
+                    minimum=BGM_MIN_READINGS,
+                ),
             )
         )
     return GlucoseStats(

@@ -16,16 +16,34 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
-from vitalgate.api.report_text import GlucoseUnit, glucose, glucose_number, t
+from vitalgate.api.glucose_display import TIR_BOUNDS, format_glucose
+from vitalgate.api.home_bp import MIN_READINGS
+from vitalgate.api.routes_patients import PROFILE_MIN_PER_HOUR
 from vitalgate.api.visit_report import GOALS, VisitReport
+from vitalgate.domain import GlucoseUnit
+from vitalgate.i18n import LazyText, lazy, t
 
-_BANDS = (  # key, label, colour (the AGP colour convention, darker for contrast)
-    ("very_high_pct", "Very high > 250 mg/dL", colors.HexColor("#b45309")),
-    ("high_pct", "High 181–250 mg/dL", colors.HexColor("#f59e0b")),
-    ("in_range_pct", "In range 70–180 mg/dL", colors.HexColor("#15803d")),
-    ("low_pct", "Low 54–69 mg/dL", colors.HexColor("#dc2626")),
-    ("very_low_pct", "Very low < 54 mg/dL", colors.HexColor("#7f1d1d")),
+_BANDS = (  # key, label, index into TIR_BOUNDS, colour (the AGP colour convention, darker for contrast)
+    ("very_high_pct", lazy("Very high {bounds} {unit}"), 4, colors.HexColor("#b45309")),
+    ("high_pct", lazy("High {bounds} {unit}"), 3, colors.HexColor("#f59e0b")),
+    ("in_range_pct", lazy("In range {bounds} {unit}"), 2, colors.HexColor("#15803d")),
+    ("low_pct", lazy("Low {bounds} {unit}"), 1, colors.HexColor("#dc2626")),
+    ("very_low_pct", lazy("Very low {bounds} {unit}"), 0, colors.HexColor("#7f1d1d")),
 )
+MEAL_SLOTS: dict[str, LazyText] = {
+    "fasting": lazy("fasting"),
+    "preprandial": lazy("before meals"),
+    "postprandial": lazy("after meals"),
+    "bedtime": lazy("bedtime"),
+    "casual": lazy("casual"),
+    "unspecified": lazy("no meal noted"),
+}
+
+
+def glucose(value_mg_dl: float | None, unit: GlucoseUnit, language: str) -> str:
+    return "—" if value_mg_dl is None else f"{format_glucose(value_mg_dl, unit, language)} {unit}"
+
+
 _Y_MAX_MG_DL = 350.0
 _CJK_FONT = "STSong-Light"
 
@@ -55,7 +73,7 @@ class _Page:
         self.c.rect(x, y, w, h, stroke=int(stroke), fill=1)
 
 
-def render_pdf(report: VisitReport, *, language: str = "en", unit: GlucoseUnit = "mg/dL") -> bytes:
+def render_pdf(report: VisitReport, *, language: str = "en", unit: GlucoseUnit = GlucoseUnit.MG_DL) -> bytes:
     """The report as PDF bytes."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
@@ -96,44 +114,47 @@ def _ranges_and_stats(page: _Page, report: VisitReport, language: str, unit: Glu
     if g.time_in_ranges is not None:
         ranges = g.time_in_ranges.model_dump()
         y = bar_y
-        for key, _label, colour in reversed(_BANDS):
+        for key, _label, _i, colour in reversed(_BANDS):
             h = bar_h * ranges[key] / 100.0
             page.box(bar_x, y, bar_w, h, colour)
             y += h
-        for i, (key, label, _) in enumerate(_BANDS):
+        for i, (key, label, bounds, _) in enumerate(_BANDS):
             op, goal = GOALS[key]
             page.text(
                 bar_x + bar_w + 8,
                 top - 28 - i * 34,
-                t(language, label) + f": {ranges[key]:.1f} %",
+                t(language, label, bounds=TIR_BOUNDS[unit][bounds], unit=unit) + f": {ranges[key]:.1f} %",
                 8,
                 bold=True,
             )
             page.text(bar_x + bar_w + 8, top - 38 - i * 34, t(language, "goal {op} {goal:g} %", op=op, goal=goal), 7)
-        basis = "% of time" if g.ranges_basis == "time" else "% of readings"
-        page.text(bar_x, bar_y - 12, t(language, basis), 7)
+        basis = t(language, "% of time") if g.ranges_basis == "time" else t(language, "% of readings")
+        page.text(bar_x, bar_y - 12, basis, 7)
     else:
         page.box(bar_x, bar_y, bar_w, bar_h, colors.HexColor("#e5e7eb"))
         page.text(bar_x + bar_w + 8, top - 28, t(language, "Ranges not shown:"), 8, bold=True)
     x = 300
     page.text(x, top, t(language, "Glucose statistics"), 10, bold=True)
     rows = [
-        (t(language, "Data"), t(language, "CGM" if g.variant == "cgm" else "meter (finger-stick)")),
+        (t(language, "Data"), t(language, "CGM") if g.variant == "cgm" else t(language, "meter (finger-stick)")),
         (t(language, "Readings"), f"{g.readings}"),
         (t(language, "Days with data"), f"{g.days_with_data} / {g.window_days}"),
         (t(language, "Coverage"), f"{g.coverage_pct:.0f} %" if g.coverage_pct is not None else "—"),
         (t(language, "Readings per day"), f"{g.readings_per_day:.1f}" if g.readings_per_day is not None else "—"),
-        (t(language, "Mean glucose"), glucose(g.mean_mg_dl, unit)),
+        (t(language, "Mean glucose"), glucose(g.mean_mg_dl, unit, language)),
         (t(language, "GMI"), f"{g.gmi_pct:.1f} %" if g.gmi_pct is not None else "—"),
         (t(language, "Variability (CV)"), f"{g.cv_pct:.1f} %" if g.cv_pct is not None else "—"),
-        (t(language, "Lowest / highest"), f"{glucose(g.lowest_mg_dl, unit)} / {glucose(g.highest_mg_dl, unit)}"),
+        (
+            t(language, "Lowest / highest"),
+            f"{glucose(g.lowest_mg_dl, unit, language)} / {glucose(g.highest_mg_dl, unit, language)}",
+        ),
     ]
-    for i, (label, value) in enumerate(rows):
-        page.text(x, top - 18 - i * 13, label, 8)
+    for i, (name, value) in enumerate(rows):
+        page.text(x, top - 18 - i * 13, name, 8)
         page.text(x + 120, top - 18 - i * 13, value, 8, bold=True)
     y = top - 18 - len(rows) * 13 - 4
     for w in g.withheld:
-        page.text(x, y, "· " + t(language, w.reason), 6.5)
+        page.text(x, y, "· " + t(language, w.reason_key, **w.params), 6.5)
         y -= 10
 
 
@@ -154,7 +175,7 @@ def _profile(page: _Page, report: VisitReport, language: str, unit: GlucoseUnit,
     c.setLineWidth(0.5)
     c.rect(x0, y0, w, h, stroke=1, fill=0)
     for v in (54, 70, 180, 250):
-        page.text(x0 - 24, py(v) - 3, f"{glucose_number(v, unit):g}", 6)
+        page.text(x0 - 24, py(v) - 3, format_glucose(v, unit, language), 6)
     for hour in range(0, 24, 3):
         page.text(px(hour) - 6, y0 - 10, f"{hour:02d}:00", 6)
     hours = p.hours
@@ -177,9 +198,19 @@ def _profile(page: _Page, report: VisitReport, language: str, unit: GlucoseUnit,
     for hr in hours:
         c.circle(px(hr.hour), py(hr.p50), 1.8, stroke=0, fill=1)
     if p.bands_withheld is not None:
-        page.text(x0, y0 - 22, t(language, "Percentile bands not drawn: {why}", why=p.bands_withheld), 7)
+        thin = 24 - sum(1 for hr in hours if hr.n >= PROFILE_MIN_PER_HOUR)
+        why = t(
+            language, "{thin} of 24 hours have fewer than {minimum} readings", thin=thin, minimum=PROFILE_MIN_PER_HOUR
+        )
+        page.text(x0, y0 - 22, t(language, "Percentile bands not drawn: {why}", why=why), 7)
         slots = ", ".join(
-            f"{t(language, s.slot)} {s.n}× {t(language, 'median')} {glucose(s.median_mg_dl, unit)}"
+            t(
+                language,
+                "{slot}: {n} readings, median {median}",
+                slot=MEAL_SLOTS.get(s.slot, MEAL_SLOTS["unspecified"]),
+                n=s.n,
+                median=glucose(s.median_mg_dl, unit, language),
+            )
             for s in p.meal_slots
         )
         page.text(x0, y0 - 32, slots[:160], 7)
@@ -225,7 +256,13 @@ def _home_bp(page: _Page, report: VisitReport, language: str, top: float) -> Non
         8,
     )
     if bp.withheld:
-        page.text(36, top - 28, t(language, "Means not stated: {why}", why=bp.withheld), 8)
+        why = t(
+            language,
+            "{used} morning/evening readings after day 1; the protocol needs {minimum}",
+            used=bp.used,
+            minimum=MIN_READINGS,
+        )
+        page.text(36, top - 28, t(language, "Means not stated: {why}", why=why), 8)
         return
     for i, (label, mean) in enumerate(
         ((t(language, "All"), bp.overall), (t(language, "Morning"), bp.morning), (t(language, "Evening"), bp.evening))
@@ -233,16 +270,10 @@ def _home_bp(page: _Page, report: VisitReport, language: str, top: float) -> Non
         value = f"{mean.systolic_mmhg:.0f}/{mean.diastolic_mmhg:.0f} mmHg" if mean.systolic_mmhg is not None else "—"
         page.text(36 + i * 130, top - 30, f"{label}: {value} ({mean.readings})", 9, bold=True)
     for i, (name, limit) in enumerate((("esh", "135/85"), ("acc_aha", "130/80"))):
-        verdict = t(language, "mean at or above") if bp.mean_above.get(name) else t(language, "mean below")
-        page.text(
-            36,
-            top - 46 - i * 12,
-            t(
-                language,
-                "{verdict} {limit} mmHg; {share} % of readings above",
-                verdict=verdict,
-                limit=limit,
-                share=bp.above_pct.get(name),
-            ),
-            8,
+        share = bp.above_pct.get(name)
+        line = (
+            t(language, "mean at or above {limit} mmHg; {share} % of readings above", limit=limit, share=share)
+            if bp.mean_above.get(name)
+            else t(language, "mean below {limit} mmHg; {share} % of readings above", limit=limit, share=share)
         )
+        page.text(36, top - 46 - i * 12, line, 8)

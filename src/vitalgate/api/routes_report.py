@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from vitalgate.api.deps import Conn, CurrentUser, audit, visible_patient
+from vitalgate.api.glucose_display import as_unit
 from vitalgate.api.report_pdf import render_pdf
 from vitalgate.api.routes_patients import PatientId
 from vitalgate.api.schemas import ErrorOut
 from vitalgate.api.visit_report import WINDOWS_DAYS, build_report
+from vitalgate.domain import GlucoseUnit, Language
+from vitalgate.i18n import negotiate
+from vitalgate.store.user_prefs import viewer_prefs
 
 router = APIRouter(tags=["reports"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 WindowDays = Annotated[int, Query(ge=1, le=90, description="report window: 14, 30 or 90 days")]
@@ -25,8 +29,8 @@ def _window(days: int) -> int:
     return days
 
 
-Language = Annotated[Literal["en", "zh-Hans"], Query(description="the report's language")]
-Unit = Annotated[Literal["mg/dL", "mmol/L"], Query(description="glucose unit")]
+LanguageParam = Annotated[Language | None, Query(description="default: the viewer's language")]
+UnitParam = Annotated[GlucoseUnit | None, Query(description="default: the viewer's glucose unit")]
 
 
 @router.get("/patients/{patient_id}/report")
@@ -58,11 +62,17 @@ async def get_report_pdf(
     conn: Conn,
     principal: CurrentUser,
     days: WindowDays = 14,
-    lang: Language = "en",
-    unit: Unit = "mg/dL",
+    lang: LanguageParam = None,
+    unit: UnitParam = None,
 ) -> Response:
-    """The visit report as a one-page PDF for the clinic file (drawn on the server)."""
+    """The visit report as a one-page PDF for the clinic file (drawn on the server), in the viewer's
+    language and glucose unit unless asked otherwise, times in the patient's zone."""
     patient = await visible_patient(conn, principal, patient_id)
+    prefs = await viewer_prefs(conn, principal.user_id)
+    lang = lang or negotiate(
+        user=prefs.language, patient=prefs.patient_language, accept_language=request.headers.get("accept-language")
+    )
+    unit = unit or as_unit(prefs.glucose_unit or prefs.patient_glucose_unit)
     report = await build_report(conn, patient_id, patient.display_name, _window(days), now=datetime.now(UTC))
     pdf = render_pdf(report, language=lang, unit=unit)
     await audit(conn, principal, request, "export:visit_report_pdf", patient_id, {"days": days})

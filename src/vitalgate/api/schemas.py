@@ -104,7 +104,9 @@ class Withheld(BaseModel):
 
     figure: str
     code: str
-    reason: str
+    reason: str = Field(description="in English")
+    reason_key: str = Field(description="the reason's message id (vitalgate.i18n catalogs), filled from params")
+    params: dict[str, float | int | str] = Field(default_factory=dict)
 
 
 class GlucoseStats(BaseModel):

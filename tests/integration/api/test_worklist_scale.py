@@ -191,3 +191,26 @@ async def test_recently_closed_is_newest_first_beyond_500_closed(database_url: s
     assert page.status_code == 200
     closed = page.text.split("Recently closed", 1)[1]
     assert f"Closed a minute ago {suffix}" in closed
+
+
+async def test_bulk_actions_take_routine_tasks_only(database_url: str, team: LoadedTeam) -> None:
+    async with api_client(database_url) as client:
+        coord = await token(client, team.users["coordinator"])
+        routine = (
+            await client.get("/worklist", headers=coord, params={"severity": "routine", "assignee": "unassigned"})
+        ).json()["items"]
+        urgent = (await client.get("/worklist", headers=coord, params={"severity": "urgent"})).json()["items"][0]
+        ids = [i["id"] for i in routine[:5] if i["status"] == "open"]
+        body = {"task_ids": [*ids, urgent["id"], 2**40], "action": "outcome", "outcome": "resolved"}
+        result = await client.post("/tasks/bulk", headers=coord, json=body)
+        assert result.status_code == 200, result.text
+        assert result.json()["done"] == ids
+        skipped = result.json()["skipped"]
+        assert skipped[str(urgent["id"])] == "only routine tasks are handled in bulk"
+        assert skipped[str(2**40)] == "not found"
+        again = await client.post("/tasks/bulk", headers=coord, json=body)
+        assert again.json()["done"] == [] and all("done" in again.json()["skipped"][str(i)] for i in ids)
+        left = (await client.get("/worklist", headers=coord, params={"severity": "routine", "limit": 200})).json()
+        assert not {i["id"] for i in left["items"]} & set(ids)
+        missing = await client.post("/tasks/bulk", headers=coord, json={"task_ids": ids, "action": "outcome"})
+        assert missing.status_code == 422
