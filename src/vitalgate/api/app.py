@@ -29,12 +29,15 @@ from vitalgate.api import (
     routes_patient_login,
     routes_patients,
     routes_prefs,
+    routes_questionnaires,
     routes_record,
     routes_report,
     routes_review,
     routes_tasks,
     routes_worklist,
     web,
+    web_questionnaire_results,
+    web_questionnaires,
     worklist_events,
 )
 from vitalgate.api.auth import TokenSigner
@@ -128,6 +131,9 @@ def create_app(
         routes_admin,
         routes_prefs,
         routes_notify,
+        routes_questionnaires,
+        web_questionnaires,
+        web_questionnaire_results,
     ):
         app.include_router(module.router)
     app.include_router(web.router)

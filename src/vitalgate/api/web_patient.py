@@ -14,6 +14,7 @@ from vitalgate.api import pairing
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import Conn, audit, visible_patient
 from vitalgate.api.glucose_display import glucose_in, glucose_series
+from vitalgate.api.questionnaire_view import questionnaire_panel
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
 from vitalgate.api.routes_record import caregiver_out, record_out
 from vitalgate.api.schemas import BindRequest
@@ -120,6 +121,7 @@ async def _patient_page(
         events=events,
         devices=await bindings.patient_devices(conn, patient_id),
         readings=await reading_store.patient_readings(conn, patient_id, limit=15),
+        questionnaires=await questionnaire_panel(conn, patient_id),
         record=await record_out(conn, patient_id),
         caregivers=[await caregiver_out(conn, c) for c in await caregiver_store.of_patient(conn, patient_id)],
         consents=await consent.history(conn, patient_id),
