@@ -26,6 +26,7 @@ from vitalgate.api import (
     routes_fhir,
     routes_fhir_record,
     routes_notify,
+    routes_oncall,
     routes_patient_login,
     routes_patients,
     routes_prefs,
@@ -33,7 +34,9 @@ from vitalgate.api import (
     routes_record,
     routes_report,
     routes_review,
+    routes_scripts,
     routes_tasks,
+    routes_triage,
     routes_worklist,
     web,
     web_questionnaire_results,
@@ -134,6 +137,9 @@ def create_app(
         routes_questionnaires,
         web_questionnaires,
         web_questionnaire_results,
+        routes_triage,
+        routes_scripts,
+        routes_oncall,
     ):
         app.include_router(module.router)
     app.include_router(web.router)
