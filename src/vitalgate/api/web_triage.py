@@ -13,6 +13,7 @@ from vitalgate.api.auth import Principal
 from vitalgate.api.deps import Conn
 from vitalgate.api.triage_schemas import RerouteIn, ScriptIn, ScriptUseIn
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
+from vitalgate.i18n import _, lazy
 from vitalgate.notify.triage import TriageCategory
 from vitalgate.store import people
 from vitalgate.store import reply_scripts as script_store
@@ -20,13 +21,14 @@ from vitalgate.store import reply_scripts as script_store
 router = APIRouter(include_in_schema=False)
 
 CATEGORY_LABEL = {
-    TriageCategory.URGENT_CLINICAL: "Urgent clinical",
-    TriageCategory.MEDICATION: "Medication",
-    TriageCategory.DEVICE: "Device / technical",
-    TriageCategory.LOGISTICS: "Appointment / logistics",
-    TriageCategory.EDUCATION: "Education / general",
-    "general": "General",
+    TriageCategory.URGENT_CLINICAL: lazy("Urgent clinical"),
+    TriageCategory.MEDICATION: lazy("Medication"),
+    TriageCategory.DEVICE: lazy("Device / technical"),
+    TriageCategory.LOGISTICS: lazy("Appointment / logistics"),
+    TriageCategory.EDUCATION: lazy("Education / general"),
+    "general": lazy("General"),
 }
+ROUTED_TO_LABEL = {"nurse": lazy("On-call nurse"), "doctor": lazy("Doctor"), "coordinator": lazy("Coordinator")}
 
 
 async def _staff(request: Request, conn: Conn, csrf: str | None = None) -> Principal | None:
@@ -36,7 +38,7 @@ async def _staff(request: Request, conn: Conn, csrf: str | None = None) -> Princ
     if csrf is not None:
         check_form_csrf(request, principal, csrf)
     if not principal.is_staff:
-        raise HTTPException(status_code=403, detail="staff only")
+        raise HTTPException(status_code=403, detail=_("Only care-team staff see patient messages."))
     return principal
 
 
@@ -61,7 +63,7 @@ async def triage_page(
             inserted = (for_triage, use.text)
     return render(
         request, "triage.html", principal, rows=rows, names=names, scripts=scripts, labels=CATEGORY_LABEL,
-        categories=list(TriageCategory), inserted=inserted,
+        routed_labels=ROUTED_TO_LABEL, categories=list(TriageCategory), inserted=inserted,
     )  # fmt: skip
 
 
