@@ -18,12 +18,31 @@ import numpy as np
 from vitalgate.alerts.config import ThresholdRule
 from vitalgate.alerts.finding import Finding
 from vitalgate.alerts.frame import KIND_CODES, ReadingFrame, compare, dense_index, split_by_group
+from vitalgate.i18n import Msg
+from vitalgate.i18n.values import glucose
 
 # Evidence keeps the latest breaching readings only, so an episode with hundreds of readings
 # stays a small row.
 EVIDENCE_READINGS = 20
 # Readings stamped slightly in the future (device clock drift) still count as "now".
 CLOCK_SKEW_S = 3600.0
+
+
+def _summary(title: str, n: int, low: bool, bound: str, worst: float, unit: str) -> Msg:
+    """'<title>: 3 reading(s), lowest < 48 mg/dL' kept as msgid + parameters (glucose in the reader's unit)."""
+    value: object = glucose(worst) if unit == "mg/dL" else f"{worst:g}"
+    if low:
+        return Msg(
+            "{title}: {n} reading(s), lowest {bound}{worst} {unit}",
+            title=title,
+            n=n,
+            bound=bound,
+            worst=value,
+            unit=unit,
+        )
+    return Msg(
+        "{title}: {n} reading(s), highest {bound}{worst} {unit}", title=title, n=n, bound=bound, worst=value, unit=unit
+    )
 
 
 def iso(ts: float) -> str:
@@ -118,7 +137,7 @@ def evaluate_threshold(
                 int(patients[k]),
                 True,
                 worst,
-                f"{rule.title}: {rows.size} reading(s), {'lowest' if low else 'highest'} {bound}{worst:g} {first.unit}",
+                _summary(rule.title, int(rows.size), low, bound, worst, first.unit),
                 {
                     "count": int(rows.size),
                     "worst": worst,

@@ -6,6 +6,9 @@ precision meters and guidelines use (54 mg/dL = 3.0, 70 = 3.9, 180 = 10.0 mmol/L
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 from vitalgate.devices.units import mg_dl_to_mmol_l
@@ -47,3 +50,20 @@ def format_glucose(mg_dl: float | None, unit: GlucoseUnit | str | None, language
 def glucose_series(values: list[float | None], unit: GlucoseUnit | str | None) -> list[float | None]:
     """A chart series in the unit (unrounded beyond the display precision)."""
     return [None if v is None else glucose_in(v, unit) for v in values]
+
+
+_page_unit: ContextVar[GlucoseUnit] = ContextVar("vitalgate_glucose_unit", default=GlucoseUnit.MG_DL)
+
+
+@contextmanager
+def showing_unit(unit: GlucoseUnit) -> Iterator[None]:
+    """Glucose in stored texts (task titles, alert summaries) is shown in this unit inside the block."""
+    token = _page_unit.set(unit)
+    try:
+        yield
+    finally:
+        _page_unit.reset(token)
+
+
+def current_unit() -> GlucoseUnit:
+    return _page_unit.get()

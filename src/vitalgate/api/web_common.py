@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from vitalgate.api.auth import AuthError, Principal
 from vitalgate.api.deps import SESSION_COOKIE, load_principal, state
-from vitalgate.api.glucose_display import TIR_BOUNDS, format_glucose
+from vitalgate.api.glucose_display import TIR_BOUNDS, format_glucose, showing_unit
 from vitalgate.api.web_labels import SEVERITY, label, labels
 from vitalgate.api.web_locale import PageLocale, page_locale, remember_viewer
 from vitalgate.api.web_time import PageZones
@@ -99,7 +99,7 @@ def render(
     zones = (zones or PageZones(state(request).display_timezone)).speaking(locale.language)
     now = datetime.now(UTC)
     csrf = state(request).signer.csrf_token(principal.session_id) if principal else ""
-    with using(locale.language):
+    with using(locale.language), showing_unit(locale.glucose_unit):
         # Starlette renders in the constructor: `_`, lazy labels and zones speak the page's language.
         return templates.TemplateResponse(
             request,

@@ -17,6 +17,7 @@ from markupsafe import escape
 from vitalgate.domain import Language
 from vitalgate.i18n.catalogs import translations
 from vitalgate.i18n.locales import DEFAULT_LANGUAGE, parse_language
+from vitalgate.i18n.values import english
 
 _current: ContextVar[Language] = ContextVar("vitalgate_language", default=DEFAULT_LANGUAGE)
 
@@ -69,7 +70,7 @@ class Msg(str):
     params: dict[str, Any]
 
     def __new__(cls, msgid: str, /, **params: Any) -> Msg:
-        self = super().__new__(cls, msgid.format_map(params) if params else msgid)
+        self = super().__new__(cls, english(msgid, params))
         self.msgid, self.params = msgid, params
         return self
 

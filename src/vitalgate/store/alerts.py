@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import class_row, dict_row, tuple_row
 from psycopg.types.json import Jsonb
 
+from vitalgate.i18n.values import text_key
 from vitalgate.store.db import column, scalar
 from vitalgate.store.rows import ALERT_COLUMNS, Alert
 
@@ -44,13 +45,17 @@ async def open_or_update_alert(
     now: datetime,
 ) -> AlertUpsert:
     """Open a new alert episode, or update the evidence of the open one with the same key."""
+    key, params = text_key(summary)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             """
-            INSERT INTO alerts (patient_id, rule_id, severity, dedup_key, summary, evidence, opened_at, updated_at)
-            VALUES (%(patient_id)s, %(rule_id)s, %(severity)s, %(dedup_key)s, %(summary)s, %(evidence)s, %(now)s, %(now)s)
+            INSERT INTO alerts (patient_id, rule_id, severity, dedup_key, summary, summary_key, summary_params,
+                                evidence, opened_at, updated_at)
+            VALUES (%(patient_id)s, %(rule_id)s, %(severity)s, %(dedup_key)s, %(summary)s, %(summary_key)s,
+                    %(summary_params)s, %(evidence)s, %(now)s, %(now)s)
             ON CONFLICT (dedup_key) WHERE status <> 'resolved'
-            DO UPDATE SET evidence = EXCLUDED.evidence, summary = EXCLUDED.summary, updated_at = EXCLUDED.updated_at
+            DO UPDATE SET evidence = EXCLUDED.evidence, summary = EXCLUDED.summary, summary_key = EXCLUDED.summary_key,
+                          summary_params = EXCLUDED.summary_params, updated_at = EXCLUDED.updated_at
             RETURNING id, (xmax = 0) AS opened
             """,
             {
@@ -58,7 +63,10 @@ async def open_or_update_alert(
                 "rule_id": rule_id,
                 "severity": severity,
                 "dedup_key": dedup_key,
-                "summary": summary,
+                "summary": str(summary),
+                # The summary as msgid + parameters too: pages translate it and convert its glucose values.
+                "summary_key": key,
+                "summary_params": Jsonb(params),
                 "evidence": Jsonb(evidence),
                 "now": now,
             },

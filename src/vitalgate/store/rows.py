@@ -161,11 +161,14 @@ class Alert:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     resolved_by: str | None
+    # The summary as msgid + parameters (migration 0020; None on rows older than it).
+    summary_key: str | None = None
+    summary_params: dict[str, Any] | None = None
 
 
 ALERT_COLUMNS = (
     "id, patient_id, rule_id, severity, status, dedup_key, summary, evidence, opened_at, updated_at, resolved_at,"
-    " acknowledged_at, acknowledged_by, resolved_by"
+    " acknowledged_at, acknowledged_by, resolved_by, summary_key, summary_params"
 )
 
 
@@ -224,6 +227,9 @@ class WorklistTask:
     created_at: datetime
     closed_at: datetime | None
     outcome: str | None
+    # The title as msgid + parameters (migration 0020; None on rows older than it).
+    title_key: str | None = None
+    title_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +246,9 @@ class PatientTask:
     closed_at: datetime | None
     outcome: str | None
     assignee: str | None
+    # The title as msgid + parameters (migration 0020; None on rows older than it).
+    title_key: str | None = None
+    title_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from vitalgate.domain import Severity
+from vitalgate.i18n.values import text_key
 from vitalgate.store.db import scalar
 from vitalgate.store.rows import TASK_COLUMNS, PatientTask, Task, TaskEvent, WorklistTask
 
@@ -83,6 +84,9 @@ async def _open_task(
     conn: psycopg.AsyncConnection, values: dict[str, Any], *, now: datetime, detail: dict[str, Any]
 ) -> int | None:
     """Insert a task and its 'created' event; None if its alert already has a task."""
+    # The title is stored as msgid + parameters too: pages translate it and convert its glucose values.
+    key, params = text_key(values["title"])
+    values = {**values, "title": str(values["title"]), "title_key": key, "title_params": Jsonb(params)}
     columns = list(values)
     # ON CONFLICT (alert_id) never fires for tasks without an alert (NULL is never equal).
     query = sql.SQL("INSERT INTO tasks ({}) VALUES ({}) ON CONFLICT (alert_id) DO NOTHING RETURNING id").format(
@@ -126,7 +130,8 @@ async def list_tasks(
                    t.kind, t.escalation_chain, t.escalation_step, COALESCE(t.escalation_step + 1, 0) AS escalation_level,
                    (SELECT tp.channel FROM touchpoints tp WHERE tp.task_id = t.id AND tp.fired_at IS NULL
                       AND tp.cancelled_at IS NULL ORDER BY tp.step_index LIMIT 1) AS next_touchpoint,
-                   t.acknowledged_at, t.patient_responded_at, t.created_at, t.closed_at, t.outcome
+                   t.acknowledged_at, t.patient_responded_at, t.created_at, t.closed_at, t.outcome,
+                   t.title_key, t.title_params
             FROM tasks t
             JOIN patients p ON p.id = t.patient_id
             LEFT JOIN users u ON u.id = t.assignee_id
@@ -147,7 +152,7 @@ async def patient_tasks(conn: psycopg.AsyncConnection, patient_id: int, limit: i
         await cur.execute(
             """
             SELECT t.id, t.alert_id, t.severity, t.status, t.title, t.due_at, t.created_at, t.closed_at, t.outcome,
-                   u.display_name AS assignee
+                   u.display_name AS assignee, t.title_key, t.title_params
             FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
             WHERE t.patient_id = %s ORDER BY t.created_at DESC LIMIT %s
             """,
@@ -188,6 +193,11 @@ async def create_task(
     )
     assert task_id is not None  # no alert_id, so no conflict
     return task_id
+
+
+def _key_params(text: str) -> tuple[str, Jsonb]:
+    key, params = text_key(text)
+    return key, Jsonb(params)
 
 
 async def get_task(conn: psycopg.AsyncConnection, task_id: int, *, for_update: bool = False) -> Task | None:
@@ -292,6 +302,7 @@ async def raise_severity(
 ) -> None:
     """A worse event joined the task: its severity, due time (never later) and title follow it."""
     await conn.execute(
-        "UPDATE tasks SET severity = %s, due_at = LEAST(due_at, %s), title = %s WHERE id = %s",
-        (severity, due_at, title, task_id),
+        "UPDATE tasks SET severity = %s, due_at = LEAST(due_at, %s), title = %s, title_key = %s, title_params = %s"
+        " WHERE id = %s",
+        (severity, due_at, str(title), *_key_params(title), task_id),
     )

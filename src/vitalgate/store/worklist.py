@@ -26,7 +26,7 @@ _COLUMNS = sql.SQL(
     (SELECT tp.channel FROM touchpoints tp WHERE tp.task_id = t.id AND tp.fired_at IS NULL
        AND tp.cancelled_at IS NULL ORDER BY tp.step_index LIMIT 1) AS next_touchpoint,
     t.acknowledged_at, t.patient_responded_at, t.created_at, t.closed_at, t.outcome,
-    a.rule_id, a.evidence->>'rule_kind' AS rule_kind, a.evidence
+    a.rule_id, a.evidence->>'rule_kind' AS rule_kind, a.evidence, t.title_key, t.title_params
     """
 )
 _FROM = sql.SQL(

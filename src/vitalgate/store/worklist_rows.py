@@ -66,6 +66,9 @@ class WorklistRow:
     rule_id: str | None
     rule_kind: str | None
     evidence: dict[str, Any] | None
+    # The title as msgid + parameters (migration 0020; None on rows older than it).
+    title_key: str | None = None
+    title_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
