@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,6 +13,7 @@ from vitalgate.api import routes_tasks, web_admin, web_patient, web_settings, we
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
 from vitalgate.api.routes_auth import authenticate
+from vitalgate.api.routes_bulk import BulkRequest, run_bulk
 from vitalgate.api.routes_devices import unbound_out
 from vitalgate.api.routes_worklist import WorklistQuery, load_worklist
 from vitalgate.api.schemas import OutcomeRequest
@@ -19,6 +21,8 @@ from vitalgate.api.throttle import Throttled
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
 from vitalgate.api.web_locale import page_locale
 from vitalgate.api.web_time import page_zones
+from vitalgate.api.worklist_labels import ASSIGNEE, GAP_REASON, RULE_KIND
+from vitalgate.api.worklist_view import latest_display, trigger_display
 from vitalgate.domain import Language, Role, Severity
 from vitalgate.i18n import N_, t, tn
 from vitalgate.store import people
@@ -178,6 +182,7 @@ async def worklist(request: Request, conn: Conn) -> Response:
     unbound = [unbound_out(r) for r in await reading_store.unbound_devices(conn, limit=20)]
     await audit_list(conn, principal, request, "read:worklist_page", [t.patient_id for t in tasks + closed])
     zones = await page_zones(conn, request, principal, [t.patient_id for t in tasks + closed])
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "done")]
     return render(
         request,
         "worklist.html",
@@ -185,13 +190,43 @@ async def worklist(request: Request, conn: Conn) -> Response:
         zones=zones,
         page=page,
         query=query,
+        query_active=any(v for _, v in params),
+        first_url="/ui/worklist" + ("?" + urlencode(params) if params else ""),
+        next_url="/ui/worklist?" + urlencode([*params, ("cursor", page.next_cursor)]) if page.next_cursor else None,
         tags=await worklist_store.team_tags(conn, teams),
         tasks=tasks,
         closed=closed,
         unbound=unbound,
         counts=page.totals.by_severity,
         overdue=page.totals.overdue,
+        gap_label=GAP_REASON,
+        rule_kind_label=RULE_KIND,
+        assignee_label=ASSIGNEE,
+        trigger_text=lambda trigger: trigger_display(trigger, page_locale(request)),
+        reading_text=lambda reading: latest_display(reading, page_locale(request)),
     )
+
+
+@router.post("/ui/tasks/bulk")
+async def bulk_form(
+    request: Request,
+    conn: Conn,
+    csrf: Annotated[str, Form()] = "",
+    task_id: Annotated[list[int] | None, Form()] = None,
+    outcome: Annotated[str, Form()] = "",
+) -> Response:
+    """The worklist's bulk form: one closing outcome for the routine tasks ticked."""
+    principal = await _worklist_actor(request, conn, csrf)
+    if principal is None:
+        return login_redirect(request)
+    if not task_id:
+        return RedirectResponse("/ui/worklist", status_code=303)
+    try:
+        body = BulkRequest.model_validate({"task_ids": task_id, "action": "outcome", "outcome": outcome})
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=N_("choose an outcome from the list")) from exc
+    await run_bulk(conn, principal, request, body)
+    return RedirectResponse("/ui/worklist?done=outcome", status_code=303)
 
 
 async def _worklist_actor(request: Request, conn: Conn, csrf: str) -> Principal | None:

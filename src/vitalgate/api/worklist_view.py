@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from vitalgate.api.glucose_display import format_glucose
+from vitalgate.api.web_locale import PageLocale
 from vitalgate.core.localtime import ZoneHistory, local_datetime
 from vitalgate.store.worklist_rows import LatestReading, WorklistCursor, WorklistRow
 
@@ -19,9 +21,10 @@ _VALUE_FIELDS = ("glucose_mg_dl", "systolic_mmhg", "diastolic_mmhg", "pulse_bpm"
 class Trigger:
     """The reading that opened (or worsened) the task's alert."""
 
-    text: str  # "48 mg/dL" or "182/101 mmHg"
+    text: str  # "48 mg/dL" or "182/101 mmHg" (stored units)
     at: datetime | None
     local_time: str | None  # "07:31" in the patient's zone
+    glucose_mg_dl: float | None = None  # set for a glucose trigger: pages show it in the viewer's unit
 
 
 def _parse_at(value: Any) -> datetime | None:
@@ -59,7 +62,21 @@ def trigger_of(evidence: dict[str, Any] | None, zone: ZoneHistory | str | None) 
         return None
     at = _parse_at(picked.get("at"))
     local = local_datetime(at, zone).strftime("%H:%M") if at is not None and zone is not None else None
-    return Trigger(text, at, local)
+    value = picked.get("glucose_mg_dl")
+    return Trigger(text, at, local, float(value) if isinstance(value, int | float) else None)
+
+
+def trigger_display(trigger: Trigger, locale: PageLocale) -> str:
+    """The trigger in the viewer's glucose unit and number format ('2.7 mmol/L')."""
+    if trigger.glucose_mg_dl is None:
+        return trigger.text
+    return f"{format_glucose(trigger.glucose_mg_dl, locale.glucose_unit, locale.language)} {locale.glucose_unit}"
+
+
+def latest_display(reading: LatestReading, locale: PageLocale) -> str:
+    if reading.glucose_mg_dl is not None:
+        return f"{format_glucose(reading.glucose_mg_dl, locale.glucose_unit, locale.language)} {locale.glucose_unit}"
+    return latest_text(reading) or "—"
 
 
 def latest_text(reading: LatestReading | None) -> str | None:
