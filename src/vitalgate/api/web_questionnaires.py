@@ -29,6 +29,7 @@ from vitalgate.questionnaires.registry import UnknownQuestionnaire
 from vitalgate.questionnaires.ui_text import ui
 from vitalgate.store import patient_record
 from vitalgate.store.questionnaire_rows import Response as QResponse
+from vitalgate.store.user_prefs import ViewerPrefs
 
 router = APIRouter(include_in_schema=False)
 _LINK_POLICY = link_throttle.LinkRatePolicy()
@@ -65,6 +66,8 @@ def _page(
 ) -> HTMLResponse:
     words = ui(language)
     saved = answers if answers is not None else (response.answers if response else {})
+    # The page speaks the questionnaire's language (the patient's, or the one chosen on the page).
+    request.state.viewer_prefs = ViewerPrefs(language, None, None, None)
     return render(
         request,
         "questionnaire.html",
