@@ -19,6 +19,7 @@ from vitalgate.app.commands.gateway import app as gateway_app
 from vitalgate.app.commands.ingest import app as ingest_app
 from vitalgate.app.commands.notify import app as notify_app
 from vitalgate.app.commands.oncall import app as oncall_app
+from vitalgate.app.commands.program import app as program_app
 
 app = typer.Typer(
     help="VitalGate: home glucose and blood-pressure monitoring for care teams.",
@@ -34,6 +35,7 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(api_app, name="api")
 app.add_typer(admin_app, name="admin")
 app.add_typer(oncall_app, name="oncall")
+app.add_typer(program_app, name="program")
 register_broker_commands(admin_app)
 
 

@@ -70,3 +70,15 @@ def test_quantiles_bootstrap_rates_and_differences() -> None:
     assert rate.value == pytest.approx(10.0) and rate.low == pytest.approx(10 - 1.96, abs=0.01)
     diff = welch_difference([10.0, 12.0, 14.0] * 10, [8.0, 10.0, 12.0] * 10)
     assert diff.value == pytest.approx(2.0) and diff.low < 2.0 < diff.high
+
+
+def test_order_statistic_interval_agrees_with_the_bootstrap() -> None:
+    from vitalgate.programs.stats import quantile_ci
+
+    values = [float((i * 37) % 101) for i in range(400)]
+    exact, boot = quantile_ci(values, 0.5), bootstrap_quantile(values, 0.5)
+    assert exact.value == boot.value
+    assert abs(exact.low - boot.low) <= 3 and abs(exact.high - boot.high) <= 3
+    p90 = quantile_ci(values, 0.9)
+    assert p90.low <= p90.value <= p90.high
+    assert quantile_ci([5.0], 0.9).high is None  # one value cannot bound a p90

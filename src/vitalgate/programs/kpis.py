@@ -1,0 +1,194 @@
+"""Program KPIs by arm, segment and team, each with its count and 95 % interval (pure; issue 17 item 6).
+
+Definitions (programs/README.md, "KPIs"): a patient belongs to the cohort once enrolled; periods
+are [from, to) in UTC, trend months are UTC months. Intervals: stats.py (Wilson for proportions,
+order-statistic intervals for median/p90, Poisson for rates, Welch for arm differences).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from vitalgate.programs.stats import Estimate, mean_ci, poisson_rate, quantile_ci, welch_difference, wilson
+from vitalgate.store.program_kpis import CohortPatient, MonthCount, RecentReadings, UrgentTask
+
+READING_DAYS_REQUIRED = 16
+PERSISTENCE_DAYS = (30, 90, 180)
+
+
+@dataclass(frozen=True, slots=True)
+class KpiFacts:
+    start: datetime
+    end: datetime
+    sla_minutes: float
+    cohort: list[CohortPatient]
+    touchpoints: list[MonthCount]
+    checkins: list[MonthCount]
+    contacts: list[MonthCount]
+    alerts: list[MonthCount]
+    tasks: list[MonthCount]
+    urgent: list[UrgentTask]
+    recent: list[RecentReadings]
+    staff_per_team: dict[int, int]
+    qc_scores: list[tuple[str, int, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    name: str
+    group: str
+    estimate: Estimate
+    unit: str = ""
+
+
+def step_at(p: CohortPatient, at: datetime) -> str | None:
+    current = None
+    for step, when in zip(p.steps, p.ats, strict=True):
+        if when > at:
+            break
+        current = step
+    return current
+
+
+def active_days(p: CohortPatient, start: datetime, end: datetime) -> float:
+    """Days the patient's step was `active` within [start, end)."""
+    total = 0.0
+    since: datetime | None = None
+    for step, when in [*zip(p.steps, p.ats, strict=True), ("end", end)]:
+        if since is not None:
+            lo, hi = max(since, start), min(when, end)
+            if hi > lo:
+                total += (hi - lo).total_seconds() / 86400
+            since = None
+        if step == "active" and when < end:
+            since = when
+    return total
+
+
+def _sum(rows: Iterable[MonthCount], ids: set[int]) -> tuple[int, int]:
+    total = hits = 0
+    for r in rows:
+        if r.patient_id in ids:
+            total += r.total
+            hits += r.hits
+    return total, hits
+
+
+def kpis_for(group: str, patients: Sequence[CohortPatient], f: KpiFacts) -> list[Kpi]:
+    ids = {p.patient_id for p in patients}
+    out: list[Kpi] = []
+
+    def add(name: str, e: Estimate, unit: str = "") -> None:
+        out.append(Kpi(name, group, e, unit))
+
+    sent, answered = _sum(f.touchpoints, ids)
+    add("follow-up acceptance (answered / sent)", wilson(answered, sent), "%")
+    attempted, reached = _sum(f.contacts, ids)
+    add("reach rate (tasks reached / contacted)", wilson(reached, attempted), "%")
+    urgent = [u for u in f.urgent if u.patient_id in ids]
+    waits = [(u.first_contact_at - u.created_at).total_seconds() / 60 for u in urgent if u.first_contact_at]
+    add("urgent: time to first human contact, median", quantile_ci(waits, 0.5), "min")
+    add("urgent: time to first human contact, p90", quantile_ci(waits, 0.9), "min")
+    sla = timedelta(minutes=f.sla_minutes)
+    due = [u for u in urgent if u.created_at + sla <= f.end]  # those whose SLA window has passed
+    met = sum(1 for u in due if u.first_contact_at is not None and u.first_contact_at - u.created_at <= sla)
+    add(f"SLA compliance (urgent contact ≤ {f.sla_minutes:g} min)", wilson(met, len(due)), "%")
+    recent = [r for r in f.recent if r.patient_id in ids]
+    active_end = [p for p in patients if step_at(p, f.end - timedelta(microseconds=1)) == "active"]
+    active_ids = {p.patient_id for p in active_end}
+    adherent = sum(1 for r in recent if r.patient_id in active_ids and r.reading_days >= READING_DAYS_REQUIRED)
+    add(f"reading-day adherence (≥{READING_DAYS_REQUIRED} of 30 local days)", wilson(adherent, len(active_ids)), "%")
+    for days in PERSISTENCE_DAYS:
+        eligible = [p for p in patients if p.enrolled_at + timedelta(days=days) <= f.end]
+        still = sum(1 for p in eligible if step_at(p, p.enrolled_at + timedelta(days=days)) == "active")
+        add(f"persistence at {days} days (still active)", wilson(still, len(eligible)), "%")
+    sent_q, done_q = _sum(f.checkins, ids)
+    add("questionnaire completion (check-ins completed / sent)", wilson(done_q, sent_q), "%")
+    exposure = sum(active_days(p, f.start, f.end) for p in patients)
+    alerts, _ = _sum(f.alerts, ids)
+    add("alert burden per 1,000 patient-days", poisson_rate(alerts, exposure, 1000), "")
+    tasks, _ = _sum(f.tasks, ids)
+    teams = {p.care_team_id for p in patients}
+    staff_days = sum(f.staff_per_team.get(t, 0) for t in teams) * (f.end - f.start).total_seconds() / 86400
+    add("tasks per staff member per day", poisson_rate(tasks, staff_days, 1), "")
+    scores = [s for _, team, s in f.qc_scores if team in teams]
+    add("QC score (0-100)", mean_ci(scores), "")
+    return out
+
+
+def outcome_changes(f: KpiFacts, arms: Sequence[str]) -> list[Kpi]:
+    """Per arm: mean change (last 30 local days − baseline) of TIR and home systolic; first arm − second arm."""
+    recent = {r.patient_id: r for r in f.recent}
+    out: list[Kpi] = []
+    measures: list[tuple[str, str, Callable[[RecentReadings], float | None]]] = [
+        ("baseline_tir_pct", "%", lambda r: 100.0 * r.glucose_in_range_n / r.glucose_n if r.glucose_n else None),
+        (
+            "baseline_systolic_mmhg",
+            "mmHg",
+            lambda r: r.systolic_sum / r.systolic_n if r.systolic_n and r.systolic_sum is not None else None,
+        ),
+    ]
+    for key, unit, last in measures:
+        label = "time in range" if key == "baseline_tir_pct" else "mean home systolic"
+        changes: dict[str, list[float]] = defaultdict(list)
+        for p in f.cohort:
+            base = (p.baseline or {}).get(key)
+            r = recent.get(p.patient_id)
+            now = last(r) if r else None
+            if p.arm is not None and isinstance(base, int | float) and now is not None:
+                changes[p.arm].append(now - float(base))
+        for arm in arms:
+            out.append(Kpi(f"change in {label} (last 30 days − baseline)", f"arm={arm}", mean_ci(changes[arm]), unit))
+        if len(arms) >= 2:
+            out.append(
+                Kpi(
+                    f"change in {label}: {arms[0]} − {arms[1]}",
+                    "arms",
+                    welch_difference(changes[arms[0]], changes[arms[1]]),
+                    unit,
+                )
+            )
+    return out
+
+
+def grouped(f: KpiFacts) -> list[Kpi]:
+    """Every KPI for all patients, then per arm, segment and team."""
+    groups: dict[str, list[CohortPatient]] = {"all": list(f.cohort)}
+    for p in f.cohort:
+        if p.arm:
+            groups.setdefault(f"arm={p.arm}", []).append(p)
+        groups.setdefault(f"segment={p.segment or 'unknown'}", []).append(p)
+        groups.setdefault(f"team={p.care_team_id}", []).append(p)
+    return [k for name, members in groups.items() for k in kpis_for(name, members, f)]
+
+
+def months(start: datetime, end: datetime) -> list[date]:
+    out, d = [], date(start.year, start.month, 1)
+    while datetime(d.year, d.month, 1, tzinfo=start.tzinfo) < end:
+        out.append(d)
+        d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return out
+
+
+def trends(f: KpiFacts, arms: Sequence[str]) -> dict[str, dict[str, list[tuple[date, Estimate]]]]:
+    """Monthly follow-up acceptance, reach rate and check-in completion, overall and per arm."""
+    groups: dict[str, set[int]] = {"all": {p.patient_id for p in f.cohort}}
+    for arm in arms:
+        groups[arm] = {p.patient_id for p in f.cohort if p.arm == arm}
+    series: dict[str, dict[str, list[tuple[date, Estimate]]]] = {}
+    for name, rows in (
+        ("follow-up acceptance", f.touchpoints),
+        ("reach rate", f.contacts),
+        ("questionnaire completion", f.checkins),
+    ):
+        series[name] = {}
+        for group, ids in groups.items():
+            points = []
+            for month in months(f.start, f.end):
+                total, hits = _sum((r for r in rows if r.month == month), ids)
+                points.append((month, wilson(hits, total)))
+            series[name][group] = points
+    return series
