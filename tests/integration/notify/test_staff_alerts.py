@@ -152,3 +152,31 @@ async def test_an_urgent_task_from_a_reading_alerts_its_assignee_at_once(databas
     sent = await _staff_deliveries(conn, task_id)
     assert [(d.recipient_id, d.address, d.created_at) for d in sent] == [(team["nurse"], "+8613800000009", at)]
     await conn.close()
+
+
+async def test_an_inbound_sms_with_urgent_symptoms_reaches_the_on_call_nurse(database_url, unique):
+    """End to end through notify.inbound: the SMS is matched, triaged, an urgent task opened for the
+    on-call nurse, and her alert queued in the ledger, all in the inbound message's transaction."""
+    import hashlib
+
+    from vitalgate.notify import inbound
+    from vitalgate.notify.inbound import InboundSms
+    from vitalgate.store import patient_record
+
+    digits = int.from_bytes(hashlib.sha256(unique.encode()).digest()[:8], "big") % 10**8
+    phone = "+86 139 " + str(digits).zfill(8)
+    conn = await connect(database_url)
+    ids = await _team(conn, unique)
+    await patient_record.update_record(conn, ids["patient"], {"phone": phone, "preferred_channel": "sms"})
+    await conn.commit()
+    sms = InboundSms("test-gw", f"urgent-{unique}", phone.replace(" ", ""), "我爸胸口疼，喘不上气", NOW)
+    result = await inbound.receive_sms(conn, sms, now=NOW)
+    await conn.commit()
+    assert result.routed and result.patient_id == ids["patient"]
+    task = await scalar(
+        conn, "SELECT task_id FROM inbound_triage WHERE inbound_message_id = %s AND category = 'urgent_clinical'",
+        (result.message_id,),
+    )  # fmt: skip
+    assert (await task_store.get_task(conn, task)).assignee_id == ids["nurse_a"]  # type: ignore[union-attr]
+    assert [(d.recipient_id, d.medium) for d in await _staff_deliveries(conn, task)] == [(ids["nurse_a"], "sms")]
+    await conn.close()
