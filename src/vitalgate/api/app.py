@@ -27,6 +27,8 @@ from vitalgate.api import (
     routes_fhir_record,
     routes_notify,
     routes_oncall,
+    routes_links,
+    routes_messages,
     routes_patient_login,
     routes_patients,
     routes_prefs,
@@ -46,6 +48,7 @@ from vitalgate.api import (
 from vitalgate.api.auth import TokenSigner
 from vitalgate.api.body_limit import BodyLimit
 from vitalgate.api.deps import ApiState, Conn
+from vitalgate.api.link_throttle import LinkRatePolicy
 from vitalgate.api.security_headers import SecurityHeaders
 from vitalgate.api.throttle import ThrottlePolicy
 from vitalgate.core.settings import Settings
@@ -70,6 +73,7 @@ def create_app(
     pool: AsyncConnectionPool | None = None,
     throttle: ThrottlePolicy | None = None,
     clock: Callable[[], datetime] | None = None,
+    link_rate: LinkRatePolicy | None = None,
 ) -> FastAPI:
     """Build the app around one connection pool (settings default to the environment's).
 
@@ -104,6 +108,8 @@ def create_app(
         throttle=throttle or ThrottlePolicy(),
         trusted_proxies=tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies),
         public_url=settings.public_url(),
+        sms_inbound_secret=settings.sms_inbound_secret.get_secret_value() if settings.sms_inbound_secret else None,
+        link_rate=link_rate or LinkRatePolicy(),
         **({"clock": clock} if clock else {}),
     )
     errors.install(app)
@@ -140,6 +146,8 @@ def create_app(
         routes_triage,
         routes_scripts,
         routes_oncall,
+        routes_links,
+        routes_messages,
     ):
         app.include_router(module.router)
     app.include_router(web.router)

@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from psycopg_pool import AsyncConnectionPool
 
 from vitalgate.api.auth import AuthError, Principal, TokenSigner
+from vitalgate.api.link_throttle import LinkRatePolicy
 from vitalgate.api.throttle import ThrottlePolicy
 from vitalgate.domain import STAFF_ROLES, Role
 from vitalgate.i18n import N_, Msg
@@ -43,6 +44,10 @@ class ApiState:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     # The API's external base URL (Settings.public_url()): links never come from the Host header.
     public_url: str = "http://127.0.0.1:8000"
+    # Signed-link pages (/l/...): requests per client address and per token (api.link_throttle).
+    link_rate: LinkRatePolicy = field(default_factory=LinkRatePolicy)
+    # The shared secret of the inbound SMS webhook (Settings.sms_inbound_secret); None: the endpoint is off.
+    sms_inbound_secret: str | None = None
 
 
 def state(request: Request) -> ApiState:

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     secret_key: SecretStr = SecretStr("")
+    # Shared secret of the inbound SMS webhook (POST /webhooks/sms/inbound, HMAC-SHA256 as
+    # notify.signing); unset: the endpoint answers 404.
+    sms_inbound_secret: SecretStr | None = None
     # API sign-in: bearer tokens are short-lived (re-login is cheap, a stolen token expires soon);
     # web sessions last a working shift. Cookies are Secure (HTTPS only) unless set false for dev.
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)

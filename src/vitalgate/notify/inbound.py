@@ -8,11 +8,8 @@ retry (same provider + message id) is recognised and ignored.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 import structlog
@@ -20,6 +17,7 @@ import structlog
 from vitalgate.notify import replies
 from vitalgate.notify.keywords import Keyword, keyword_of
 from vitalgate.notify.replies import Effect
+from vitalgate.notify.triage import route_message
 from vitalgate.store import messages as message_store
 from vitalgate.store.messages import NewMessage
 
@@ -46,20 +44,7 @@ class InboundResult:
     keyword: Keyword | None
     effect: Effect | None
     task_id: int | None
-    routed: bool = False  # handed to triage's route_message
-
-
-Router = Callable[..., Awaitable[Any]]
-
-
-def triage_router() -> Router | None:
-    """notify.triage.route_message once triage (issue 15 items 6-8) has landed, else None."""
-    try:
-        module = importlib.import_module("vitalgate.notify.triage")
-    except ModuleNotFoundError:
-        return None
-    route: Router | None = getattr(module, "route_message", None)
-    return route
+    routed_task_id: int | None = None  # free text: the task triage opened or added it to
 
 
 async def receive_sms(conn: psycopg.AsyncConnection, sms: InboundSms, *, now: datetime) -> InboundResult:
@@ -135,7 +120,7 @@ async def _act(
             conn, target.task_id, channel=medium, now=now, detail={"message_id": message_id, "free_text": True}
         )
     await message_store.set_effect(conn, message_id, effect, task_id)
-    route = triage_router()
-    if route is not None:
-        await route(conn, patient_id=patient_id, text=text, received_at=now, inbound_message_id=message_id)
-    return InboundResult(message_id, patient_id, caregiver_id, None, effect, task_id, routed=route is not None)
+    decision = await route_message(
+        conn, patient_id=patient_id, text=text, received_at=now, inbound_message_id=message_id
+    )
+    return InboundResult(message_id, patient_id, caregiver_id, None, effect, task_id, decision.task_id)

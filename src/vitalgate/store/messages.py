@@ -95,15 +95,22 @@ async def set_keyword(conn: psycopg.AsyncConnection, message_id: int, keyword: s
 
 
 async def conversation(
-    conn: psycopg.AsyncConnection, *, patient_id: int, task_id: int | None = None, limit: int = 200
+    conn: psycopg.AsyncConnection,
+    *,
+    patient_id: int,
+    task_id: int | None = None,
+    caregiver_id: int | None = None,
+    everyone: bool = False,
+    limit: int = 200,
 ) -> list[Message]:
-    """A patient's messages (or one task's), oldest first."""
+    """Messages of one patient, oldest first: the patient's own (or one caregiver's), or `everyone`'s (staff)."""
     async with conn.cursor(row_factory=class_row(Message)) as cur:
         await cur.execute(
             f"SELECT {_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.author_user_id"
             " WHERE m.patient_id = %(p)s AND (%(t)s::bigint IS NULL OR m.task_id = %(t)s)"
+            " AND (%(all)s OR m.caregiver_id IS NOT DISTINCT FROM %(c)s)"
             " ORDER BY m.created_at DESC, m.id DESC LIMIT %(limit)s",
-            {"p": patient_id, "t": task_id, "limit": limit},
+            {"p": patient_id, "t": task_id, "c": caregiver_id, "all": everyone, "limit": limit},
         )
         rows = await cur.fetchall()
     return rows[::-1]

@@ -34,6 +34,8 @@ def _body(method: str, path: str) -> dict | None:
         return {"serial": "X-never-seen", "kind": "glucose_meter"}
     if method == "POST" and path.endswith("/login"):  # a valid body, so only the scope check can refuse it
         return {"username": "x-never-created", "display_name": "X", "password": "long-enough-password-1"}
+    if method == "POST" and path.endswith("/messages"):
+        return {"body": "a message nobody may send"}
     return None
 
 
