@@ -27,6 +27,7 @@ from vitalgate.questionnaires.licences import check_licence
 from vitalgate.questionnaires.registry import get_definition
 from vitalgate.store import patient_record, people, time_zones
 from vitalgate.store import questionnaires as q_store
+from vitalgate.store import tasks as task_store
 from vitalgate.store.questionnaire_rows import ExtractedObservation, Extraction, Response, Score
 
 # The next visit's SOP chain is anchored at this patient-local time on the visit date (the form
@@ -132,9 +133,26 @@ async def _complete(
     sops = []
     for purpose, (_link, day) in changes.sop_dates.items():
         sops.append(await _schedule(conn, response.patient_id, purpose, day, now))
+    if response.task_id is not None:
+        await _note_on_task(conn, response, scored, now)
     raised = await evaluate_patients(conn, [response.patient_id], now=now, rules=questionnaire_rules())
     tasks = await act_on_alerts(conn, raised, now=now)
     return Completed(response.id, tuple(scored), changes, tuple(raised), tuple(tasks), tuple(sops))
+
+
+async def _note_on_task(
+    conn: psycopg.AsyncConnection, response: Response, scored: list[results.ScoreValue], now: datetime
+) -> None:
+    """A questionnaire sent for a task (the escalation's link step) answered: the patient responded."""
+    assert response.task_id is not None
+    detail = {
+        "response_id": response.id,
+        "questionnaire": response.questionnaire_id,
+        "scores": {s.name: s.value for s in scored},
+    }
+    await task_store.add_task_event(conn, response.task_id, now, response.entered_by, "questionnaire_answered", detail)
+    if response.entered_by != "staff":
+        await task_store.mark_patient_responded(conn, response.task_id, now)
 
 
 def questionnaire_rules(rules: RuleSet | None = None) -> RuleSet:

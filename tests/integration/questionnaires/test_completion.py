@@ -248,3 +248,52 @@ async def test_a_licence_required_scale_is_refused_until_a_licence_is_recorded(c
         )
         await conn.execute("DELETE FROM questionnaire_licences WHERE instrument = 'mmas-8'")
     assert definition.licence == "mmas-8" and response.status == "in-progress"
+
+
+async def test_a_symptom_check_sent_for_a_task_marks_the_patient_as_responded(conn, clinic):
+    from vitalgate.followup.tasks import open_task_for_alert
+    from vitalgate.store import alerts as alert_store
+
+    async with conn.transaction():
+        alert = await alert_store.open_or_update_alert(
+            conn,
+            patient_id=clinic.patient,
+            rule_id="test-high",
+            severity="high",
+            dedup_key=f"qt-{clinic.patient}",
+            summary="test",
+            evidence={},
+            now=NOW,
+        )
+        task = await open_task_for_alert(
+            conn, alert_id=alert.alert_id, patient_id=clinic.patient, severity="high", title="t", now=NOW
+        )
+        response, _ = await service.start_or_resume(
+            conn,
+            patient_id=clinic.patient,
+            questionnaire_id="symptom-check",
+            entered_by="patient",
+            user_id=None,
+            language="zh-Hans",
+            now=NOW,
+            task_id=task.task_id,
+        )
+        calm = {
+            k: "false"
+            for k in (
+                "hypo-shaky",
+                "hypo-fainted",
+                "hyper-thirst",
+                "hyper-vomiting",
+                "bp-headache",
+                "bp-chest",
+                "bp-weakness",
+            )
+        }
+        await service.save(conn, response.id, calm, now=NOW + timedelta(minutes=70), complete=True)
+    cur = await conn.execute("SELECT patient_responded_at FROM tasks WHERE id = %s", (task.task_id,))
+    assert (await cur.fetchone())["patient_responded_at"] == NOW + timedelta(minutes=70)
+    cur = await conn.execute(
+        "SELECT detail FROM task_events WHERE task_id = %s AND kind = 'questionnaire_answered'", (task.task_id,)
+    )
+    assert (await cur.fetchone())["detail"]["scores"]["alarming"] == 0
