@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from vitalgate.app.demo_questionnaires import seed_questionnaires
 from vitalgate.app.embedded import embedded_broker, start_embedded_postgres
 from vitalgate.app.fleet import VirtualHubRadio
 from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
@@ -186,6 +187,9 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         console.print(
             f"seeded 16 days of stored history for {len(showcase.patient_ids)} more patients"
             " (rising home BP, 4 silent days, high fasting glucose) and a visit-reminder SOP chain"
+        )
+        await seed_questionnaires(
+            database_url, result.patient_ids[0], result.patient_ids[len(DEMO_PATIENTS) - 1], console
         )
         codes: dict[str, str] = {}
         expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, devices, console, codes)
