@@ -6,6 +6,12 @@ Keys are the touchpoint templates of followup/default_followup.toml (and produce
 from __future__ import annotations
 
 PATIENT_TEXTS: dict[str, tuple[str, str]] = {
+    # A staff member's alert about an urgent task (notify.oncall.alerts): no patient name or value,
+    # the link acknowledges; the worklist behind the login has the details.
+    "staff-urgent-task": (
+        "Urgent task: you are needed now",
+        "An urgent follow-up task needs you now. Tap the link to take it; the details are on the worklist.",
+    ),
     "check-in": (
         "A message from your care team",
         "Your care team would like to know how you are. Please tap the link to answer.",
@@ -102,6 +108,10 @@ ZH_HANS: dict[str, str] = {
     ),
     "Your family member has a visit coming up": "您的家人即将复诊",
     "A reminder that your family member has a visit with the care team soon.": "提醒您，您的家人即将与医护团队复诊。",
+    "Urgent task: you are needed now": "紧急任务：请立即处理",
+    "An urgent follow-up task needs you now. Tap the link to take it; the details are on the worklist.": (
+        "有一项紧急随访任务需要您立即处理。请点击链接接手任务，详情请查看工作列表。"
+    ),
     "Open: {link}": "打开：{link}",
     "Reading: {reading}": "测量值：{reading}",
 }

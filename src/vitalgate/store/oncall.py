@@ -39,7 +39,7 @@ async def team_staff(conn: psycopg.AsyncConnection, care_team_id: int) -> list[S
     """The team's staff (no patients, admins or caregivers) with their alert channels, by id."""
     async with conn.cursor(row_factory=class_row(StaffContact)) as cur:
         await cur.execute(
-            "SELECT u.id, u.display_name, u.role, u.on_duty, u.alert_medium, u.alert_address"
+            "SELECT u.id, u.display_name, u.role, u.on_duty, u.alert_medium, u.alert_address, u.language"
             " FROM care_team_members m JOIN users u ON u.id = m.user_id"
             " WHERE m.care_team_id = %s AND u.role IN ('coordinator', 'nurse', 'doctor') AND NOT u.disabled"
             " ORDER BY u.id",

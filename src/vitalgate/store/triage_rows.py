@@ -108,6 +108,7 @@ class StaffContact:
     on_duty: bool
     alert_medium: str | None
     alert_address: str | None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

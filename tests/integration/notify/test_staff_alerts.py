@@ -180,3 +180,18 @@ async def test_an_inbound_sms_with_urgent_symptoms_reaches_the_on_call_nurse(dat
     assert (await task_store.get_task(conn, task)).assignee_id == ids["nurse_a"]  # type: ignore[union-attr]
     assert [(d.recipient_id, d.medium) for d in await _staff_deliveries(conn, task)] == [(ids["nurse_a"], "sms")]
     await conn.close()
+
+
+async def test_the_alert_reads_as_a_staff_message_in_the_nurses_language(database_url, unique):
+    from vitalgate.notify.templates import render
+
+    conn = await connect(database_url)
+    ids = await _team(conn, unique)
+    await conn.execute("UPDATE users SET language = 'zh-Hans' WHERE id = %s", (ids["nurse_a"],))
+    task_id = await _urgent(conn, ids)
+    [alert] = await _staff_deliveries(conn, task_id)
+    text = render(alert.template, alert.params, alert.locale, link="https://vg.example" + alert.params["link"])
+    assert alert.locale == "zh-Hans" and text.subject == "紧急任务：请立即处理"
+    assert "紧急随访任务" in text.text and "https://vg.example/l/" in text.text
+    assert "Alert Patient" not in text.text  # no name in the message
+    await conn.close()

@@ -91,6 +91,7 @@ async def _send(
                 template=TEMPLATE,
                 # Ids and the link only: the patient's name and values stay behind the login.
                 params={"link": path, "task_id": task.id, "attempt": attempt},
+                locale=person.language or "en",
                 urgent=True,
                 task_id=task.id,
                 not_before=now,
