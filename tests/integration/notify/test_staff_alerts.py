@@ -172,11 +172,12 @@ async def test_an_inbound_sms_with_urgent_symptoms_reaches_the_on_call_nurse(dat
     sms = InboundSms("test-gw", f"urgent-{unique}", phone.replace(" ", ""), "我爸胸口疼，喘不上气", NOW)
     result = await inbound.receive_sms(conn, sms, now=NOW)
     await conn.commit()
-    assert result.routed and result.patient_id == ids["patient"]
+    assert result.patient_id == ids["patient"] and result.routed_task_id is not None
     task = await scalar(
         conn, "SELECT task_id FROM inbound_triage WHERE inbound_message_id = %s AND category = 'urgent_clinical'",
         (result.message_id,),
     )  # fmt: skip
+    assert task == result.routed_task_id
     assert (await task_store.get_task(conn, task)).assignee_id == ids["nurse_a"]  # type: ignore[union-attr]
     assert [(d.recipient_id, d.medium) for d in await _staff_deliveries(conn, task)] == [(ids["nurse_a"], "sms")]
     await conn.close()
