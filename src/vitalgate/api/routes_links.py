@@ -15,10 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vitalgate.api import link_throttle
 from vitalgate.api.deps import Conn, source_of, state
-from vitalgate.api.link_text import words
 from vitalgate.api.web_common import templates
-from vitalgate.api.web_time import show
-from vitalgate.domain import LinkPurpose
+from vitalgate.domain import LinkAnswer, LinkPurpose
+from vitalgate.i18n import format_instant, lazy, negotiate, using
 from vitalgate.notify import inbound, links, replies
 from vitalgate.notify.links import LinkError, LinkExpired, LinkGrant, LinkUsed
 from vitalgate.store import caregivers as caregiver_store
@@ -29,6 +28,14 @@ from vitalgate.store import sop as sop_store
 router = APIRouter(tags=["signed links"], include_in_schema=False)
 Token = Annotated[str, Path(min_length=1, max_length=128)]
 _NO_REFERRER = {"referrer-policy": "no-referrer"}  # the token must not leave in a Referer header
+ANSWER_LABELS = {
+    LinkAnswer.OK: lazy("I'm OK"),
+    LinkAnswer.CALL_ME: lazy("Please call me"),
+    LinkAnswer.CONFIRM: lazy("Visit confirmed"),
+    LinkAnswer.MOVE: lazy("Asked to move the visit"),
+    LinkAnswer.ACKNOWLEDGED: lazy("Task acknowledged"),
+    LinkAnswer.SUBMITTED: lazy("Questionnaire sent"),
+}
 
 
 def _problem(exc: LinkError) -> tuple[str, int]:
@@ -49,22 +56,34 @@ async def _locale(conn: psycopg.AsyncConnection, grant: LinkGrant) -> str:
     return record.language if record else "en"
 
 
-async def _visit_at(conn: psycopg.AsyncConnection, grant: LinkGrant) -> str | None:
+async def _visit_at(conn: psycopg.AsyncConnection, grant: LinkGrant, locale: str) -> str | None:
     if grant.sop_instance_id is None:
         return None
     instance = await sop_store.get_instance(conn, grant.sop_instance_id)
     if instance is None:
         return None
     zones = (await time_zones.zone_histories(conn, [grant.patient_id]))[grant.patient_id]
-    return show(instance["anchor_at"], zones, fmt="%Y-%m-%d %H:%M")
+    return format_instant(instance["anchor_at"], zones, locale)
 
 
 def _page(request: Request, status: int = 200, **context: object) -> HTMLResponse:
-    locale = str(context.get("locale") or "en")
-    defaults = {"w": words(locale), "locale": locale, "problem": None, "grant": None, "inbox": None, "sent": False}
-    return templates.TemplateResponse(
-        request, "link.html", {**defaults, **context}, status_code=status, headers=_NO_REFERRER
-    )
+    """Render in the recipient's language (an unusable link: the browser's, as far as it is known)."""
+    locale = str(context.get("locale") or _browser_language(request))
+    grant = context.get("grant")
+    with using(locale):
+        label = str(ANSWER_LABELS[grant.answer]) if isinstance(grant, LinkGrant) and grant.answer else ""
+        defaults = {"locale": locale, "problem": None, "grant": None, "inbox": None, "sent": False}
+        return templates.TemplateResponse(
+            request,
+            "link.html",
+            {**defaults, **context, "answer_label": label},
+            status_code=status,
+            headers=_NO_REFERRER,
+        )
+
+
+def _browser_language(request: Request) -> str:
+    return str(negotiate(accept_language=request.headers.get("accept-language")))
 
 
 async def _guard(request: Request, conn: psycopg.AsyncConnection, token: str) -> None:
@@ -87,12 +106,13 @@ async def open_page(token: Token, request: Request, conn: Conn, sent: bool = Fal
     inbox = None
     if grant.purpose == LinkPurpose.INBOX:
         inbox = await message_store.conversation(conn, patient_id=grant.patient_id, caregiver_id=grant.caregiver_id)
+    locale = await _locale(conn, grant)
     return _page(
         request,
         grant=grant,
         token=token,
-        locale=await _locale(conn, grant),
-        visit_at=await _visit_at(conn, grant) if grant.purpose == LinkPurpose.VISIT else None,
+        locale=locale,
+        visit_at=await _visit_at(conn, grant, locale) if grant.purpose == LinkPurpose.VISIT else None,
         inbox=inbox,
         sent=sent,
     )
