@@ -14,8 +14,8 @@ from vitalgate.api.schemas import ErrorOut
 from vitalgate.questionnaires import fhir as q_fhir
 from vitalgate.questionnaires import registry, service
 from vitalgate.questionnaires.answers import AnswerError, Incomplete
-from vitalgate.questionnaires.definition import DefinitionError
 from vitalgate.questionnaires.licences import LicenceRequired
+from vitalgate.questionnaires.model import DefinitionError
 from vitalgate.store import questionnaires as q_store
 
 router = APIRouter(tags=["questionnaires"], responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})

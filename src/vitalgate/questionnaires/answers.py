@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from vitalgate.questionnaires.definition import Definition, EnableWhen, Item, ItemType
+from vitalgate.questionnaires.model import Definition, EnableWhen, Item, ItemType
 
 Answers = dict[str, Any]  # linkId -> bool | int | float | str (choice code, text, ISO date)
 # Bounds that keep a typo from becoming a record value (a year of birth of 19800, a HbA1c of 75).

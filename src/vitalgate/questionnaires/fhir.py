@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from vitalgate.questionnaires.definition import Definition, Item, ItemType
+from vitalgate.questionnaires.model import Definition, Item, ItemType
 from vitalgate.store.questionnaire_rows import ExtractedObservation, Response, Score
 
 UCUM = "http://unitsofmeasure.org"

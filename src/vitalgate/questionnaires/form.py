@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vitalgate.questionnaires.answers import enabled_items
-from vitalgate.questionnaires.definition import Definition, ItemType
+from vitalgate.questionnaires.model import Definition, ItemType
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from datetime import date
 
 import psycopg
 
-from vitalgate.questionnaires.definition import Definition
+from vitalgate.questionnaires.model import Definition
 from vitalgate.store import questionnaires as q_store
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import psycopg
 
-from vitalgate.questionnaires.definition import Definition, DefinitionError, parse_definition
+from vitalgate.questionnaires.definition import parse_definition
+from vitalgate.questionnaires.model import Definition, DefinitionError
 from vitalgate.store import questionnaires as q_store
 
 # Parsed stored versions; a (id, version) never changes once stored, so the cache never goes stale.

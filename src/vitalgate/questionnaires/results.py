@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from vitalgate.questionnaires.answers import enabled_items, numeric
-from vitalgate.questionnaires.definition import Definition, ItemType
+from vitalgate.questionnaires.model import Definition, ItemType
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from vitalgate.followup.sop import ScheduledSop, schedule_sop
 from vitalgate.followup.tasks import OpenedTask, act_on_alerts
 from vitalgate.questionnaires import results
 from vitalgate.questionnaires.answers import AnswerError, check_complete, parse_answers
-from vitalgate.questionnaires.definition import Definition
 from vitalgate.questionnaires.licences import check_licence
+from vitalgate.questionnaires.model import Definition
 from vitalgate.questionnaires.registry import get_definition
 from vitalgate.store import patient_record, people, time_zones
 from vitalgate.store import questionnaires as q_store

@@ -9,7 +9,8 @@ import pytest
 
 from vitalgate.questionnaires import results
 from vitalgate.questionnaires.answers import AnswerError, enabled_items, parse_answers
-from vitalgate.questionnaires.definition import DefinitionError, parse_definition
+from vitalgate.questionnaires.definition import parse_definition
+from vitalgate.questionnaires.model import DefinitionError
 from vitalgate.questionnaires.registry import builtin_definitions
 
 
