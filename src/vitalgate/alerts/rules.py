@@ -27,6 +27,17 @@ from vitalgate.alerts.threshold import CLOCK_SKEW_S, cleared, evaluate_threshold
 from vitalgate.alerts.threshold import iso as _iso
 from vitalgate.alerts.trends import evaluate_trend
 from vitalgate.domain import MeasurementKind
+from vitalgate.i18n import Msg
+from vitalgate.i18n.values import glucose
+
+# Summary parameters are keyword arguments, never literals: Babel's extractor would take a string
+# literal in a Msg(...) call for a second message.
+MG_DL = "mg/dL"
+
+
+def _value(value: float, unit: str) -> object:
+    """A rule's bound as a summary parameter: glucose in the reader's unit, others as written."""
+    return glucose(value) if unit == "mg/dL" else f"{value:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +98,14 @@ def evaluate_consecutive(
                 int(pid),
                 True,
                 float(n_beyond[k]),
-                f"{rule.title}: {n_beyond[k]} of last {rule.m} beyond {c.value:g} {c.unit}",
+                Msg(
+                    "{title}: {n} of last {m} beyond {value} {unit}",
+                    title=rule.title,
+                    n=int(n_beyond[k]),
+                    m=rule.m,
+                    value=_value(c.value, c.unit),
+                    unit=c.unit,
+                ),
                 {"n": int(n_beyond[k]), "m": rule.m, "readings": reading_evidence(sub, hit, [c.field], c.unit)},
                 latest_at=float(sub.t[hit[-1]]),
                 has_new=bool(sub.is_new[hit].any()),
@@ -159,7 +177,14 @@ def evaluate_forecast(
                     int(patients[kk]),
                     active,
                     float(predicted[j]),
-                    f"{rule.title}: {prev[j]:g} -> {last[j]:g} mg/dL, predicted {predicted[j]:.0f} mg/dL",
+                    Msg(
+                        "{title}: {previous} -> {last} {glucose_unit}, predicted {predicted} {glucose_unit}",
+                        title=rule.title,
+                        previous=glucose(float(prev[j])),
+                        last=glucose(float(last[j])),
+                        predicted=glucose(round(float(predicted[j]))),
+                        glucose_unit=MG_DL,
+                    ),
                     {
                         "previous": float(prev[j]),
                         "last": float(last[j]),
@@ -200,12 +225,13 @@ def evaluate_missing(
         findings = cleared(patients, known & ~active, keep)
         for k in np.flatnonzero(active):
             seen = _iso(last[k]) if np.isfinite(last[k]) else None
+            days = f"{silent[k]:.1f}"
             findings.append(
                 Finding(
                     int(patients[k]),
                     True,
                     float(silent[k]),
-                    f"{rule.title}: silent for {silent[k]:.1f} days",
+                    Msg("{title}: silent for {days} days", title=rule.title, days=days),
                     {"silent_days": round(float(silent[k]), 2), "last_reading_at": seen},
                 )
             )
@@ -227,7 +253,12 @@ def evaluate_missing(
                 int(patients[k]),
                 True,
                 float(days[k]),
-                f"{rule.title}: {days[k]} reading days in the last {rule.window_days}",
+                Msg(
+                    "{title}: {n} reading days in the last {window}",
+                    title=rule.title,
+                    n=int(days[k]),
+                    window=rule.window_days,
+                ),
                 {"reading_days": int(days[k]), "window_days": rule.window_days, "required_days": rule.min_days},
             )
         )

@@ -17,6 +17,8 @@ import numpy as np
 from vitalgate.alerts.config import TrendRule
 from vitalgate.alerts.finding import Finding
 from vitalgate.alerts.frame import ReadingFrame, compare, dense_index, local_day, local_hour, part_of_day_mask
+from vitalgate.i18n import Msg
+from vitalgate.i18n.values import glucose
 
 _UNIT_SUFFIX = {"mean": "", "slope_per_week": "/week"}
 # Local slots per day for TIR/TBR weighting: 4 x 6 h, about one per routine meter check.
@@ -136,7 +138,14 @@ def evaluate_trend(
                 int(patients[k]),
                 bool(active[k]),
                 s,
-                f"{rule.title}: {rule.metric} {s:.1f} {rule.unit} over {rule.window_days} days",
+                Msg(
+                    "{title}: {metric} {value} {unit} over {days} days",
+                    title=rule.title,
+                    metric=rule.metric,
+                    unit=rule.unit,
+                    days=rule.window_days,
+                    value=glucose(round(float(s), 1)) if rule.unit == "mg/dL" else round(float(s), 1),
+                ),
                 {
                     "metric": rule.metric,
                     "value": round(s, 3),

@@ -1,4 +1,5 @@
-"""Find every user-visible msgid in the code and templates with Babel's extractors (python, jinja2).
+"""Find every user-visible msgid in the code and templates through Babel's extraction (jinja2's
+extractor for templates, `extract_python_calls` for Python).
 
 Marked calls (see README): in Python `t(language, "...")`, `tn(language, "...", "...", n)`, `_("...")`,
 `_n("...", "...", n)`, `lazy("...")`, `N_("...")` and `Msg("...", **params)`; in templates `_("...")` and `_n("...", "...", n)`.
@@ -9,11 +10,12 @@ package that ships another such file adds its reader to `DATA_FILES`.
 
 from __future__ import annotations
 
+import ast
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from babel.messages.extract import extract_from_file
 
@@ -34,6 +36,26 @@ class Found:
     plural: str | None
     path: str
     line: int
+
+
+def extract_python_calls(
+    fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str], options: Mapping[str, Any]
+) -> Iterator[tuple[int, str, tuple[str | None, ...], list[str]]]:
+    """A Babel extraction method over Python's own parser: calls of a bare name in `keywords` only.
+
+    Babel's token-based python extractor takes `sub.t[...]` or `zones.t(x, "short")` for the `t`
+    keyword and then loses the real calls that follow; the syntax tree tells a call of `t` from an
+    attribute named t. Like Babel's own, it yields every positional argument (None when not a
+    string literal) and Babel picks the msgid by the keyword's spec.
+    """
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in keywords:
+            args = tuple(
+                a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args
+            )
+            if args:
+                yield node.lineno, node.func.id, args, []
 
 
 def _rule_titles(data: dict[str, Any]) -> Iterator[str]:
@@ -72,7 +94,7 @@ def extract(root: Path = PACKAGE_ROOT) -> list[Found]:
         if rel.startswith(_SKIP):
             continue
         keywords = PYTHON_KEYWORDS if method == "python" else TEMPLATE_KEYWORDS
-        func = "python" if method == "python" else "jinja2.ext:babel_extract"
+        func: Any = extract_python_calls if method == "python" else "jinja2.ext:babel_extract"
         for line, message, _comments, _context in extract_from_file(func, str(path), keywords=keywords):
             if isinstance(message, tuple):
                 found.append(Found(message[0], message[1], rel, line))

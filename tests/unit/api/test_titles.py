@@ -62,3 +62,22 @@ def test_threshold_alert_summary() -> None:
     assert _read(AlertRow(bp, key, params), Language.ZH_HANS, GlucoseUnit.MMOL_L) == (
         "高血压危象（收缩压 > 180 或舒张压 > 120）：1 次读数，最高 185 mmHg"
     )
+
+
+def test_rule_summaries_keep_english_and_read_in_chinese() -> None:
+    from vitalgate.i18n import Msg
+    from vitalgate.i18n.values import glucose
+
+    predicted = Msg(
+        "{title}: {previous} -> {last} {glucose_unit}, predicted {predicted} {glucose_unit}",
+        title="Predicted glucose < 70 mg/dL within 30 minutes",
+        previous=glucose(110.0),
+        last=glucose(90.0),
+        predicted=glucose(65),
+        glucose_unit="mg/dL",
+    )
+    assert predicted == "Predicted glucose < 70 mg/dL within 30 minutes: 110 -> 90 mg/dL, predicted 65 mg/dL"
+    key, params = text_key(predicted)
+    assert _read(AlertRow(predicted, key, params), Language.ZH_HANS, GlucoseUnit.MMOL_L) == (
+        "预计 30 分钟内血糖 < 3.9 mmol/L：6.1 → 5.0 mmol/L，预计降至 3.6 mmol/L"
+    )

@@ -130,3 +130,21 @@ def test_conflicting_areas_are_reported(catalog_dir: Path) -> None:
 
 def test_placeholders_parser() -> None:
     assert placeholders("{a} and {b:.1f} {{literal}}") == {"a", "b"}
+
+
+def test_python_extraction_tells_a_call_of_t_from_an_attribute(tmp_path: Path) -> None:
+    """`sub.t[...]` and `zones.t(x, "short")` are not messages, and do not hide the real calls after them."""
+    from vitalgate.i18n.extract import extract
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "m.py").write_text(
+        "x = sub.t[np.maximum(a, 0)]\n"
+        "y = zones.t(value, 'short')\n"
+        "z = Msg('{title}: {a} -> {b}', title=rule.title, a=glucose(float(p[j])), b=MG_DL)\n"
+        "w = t(language, 'Hello {name}', name=n)\n"
+        "v = tn(language, '{n} day', '{n} days', k)\n",
+        encoding="utf-8",
+    )
+    found = {(f.msgid, f.plural) for f in extract(pkg)}
+    assert found == {("{title}: {a} -> {b}", None), ("Hello {name}", None), ("{n} day", "{n} days")}
