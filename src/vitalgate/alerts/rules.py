@@ -225,13 +225,13 @@ def evaluate_missing(
         findings = cleared(patients, known & ~active, keep)
         for k in np.flatnonzero(active):
             seen = _iso(last[k]) if np.isfinite(last[k]) else None
-            days = f"{silent[k]:.1f}"
+            silent_for = f"{silent[k]:.1f}"
             findings.append(
                 Finding(
                     int(patients[k]),
                     True,
                     float(silent[k]),
-                    Msg("{title}: silent for {days} days", title=rule.title, days=days),
+                    Msg("{title}: silent for {days} days", title=rule.title, days=silent_for),
                     {"silent_days": round(float(silent[k]), 2), "last_reading_at": seen},
                 )
             )
