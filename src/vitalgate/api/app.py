@@ -41,6 +41,7 @@ from vitalgate.api import (
     routes_triage,
     routes_worklist,
     web,
+    web_programs,
     web_questionnaire_links,
     web_questionnaire_results,
     web_questionnaires,
@@ -150,6 +151,7 @@ def create_app(
         routes_oncall,
         routes_links,
         routes_messages,
+        web_programs,
     ):
         app.include_router(module.router)
     app.include_router(web.router)

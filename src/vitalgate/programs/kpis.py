@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from vitalgate.i18n import N_
 from vitalgate.programs.stats import Estimate, mean_ci, poisson_rate, quantile_ci, welch_difference, wilson
 from vitalgate.store.program_kpis import CohortPatient, MonthCount, RecentReadings, UrgentTask
 
@@ -38,10 +39,17 @@ class KpiFacts:
 
 @dataclass(frozen=True, slots=True)
 class Kpi:
+    """`name` is an English msgid (translated where shown) with its {placeholders} in `params`."""
+
     name: str
     group: str
     estimate: Estimate
     unit: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name.format(**self.params)
 
 
 def step_at(p: CohortPatient, at: datetime) -> str | None:
@@ -81,41 +89,46 @@ def kpis_for(group: str, patients: Sequence[CohortPatient], f: KpiFacts) -> list
     ids = {p.patient_id for p in patients}
     out: list[Kpi] = []
 
-    def add(name: str, e: Estimate, unit: str = "") -> None:
-        out.append(Kpi(name, group, e, unit))
+    def add(name: str, e: Estimate, unit: str = "", **params: object) -> None:
+        out.append(Kpi(name, group, e, unit, params))
 
     sent, answered = _sum(f.touchpoints, ids)
-    add("follow-up acceptance (answered / sent)", wilson(answered, sent), "%")
+    add(N_("follow-up acceptance (answered / sent)"), wilson(answered, sent), "%")
     attempted, reached = _sum(f.contacts, ids)
-    add("reach rate (tasks reached / contacted)", wilson(reached, attempted), "%")
+    add(N_("reach rate (tasks reached / contacted)"), wilson(reached, attempted), "%")
     urgent = [u for u in f.urgent if u.patient_id in ids]
     waits = [(u.first_contact_at - u.created_at).total_seconds() / 60 for u in urgent if u.first_contact_at]
-    add("urgent: time to first human contact, median", quantile_ci(waits, 0.5), "min")
-    add("urgent: time to first human contact, p90", quantile_ci(waits, 0.9), "min")
+    add(N_("urgent: time to first human contact, median"), quantile_ci(waits, 0.5), "min")
+    add(N_("urgent: time to first human contact, p90"), quantile_ci(waits, 0.9), "min")
     sla = timedelta(minutes=f.sla_minutes)
     due = [u for u in urgent if u.created_at + sla <= f.end]  # those whose SLA window has passed
     met = sum(1 for u in due if u.first_contact_at is not None and u.first_contact_at - u.created_at <= sla)
-    add(f"SLA compliance (urgent contact ≤ {f.sla_minutes:g} min)", wilson(met, len(due)), "%")
+    add(N_("SLA compliance (urgent contact ≤ {minutes} min)"), wilson(met, len(due)), "%", minutes=f"{f.sla_minutes:g}")
     recent = [r for r in f.recent if r.patient_id in ids]
     active_end = [p for p in patients if step_at(p, f.end - timedelta(microseconds=1)) == "active"]
     active_ids = {p.patient_id for p in active_end}
     adherent = sum(1 for r in recent if r.patient_id in active_ids and r.reading_days >= READING_DAYS_REQUIRED)
-    add(f"reading-day adherence (≥{READING_DAYS_REQUIRED} of 30 local days)", wilson(adherent, len(active_ids)), "%")
+    add(
+        N_("reading-day adherence (≥{days} of 30 local days)"),
+        wilson(adherent, len(active_ids)),
+        "%",
+        days=READING_DAYS_REQUIRED,
+    )
     for days in PERSISTENCE_DAYS:
         eligible = [p for p in patients if p.enrolled_at + timedelta(days=days) <= f.end]
         still = sum(1 for p in eligible if step_at(p, p.enrolled_at + timedelta(days=days)) == "active")
-        add(f"persistence at {days} days (still active)", wilson(still, len(eligible)), "%")
+        add(N_("persistence at {days} days (still active)"), wilson(still, len(eligible)), "%", days=days)
     sent_q, done_q = _sum(f.checkins, ids)
-    add("questionnaire completion (check-ins completed / sent)", wilson(done_q, sent_q), "%")
+    add(N_("questionnaire completion (check-ins completed / sent)"), wilson(done_q, sent_q), "%")
     exposure = sum(active_days(p, f.start, f.end) for p in patients)
     alerts, _ = _sum(f.alerts, ids)
-    add("alert burden per 1,000 patient-days", poisson_rate(alerts, exposure, 1000), "")
+    add(N_("alert burden per 1,000 patient-days"), poisson_rate(alerts, exposure, 1000), "")
     tasks, _ = _sum(f.tasks, ids)
     teams = {p.care_team_id for p in patients}
     staff_days = sum(f.staff_per_team.get(t, 0) for t in teams) * (f.end - f.start).total_seconds() / 86400
-    add("tasks per staff member per day", poisson_rate(tasks, staff_days, 1), "")
+    add(N_("tasks per staff member per day"), poisson_rate(tasks, staff_days, 1), "")
     scores = [s for _, team, s in f.qc_scores if team in teams]
-    add("QC score (0-100)", mean_ci(scores), "")
+    add(N_("QC score (0-100)"), mean_ci(scores), "")
     return out
 
 
@@ -132,7 +145,7 @@ def outcome_changes(f: KpiFacts, arms: Sequence[str]) -> list[Kpi]:
         ),
     ]
     for key, unit, last in measures:
-        label = "time in range" if key == "baseline_tir_pct" else "mean home systolic"
+        tir = key == "baseline_tir_pct"
         changes: dict[str, list[float]] = defaultdict(list)
         for p in f.cohort:
             base = (p.baseline or {}).get(key)
@@ -141,14 +154,22 @@ def outcome_changes(f: KpiFacts, arms: Sequence[str]) -> list[Kpi]:
             if p.arm is not None and isinstance(base, int | float) and now is not None:
                 changes[p.arm].append(now - float(base))
         for arm in arms:
-            out.append(Kpi(f"change in {label} (last 30 days − baseline)", f"arm={arm}", mean_ci(changes[arm]), unit))
+            name = (
+                N_("change in time in range (last 30 days − baseline)")
+                if tir
+                else N_("change in mean home systolic (last 30 days − baseline)")
+            )
+            out.append(Kpi(name, f"arm={arm}", mean_ci(changes[arm]), unit))
         if len(arms) >= 2:
             out.append(
                 Kpi(
-                    f"change in {label}: {arms[0]} − {arms[1]}",
+                    N_("change in time in range: {first} − {second}")
+                    if tir
+                    else N_("change in mean home systolic: {first} − {second}"),
                     "arms",
                     welch_difference(changes[arms[0]], changes[arms[1]]),
                     unit,
+                    {"first": arms[0], "second": arms[1]},
                 )
             )
     return out
@@ -180,9 +201,9 @@ def trends(f: KpiFacts, arms: Sequence[str]) -> dict[str, dict[str, list[tuple[d
         groups[arm] = {p.patient_id for p in f.cohort if p.arm == arm}
     series: dict[str, dict[str, list[tuple[date, Estimate]]]] = {}
     for name, rows in (
-        ("follow-up acceptance", f.touchpoints),
-        ("reach rate", f.contacts),
-        ("questionnaire completion", f.checkins),
+        (N_("follow-up acceptance"), f.touchpoints),
+        (N_("reach rate"), f.contacts),
+        (N_("questionnaire completion"), f.checkins),
     ):
         series[name] = {}
         for group, ids in groups.items():

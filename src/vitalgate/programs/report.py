@@ -144,7 +144,7 @@ def to_csv(report: ProgramReport) -> str:
         )
     for k in report.kpis + report.outcomes:
         e = k.estimate
-        w.writerow(["kpi", k.name, k.group, _num(e.value), _num(e.low), _num(e.high), e.n, e.method, k.unit])
+        w.writerow(["kpi", k.label, k.group, _num(e.value), _num(e.low), _num(e.high), e.n, e.method, k.unit])
     for name, groups in report.trends.items():
         for group, points in groups.items():
             for month, e in points:

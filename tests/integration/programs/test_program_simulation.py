@@ -25,8 +25,8 @@ P_ANSWER = 0.7
 
 
 def _kpi(rep: report.ProgramReport, name_start: str, group: str = "all"):
-    found = [k for k in rep.kpis + rep.outcomes if k.name.startswith(name_start) and k.group == group]
-    assert len(found) == 1, (name_start, group, [k.name for k in rep.kpis])
+    found = [k for k in rep.kpis + rep.outcomes if k.label.startswith(name_start) and k.group == group]
+    assert len(found) == 1, (name_start, group, [k.label for k in rep.kpis])
     return found[0].estimate
 
 

@@ -107,7 +107,7 @@ def _print(rep: ProgramReport) -> None:
     for k in rep.kpis + rep.outcomes:
         pct = k.unit == "%" and not k.name.startswith("change")
         table.add_row(
-            k.name, k.group, k.estimate.fmt(1, 100 if pct else 1, " " + k.unit if k.unit else ""), k.estimate.method
+            k.label, k.group, k.estimate.fmt(1, 100 if pct else 1, " " + k.unit if k.unit else ""), k.estimate.method
         )
     console.print(table)
 
