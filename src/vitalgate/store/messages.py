@@ -9,6 +9,7 @@ import psycopg
 from psycopg.rows import class_row, tuple_row
 
 from vitalgate.store.db import scalar
+from vitalgate.store.delivery_rows import DELIVERY_COLUMNS, DeliveryRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +185,12 @@ async def reply_target(conn: psycopg.AsyncConnection, patient_id: int) -> ReplyT
             (patient_id,),
         )
         return await cur.fetchone()
+
+
+async def patient_deliveries(conn: psycopg.AsyncConnection, patient_id: int) -> list[DeliveryRow]:
+    """Every outbox message about a patient (to them, their caregivers or staff), oldest first."""
+    async with conn.cursor(row_factory=class_row(DeliveryRow)) as cur:
+        await cur.execute(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE patient_id = %s ORDER BY created_at, id", (patient_id,)
+        )
+        return await cur.fetchall()

@@ -205,3 +205,15 @@ async def next_step_index(conn: psycopg.AsyncConnection, task_id: int) -> int:
         conn, "SELECT COALESCE(max(step_index) + 1, 0) FROM touchpoints WHERE task_id = %s", (task_id,)
     )
     return int(index)
+
+
+async def of_patient(conn: psycopg.AsyncConnection, patient_id: int) -> list[Touchpoint]:
+    """Every step of a patient's tasks (escalation and SOP), by due time (the FHIR export)."""
+    async with conn.cursor(row_factory=class_row(Touchpoint)) as cur:
+        await cur.execute(
+            "SELECT tp.id, tp.task_id, tp.sop_instance_id, tp.step_index, tp.step_name, tp.channel, tp.template,"
+            " tp.due_at, tp.fired_at, tp.cancelled_at, tp.cancel_reason, tp.cancel_on_confirm"
+            " FROM touchpoints tp JOIN tasks t ON t.id = tp.task_id WHERE t.patient_id = %s ORDER BY tp.due_at, tp.id",
+            (patient_id,),
+        )
+        return await cur.fetchall()
