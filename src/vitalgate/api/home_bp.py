@@ -84,3 +84,10 @@ def home_bp_report(readings: list[LocalBp], last_day: date) -> HomeBpReport:
         if enough
         else f"{len(used)} morning/evening readings after day 1; the protocol needs {MIN_READINGS}",
     )
+
+
+def time_of_day_means(readings: list[LocalBp]) -> tuple[BpMean, BpMean]:
+    """Morning and evening means of any window (the chart page's summary; no protocol minimum)."""
+    morning = [r for r in readings if r.local.hour in MORNING_HOURS]
+    evening = [r for r in readings if r.local.hour in EVENING_HOURS]
+    return _mean(morning, True), _mean(evening, True)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 
 from vitalgate.api.glucose_stats import glucose_summary
-from vitalgate.api.home_bp import HomeBpReport, home_bp_report
+from vitalgate.api.home_bp import BpMean, HomeBpReport, home_bp_report, time_of_day_means
 from vitalgate.api.routes_patients import profile_for
 from vitalgate.api.schemas import DailyProfileOut, GlucoseStats
 from vitalgate.core.localtime import local_date
@@ -74,3 +74,13 @@ async def build_report(
         mini_days=mini,
         bp=home_bp_report(bp_rows, last),
     )
+
+
+async def bp_time_of_day(conn: psycopg.AsyncConnection, patient_id: int, days: int) -> tuple[BpMean, BpMean]:
+    """Morning and evening home-BP means over the last `days`, in the patient's local hours."""
+    until = datetime.now(UTC)
+    clock = await time_zones.patient_clock(conn, patient_id)
+    rows = await report_data.home_bp(
+        conn, patient_id, until - timedelta(days=days), until, clock.zone_name if clock else "UTC"
+    )
+    return time_of_day_means(rows)

@@ -15,10 +15,13 @@ from vitalgate.api.auth import Principal
 from vitalgate.api.deps import Conn, audit, visible_patient
 from vitalgate.api.glucose_display import glucose_in, glucose_series
 from vitalgate.api.questionnaire_view import questionnaire_panel
+from vitalgate.api.report_pdf import MEAL_SLOTS
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
 from vitalgate.api.routes_record import caregiver_out, record_out
 from vitalgate.api.schemas import BindRequest
+from vitalgate.api.visit_report import bp_time_of_day
 from vitalgate.api.web_common import as_sentence, check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.web_explain import explain_latest
 from vitalgate.api.web_locale import page_locale
 from vitalgate.api.web_time import page_zones
 from vitalgate.domain import GlucoseUnit
@@ -28,6 +31,7 @@ from vitalgate.store import bindings, consent
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import readings as reading_store
 from vitalgate.store import tasks as task_store
+from vitalgate.store.care_team_contact import patient_team_phone
 
 router = APIRouter(include_in_schema=False)
 # The chart page shows 30 days of readings and a 14-day daily profile (the AGP convention).
@@ -35,6 +39,20 @@ CHART_DAYS = 30
 PROFILE_DAYS = 14
 # Hourly means: finger-stick data stays one point per reading, CGM data stays at most 720 points.
 CHART_BUCKET = timedelta(hours=1)
+# The doctor's window selector; each window is drawn in at most ~720 min/mean/max buckets (so a short
+# low stays visible as the bucket's minimum, and 90 days of CGM data stay light).
+CHART_WINDOWS_DAYS = (7, 14, 30, 90)
+MAX_BUCKETS = 720
+
+
+def chart_bucket(days: int) -> timedelta:
+    """The narrowest of 15 min / 30 min / 1 h / 3 h / 6 h that keeps the window within MAX_BUCKETS."""
+    for width in (timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=3)):
+        if timedelta(days=days) / width <= MAX_BUCKETS:
+            return width
+    return timedelta(hours=6)
+
+
 # Chart references (ADA levels 1/2 and the consensus 70-180 target), converted to the viewer's unit;
 # the y range 40-300 mg/dL keeps the usual view of a meter's readings.
 GLUCOSE_REFS_MG_DL = {"very_low": 54.0, "low": 70.0, "high": 180.0, "very_high": 250.0, "y_min": 40.0, "y_max": 300.0}
@@ -57,23 +75,40 @@ def chart_text(unit: GlucoseUnit) -> dict[str, Any]:
             "hour": _("Hour"),
             "hour_axis": _("hour of day"),
             "median": _("Median"),
+            "lowest": _("lowest"),
+            "highest": _("highest"),
         },
     }
 
 
-async def chart_data(conn: psycopg.AsyncConnection, patient_id: int, unit: GlucoseUnit) -> dict[str, Any]:
+async def chart_data(
+    conn: psycopg.AsyncConnection, patient_id: int, unit: GlucoseUnit, days: int = CHART_DAYS
+) -> dict[str, Any]:
     """Columns for uPlot (x in epoch seconds, axes in the patient's zone, glucose in the viewer's unit); aggregated in SQL."""
     now = datetime.now(UTC)
-    since = now - timedelta(days=CHART_DAYS)
-    glucose = await series_rows(conn, patient_id, "glucose", since, now, CHART_BUCKET)
-    bp = await series_rows(conn, patient_id, "blood_pressure", since, now, CHART_BUCKET)
+    since = now - timedelta(days=days)
+    width = chart_bucket(days)
+    glucose = await series_rows(conn, patient_id, "glucose", since, now, width)
+    bp = await series_rows(conn, patient_id, "blood_pressure", since, now, width)
     # The daily profile's hours are the patient's local hours, each reading in the zone valid then.
     profile = await profile_for(conn, patient_id, PROFILE_DAYS, None)
     return {
         "since": _epoch(since),
         "until": _epoch(now),
         "tz": profile.timezone,
-        "glucose": [[_epoch(r["bucket"]) for r in glucose], glucose_series([r["glucose_mean"] for r in glucose], unit)],
+        "glucose": [
+            [_epoch(r["bucket"]) for r in glucose],
+            glucose_series([r["glucose_mean"] for r in glucose], unit),
+            glucose_series([r["glucose_min"] for r in glucose], unit),
+            glucose_series([r["glucose_max"] for r in glucose], unit),
+        ],
+        "summary": {
+            "glucose_n": sum(int(r["n"]) for r in glucose),
+            "glucose_min": min((r["glucose_min"] for r in glucose if r["glucose_min"] is not None), default=None),
+            "glucose_max": max((r["glucose_max"] for r in glucose if r["glucose_max"] is not None), default=None),
+            "bp_n": sum(int(r["n"]) for r in bp),
+        },
+        "bands": profile.bands_withheld is None,
         "bp": [
             [_epoch(r["bucket"]) for r in bp],
             [r["systolic_mean"] for r in bp],
@@ -86,10 +121,18 @@ async def chart_data(conn: psycopg.AsyncConnection, patient_id: int, unit: Gluco
     }
 
 
-async def _charts(request: Request, conn: psycopg.AsyncConnection, patient_id: int) -> dict[str, Any]:
+async def _charts(
+    request: Request, conn: psycopg.AsyncConnection, patient_id: int, days: int = CHART_DAYS
+) -> dict[str, Any]:
     locale = page_locale(request)
     with using(locale.language):
-        return await chart_data(conn, patient_id, locale.glucose_unit)
+        return await chart_data(conn, patient_id, locale.glucose_unit, days)
+
+
+def chart_days(request: Request) -> int:
+    """The window the doctor chose (?days=7|14|30|90), else 30."""
+    raw = request.query_params.get("days", "")
+    return int(raw) if raw.isdigit() and int(raw) in CHART_WINDOWS_DAYS else CHART_DAYS
 
 
 async def _patient_page(
@@ -115,7 +158,12 @@ async def _patient_page(
         zones=zones,
         patient=patient,
         stats=stats,
-        charts=await _charts(request, conn, patient_id),
+        charts=await _charts(request, conn, patient_id, chart_days(request)),
+        chart_days=chart_days(request),
+        chart_windows=CHART_WINDOWS_DAYS,
+        profile=await profile_for(conn, patient_id, PROFILE_DAYS, None),
+        bp_times=await bp_time_of_day(conn, patient_id, chart_days(request)),
+        meal_label=MEAL_SLOTS,
         alerts=await alert_store.patient_alerts(conn, patient_id, limit=20),
         tasks=tasks,
         events=events,
@@ -147,6 +195,7 @@ async def _me_page(
     *,
     error: str | None = None,
     status_code: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     if principal.patient_id is None:
         raise HTTPException(status_code=404, detail=N_("this account is not linked to a patient record"))
@@ -165,7 +214,11 @@ async def _me_page(
         charts=await _charts(request, conn, patient.id),
         devices=await bindings.patient_devices(conn, patient.id, include_closed=False),
         readings=await reading_store.patient_readings(conn, patient.id, limit=30),
-        error=error,
+        explained=await explain_latest(conn, patient.id, stats.latest),
+        team_phone=await patient_team_phone(conn, patient.id),
+        pair_error=error,
+        typed=typed or {},
+        just_paired=request.query_params.get("done") == "paired",
     )
 
 
@@ -239,7 +292,8 @@ async def pair_own(
         raise HTTPException(status_code=403, detail=N_("only a patient pairs devices here"))
     error = await _pair(request, conn, principal, principal.patient_id, claim_code, serial, kind)
     if error:
-        return await _me_page(request, conn, principal, error=error, status_code=400)
+        typed = {"claim_code": claim_code[:40], "serial": serial[:64], "kind": kind[:20]}
+        return await _me_page(request, conn, principal, error=error, status_code=400, typed=typed)
     return RedirectResponse("/ui/me?done=paired#devices", status_code=303)
 
 

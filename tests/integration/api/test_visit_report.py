@@ -132,3 +132,17 @@ async def test_pdf_renders_with_the_expected_text(database_url: str, seeded) -> 
     assert "meter (finger-stick)" in text and "GMI is estimated from CGM data only" in text
     assert "2.7 mmol/L" in text  # lowest 48 mg/dL in the viewer's unit
     assert "Ranges not shown" in text
+
+
+async def test_report_page_and_meter_patient_without_gmi(database_url: str, seeded) -> None:  # type: ignore[no-untyped-def]
+    async with api_client(database_url) as client:
+        login = await client.post("/ui/login", data={"username": str(seeded["user"]), "password": PASSWORD})
+        assert login.status_code == 303
+        page = await client.get(f"/ui/patients/{seeded['cgm']}/report", params={"days": 30})
+        assert page.status_code == 200
+        assert "Glucose and blood pressure report (AGP-style)" in page.text and "<polyline" in page.text
+        assert "report.pdf?days=30" in page.text
+        meter = await client.get(f"/ui/patients/{seeded['meter']}/report")
+        assert "GMI is estimated from CGM data only" in meter.text and ">GMI<" not in meter.text
+        chart = await client.get(f"/ui/patients/{seeded['meter']}", params={"days": 7})
+        assert chart.status_code == 200 and 'aria-current="page">7 days' in chart.text

@@ -40,7 +40,9 @@
     return new uPlot({
       width: s.width, height: s.height, tzDate: tzDate, legend: { live: false },
       scales: { x: xTime, y: { range: function (u, min, max) { return [Math.min(g.y_min, min || g.y_min), Math.max(g.y_max, max || g.y_max)]; } } },
-      series: [{}, { label: word("glucose", "Glucose (" + unit + ")"), stroke: "#2563eb", width: 1, points: pts("#2563eb"), spanGaps: false }],
+      series: [{}, { label: word("glucose", "Glucose (" + unit + ")"), stroke: "#2563eb", width: 1, points: pts("#2563eb"), spanGaps: false },
+        { label: word("lowest", "lowest"), stroke: "rgba(185,28,28,0.55)", width: 1, points: { show: false } },
+        { label: word("highest", "highest"), stroke: "rgba(180,83,9,0.45)", width: 1, points: { show: false } }],
       axes: [{}, { label: unit }],
       hooks: { drawClear: [band(g.low, g.high, "rgba(34,197,94,0.14)")], draw: [refLine(g.very_low, "#dc2626", [4, 4]), refLine(g.very_high, "#d97706", [4, 4])] },
     }, data.glucose, node);
