@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vitalgate.app.demo_questionnaires import seed_questionnaires
+from vitalgate.app.demo_triage import seed_triage
 from vitalgate.app.embedded import embedded_broker, start_embedded_postgres
 from vitalgate.app.fleet import VirtualHubRadio
 from vitalgate.app.pipeline import AlertPipeline, PipelineEvent
@@ -148,6 +149,7 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
 
         devices = await _seed(database_url, run_id, result)
         console.print(f"seeded care team [cyan]Demo team {run_id}[/] with {len(DEMO_PATIENTS)} patients")
+        await seed_triage(database_url, result.care_team_id, result.patient_ids, console)
 
         def show(event: PipelineEvent) -> None:
             d = event.detail

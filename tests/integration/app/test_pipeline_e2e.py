@@ -58,6 +58,9 @@ async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_u
         assert {"glucose-level2-hypo", "bp-systolic-rising", "no-reading-3-days", "glucose-fasting-high-3"} <= rules
     text = out.getvalue()
     assert text.index("reading stored") < text.index("ALERT") < text.index("task opened")
+    # Inbound messages are triaged and routed; the urgent one alerts the on-call nurse with a link.
+    assert text.count("message triaged") == 4 and "urgent_clinical (0.95) -> nurse" in text
+    assert "staff alert" in text and "/l/" in text
 
 
 async def _seed_patient(database_url: str, unique: str) -> tuple[int, str]:
