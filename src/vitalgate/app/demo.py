@@ -27,7 +27,7 @@ from vitalgate.core.passwords import hash_password
 from vitalgate.core.settings import MqttConfig, Settings
 from vitalgate.devices.virtual import StoredGlucoseRecord, VirtualGlucoseMeter, VirtualRadio
 from vitalgate.devices.virtual.bp_cuff import StoredBpReading, VirtualBpCuff
-from vitalgate.domain import DeviceKind, Role
+from vitalgate.domain import DeviceKind, GlucoseUnit, Language, Role
 from vitalgate.followup.scheduler import tick as scheduler_tick
 from vitalgate.followup.showcase import Showcase, seed_showcase
 from vitalgate.gateway.config import HubConfig
@@ -38,7 +38,7 @@ from vitalgate.gateway.publisher import Publisher
 from vitalgate.ingest.consumer import IngestConsumer, subscription_topic
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import claims as claim_store
-from vitalgate.store import people, time_zones
+from vitalgate.store import patient_record, people, time_zones
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
 from vitalgate.store.migrate import describe_timeseries, upgrade
@@ -259,6 +259,12 @@ async def _seed(database_url: str, run_id: str, result: DemoResult) -> list[Demo
                 result.patient_ids.append(patient_id)
                 devices.append(pair)
             await people.link_patient_user(conn, result.patient_ids[-1], patient_login)
+            # The patient who signs in reads their page as the program's patients do: Chinese, mmol/L.
+            await patient_record.update_record(
+                conn,
+                result.patient_ids[-1],
+                {"language": str(Language.ZH_HANS), "glucose_unit": str(GlucoseUnit.MMOL_L)},
+            )
     finally:
         await conn.close()
     return devices
