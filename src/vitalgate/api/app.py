@@ -41,6 +41,7 @@ from vitalgate.api import (
     routes_triage,
     routes_worklist,
     web,
+    web_conversation,
     web_programs,
     web_questionnaire_links,
     web_questionnaire_results,
@@ -155,6 +156,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(web.router)
+    app.include_router(web_conversation.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

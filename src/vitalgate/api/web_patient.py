@@ -21,10 +21,11 @@ from vitalgate.api.routes_record import caregiver_out, record_out
 from vitalgate.api.schemas import BindRequest
 from vitalgate.api.visit_report import bp_time_of_day
 from vitalgate.api.web_common import as_sentence, check_form_csrf, login_redirect, render, web_principal
+from vitalgate.api.web_conversation import conversation_panel
 from vitalgate.api.web_explain import explain_latest
 from vitalgate.api.web_locale import page_locale
 from vitalgate.api.web_time import page_zones
-from vitalgate.domain import GlucoseUnit
+from vitalgate.domain import STAFF_ROLES, GlucoseUnit
 from vitalgate.i18n import N_, _, t, using
 from vitalgate.store import alerts as alert_store
 from vitalgate.store import bindings, consent
@@ -143,6 +144,7 @@ async def _patient_page(
     *,
     error: str | None = None,
     status_code: int = 200,
+    task_filter: int | None = None,
 ) -> HTMLResponse:
     patient = await visible_patient(conn, principal, patient_id)
     zones = await page_zones(conn, request, principal, patient_id=patient_id)
@@ -170,6 +172,9 @@ async def _patient_page(
         devices=await bindings.patient_devices(conn, patient_id),
         readings=await reading_store.patient_readings(conn, patient_id, limit=15),
         questionnaires=await questionnaire_panel(conn, patient_id),
+        conversation=await conversation_panel(conn, patient_id, task_id=task_filter)
+        if principal.role in STAFF_ROLES
+        else None,
         record=await record_out(conn, patient_id),
         caregivers=[await caregiver_out(conn, c) for c in await caregiver_store.of_patient(conn, patient_id)],
         consents=await consent.history(conn, patient_id),
@@ -178,14 +183,14 @@ async def _patient_page(
 
 
 @router.get("/ui/patients/{patient_id}", response_class=HTMLResponse)
-async def patient_page(patient_id: int, request: Request, conn: Conn) -> Response:
+async def patient_page(patient_id: int, request: Request, conn: Conn, task: int | None = None) -> Response:
     """Charts, statistics, alerts and task history, devices: what a doctor or nurse reads."""
     principal = await web_principal(request, conn)
     if principal is None:
         return login_redirect(request)
     if principal.role == "patient":
         return RedirectResponse("/ui/me", status_code=303)
-    return await _patient_page(request, conn, principal, patient_id)
+    return await _patient_page(request, conn, principal, patient_id, task_filter=task)
 
 
 async def _me_page(

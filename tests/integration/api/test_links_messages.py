@@ -194,3 +194,34 @@ async def test_questionnaire_link_goes_to_the_questionnaire_page(database_url: s
     async with client_for(database_url) as client:
         response = await client.get(path)
     assert response.status_code == 303 and response.headers["location"] == path.replace("/l/", "/q/")
+
+
+async def test_staff_reply_from_the_patient_page_with_a_script(database_url: str, world: World) -> None:
+    from vitalgate.store import reply_scripts
+
+    p1 = world.patients["p1"]
+    conn = await connect(database_url)
+    script = (await reply_scripts.listed(conn))[0]
+    await conn.close()
+    async with client_for(database_url) as client:
+        login = await client.post(
+            "/ui/login", data={"username": world.users["coord_a"], "password": "correct-horse-battery-staple"}
+        )
+        assert login.status_code == 303
+        page = await client.get(f"/ui/patients/{p1}")
+        assert page.status_code == 200 and 'id="conversation"' in page.text
+        csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        sent = await client.post(
+            f"/ui/patients/{p1}/messages",
+            data={"csrf": csrf, "script_id": str(script.id), "task_id": str(world.tasks["routine_p1"]), "body": ""},
+        )
+        assert sent.status_code == 303
+        forged = await client.post(f"/ui/patients/{p1}/messages", data={"csrf": "wrong", "body": "x"})
+        assert forged.status_code == 403
+        page = await client.get(f"/ui/patients/{p1}?task={world.tasks['routine_p1']}")
+        expected = script.body_en.split("{")[0].strip()[:20]
+        assert expected in page.text
+    conn = await connect(database_url)
+    after = await reply_scripts.get(conn, script.id)
+    await conn.close()
+    assert after is not None and after.usage_count == script.usage_count + 1
