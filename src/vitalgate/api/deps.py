@@ -119,8 +119,9 @@ async def principal_from_request(request: Request, conn: psycopg.AsyncConnection
     return principal
 
 
-# Requests a read-only principal (a caregiver) may still make: signing out, changing their password.
-_READ_ONLY_ALLOWED = ("/auth/",)
+# Requests a read-only principal (a caregiver) may still make: signing out, changing their password,
+# their own language and glucose unit.
+_READ_ONLY_ALLOWED = ("/auth/", "/me/preferences")
 
 
 async def current_principal(request: Request, conn: Conn) -> Principal:

@@ -12,7 +12,8 @@ from vitalgate.domain import GlucoseUnit, Language
 
 @dataclass(frozen=True, slots=True)
 class ViewerPrefs:
-    """A user's own settings (None: not set) and, for a patient user, their record's language and unit."""
+    """A user's own settings (None: not set) and the language and unit of the record they are:
+    a patient user's patient record, a caregiver login's caregiver record (language only)."""
 
     language: str | None
     glucose_unit: str | None
@@ -25,7 +26,10 @@ async def viewer_prefs(conn: psycopg.AsyncConnection, user_id: int) -> ViewerPre
     async with conn.cursor(row_factory=class_row(ViewerPrefs)) as cur:
         await cur.execute(
             """
-            SELECT u.language, u.glucose_unit, p.language AS patient_language, p.glucose_unit AS patient_glucose_unit
+            SELECT u.language, u.glucose_unit,
+                   COALESCE(p.language, (SELECT c.language FROM caregivers c WHERE c.user_id = u.id AND c.active
+                                         ORDER BY c.id LIMIT 1)) AS patient_language,
+                   p.glucose_unit AS patient_glucose_unit
             FROM users u LEFT JOIN patients p ON p.user_id = u.id
             WHERE u.id = %s
             """,

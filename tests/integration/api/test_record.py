@@ -164,8 +164,13 @@ async def test_caregiver_login_reads_only_their_patient_and_cannot_write(databas
         # The web pages too: their patient's page (without staff forms), nothing else, no form posts.
         login = await client.post("/ui/login", data={"username": username, "password": PASSWORD})
         assert login.status_code == 303 and login.headers["location"] == "/ui/patients"
+        # Li Wei's caregiver record says zh-Hans: the pages are in Chinese until they choose otherwise.
         listing = await client.get("/ui/patients")
-        assert listing.status_code == 200 and f"/ui/patients/{pid}" in listing.text and "My family" in listing.text
+        assert listing.status_code == 200 and f"/ui/patients/{pid}" in listing.text and "我的家人" in listing.text
+        mine = await client.put("/me/preferences", headers=cg, json={"language": "en", "glucose_unit": None})
+        assert mine.status_code == 200  # their own display settings are not a change to the record
+        listing = await client.get("/ui/patients")
+        assert "My family" in listing.text
         page = await client.get(f"/ui/patients/{pid}")
         assert page.status_code == 200 and "Li Wei" in page.text and "Consent history" in page.text
         assert "Pair a device" not in page.text
