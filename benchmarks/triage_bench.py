@@ -8,6 +8,7 @@ weights or education frames). `accuracy_table()` is what notify_bench prints.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -106,12 +107,15 @@ def evaluate(examples: Sequence[Example] | None = None) -> dict[str, list[Scores
     """Every part of the set (all, dev, held-out, en, zh-Hans) through the classifier and both baselines."""
     examples = list(examples if examples is not None else load())
     parts = {
-        "all": examples,
+        "all": [e for e in examples if e.split != "feedback"],
         "dev": [e for e in examples if e.split == "dev"],
         "held-out": [e for e in examples if e.split == "heldout"],
         "en": [e for e in examples if e.language == "en"],
         "zh-Hans": [e for e in examples if e.language == "zh-Hans"],
     }
+    feedback = [e for e in examples if e.split == "feedback"]
+    if feedback:
+        parts["feedback"] = feedback
     result: dict[str, list[Scores]] = {}
     for part, items in parts.items():
         # The majority baseline learns its class on the dev part only.
@@ -134,8 +138,14 @@ def accuracy_table(examples: Sequence[Example] | None = None) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    examples = load()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks triage", description=__doc__)
+    parser.add_argument(
+        "--also", type=Path, action="append", default=[],
+        help="more labelled JSONL (e.g. GET /triage/feedback.jsonl, split 'feedback'), scored as its own part",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    examples = load() + [e for path in args.also for e in load(path)]
     started = time.perf_counter()
     for example in examples:
         classify(example.text, example.language)
@@ -155,4 +165,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -92,7 +92,7 @@ async def test_reroute_moves_the_task_and_is_recorded_as_labelled_feedback(datab
     conn = await connect(database_url)
     ids = await _team(conn, unique)
     decision = await route_message(
-        conn, patient_id=ids["patient"], text="我妈今天有点不对劲", received_at=NOW, inbound_message_id=None
+        conn, patient_id=ids["patient"], text="你好，请问在吗", received_at=NOW, inbound_message_id=None
     )
     assert decision.category == TriageCategory.EDUCATION and decision.needs_person
     later = NOW + timedelta(minutes=3)
@@ -111,7 +111,7 @@ async def test_reroute_moves_the_task_and_is_recorded_as_labelled_feedback(datab
     assert "rerouted" in [e.kind for e in await task_store.task_events(conn, task.id)]
     feedback = await triage_store.feedback(conn, care_team_ids=[ids["team"]])
     assert [(f.body, f.from_category, f.to_category, f.user_id) for f in feedback] == [
-        ("我妈今天有点不对劲", "education", "urgent_clinical", ids["coord"])
+        ("你好，请问在吗", "education", "urgent_clinical", ids["coord"])
     ]
     await conn.rollback()
     await conn.close()

@@ -102,3 +102,10 @@ def test_confidence_and_needs_a_person() -> None:
     assert clear.category == D and not clear.needs_person and clear.confidence >= 0.6
     unknown = classify("嗯")
     assert unknown.category == E and unknown.needs_person and unknown.confidence < 0.6
+
+
+def test_a_familys_vague_alarm_is_urgent_but_a_normal_bp_number_is_not() -> None:
+    assert classify("我妈今天有点不对劲").category == U
+    assert classify("Dad is not himself today").category == U
+    assert classify("血压120/80正常吗").category == E  # 120 is the emergency number only when dialled
+    assert classify("要不要打120").category == U

@@ -65,6 +65,7 @@ ENGLISH: tuple[tuple[TriageCategory, float, str], ...] = (
     (U, 3, r"worst\s+(?:headache|of\s+my\s+life)|pounding\s+headache|terrible\s+headache|vision\s+is\s+blurry"),
     (U, 3, r"don'?t\s+want\s+to\s+live|want\s+to\s+die|kill\s+myself|end\s+it\s+all|suicid\w*"),
     (U, 3, r"911|999|ambulance|\ber\b|emergency\s+room|a\s*&\s*e"),
+    (U, 2, r"not\s+(?:him|her)self|something(?:'s|\s+is)\s+(?:wrong|off)\s+with\s+(?:him|her|my|dad|mom|mum)"),
     # medication
     (M, 3, r"insulin\w*|metformin|lantus|novorapid|humalog|ozempic|jardiance|glipizide|sitagliptin"),
     (M, 3, r"amlodipine|lisinopril|losartan|warfarin|aspirin|atorvastatin|ibuprofen|statin"),
@@ -117,7 +118,9 @@ CHINESE: tuple[tuple[TriageCategory, float, str], ...] = (
     (U, 3, r"抽搐|抽风|羊癫疯|摔了一跤|磕到头|吐血|便血|黑便|大出血"),
     (U, 3, r"(?:嘴唇|喉咙|舌头|脸)(?:和喉咙)?(?:都)?肿|头痛欲裂|头疼得厉害|剧烈头痛|看东西模糊|看不见"),
     (U, 3, r"不想活|想死|活着没意思|轻生|自杀"),
-    (U, 3, r"120|急诊|救护车|急救"),
+    (U, 3, r"打120|叫120|拨120|急诊|救护车|急救"),
+    # a family member's vague alarm about a person: a nurse should ask
+    (U, 2, r"(?:人|妈|爸|爷爷|奶奶|老伴|老人|他|她)[^，,。.!！?？]{0,4}(?:不对劲|不太对|不对头|不正常)"),
     # medication
     (M, 3, r"胰岛素|胰导素|二甲双胍|格列|达格列净|西格列汀|拜糖平|阿卡波糖|诺和锐|司美格鲁肽|甘精"),
     (M, 3, r"降压药|降糖药|氨氯地平|缬沙坦|硝苯地平|华法林|阿司匹林|阿托伐他汀|布洛芬|他汀|糖浆"),
