@@ -85,6 +85,8 @@ class SendGate:
             return Decision(Action.CANCEL, reason)
         if reach is not None and not reach.active:
             return Decision(Action.CANCEL, "caregiver no longer active")
+        if reach is not None and reach.sms_opted_out and row.medium == Medium.SMS:
+            return Decision(Action.CANCEL, "caregiver opted out of SMS (replied STOP)")
         if row.patient_id is not None and row.recipient_kind != RecipientKind.STAFF:
             verdict = await self._consent(c)
             if not verdict.allowed:

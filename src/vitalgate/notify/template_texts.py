@@ -6,6 +6,11 @@ Keys are the touchpoint templates of followup/default_followup.toml (and produce
 from __future__ import annotations
 
 PATIENT_TEXTS: dict[str, tuple[str, str]] = {
+    # A care-team message (notify.conversation): the text itself stays behind the inbox link.
+    "care-team-message": (
+        "A new message from your care team",
+        "Your care team has written to you. Tap the link to read it and reply.",
+    ),
     # A staff member's alert about an urgent task (notify.oncall.alerts): no patient name or value,
     # the link acknowledges; the worklist behind the login has the details.
     "staff-urgent-task": (
@@ -76,6 +81,8 @@ COMMON: dict[str, str] = {
 }
 
 ZH_HANS: dict[str, str] = {
+    "A new message from your care team": "医护团队给您发来新消息",
+    "Your care team has written to you. Tap the link to read it and reply.": "医护团队给您留言了，请点击链接查看并回复。",
     "A message from your care team": "来自您的医护团队的消息",
     "Your care team would like to know how you are. Please tap the link to answer.": (
         "您的医护团队想了解您的近况，请点击链接回复。"

@@ -22,6 +22,7 @@ class Reach:
     app_id: str | None
     program: str
     active: bool = True  # a caregiver the patient removed receives nothing more
+    sms_opted_out: bool = False  # a caregiver who replied STOP (caregivers.sms_opted_out_at, migration 0022)
 
     def address(self, medium: Medium) -> str | None:
         """The address a message on `medium` goes to (None: the recipient has none for it)."""
@@ -48,12 +49,13 @@ async def reach_of(
     out: dict[tuple[RecipientKind, int], Reach] = {}
     async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(
-            "SELECT 'patient', id, phone, email, app_id, program, true FROM patients WHERE id = ANY(%s)"
-            " UNION ALL SELECT 'caregiver', c.id, c.phone, c.email, c.app_id, p.program, c.active"
+            "SELECT 'patient', id, phone, email, app_id, program, true, false FROM patients WHERE id = ANY(%s)"
+            " UNION ALL SELECT 'caregiver', c.id, c.phone, c.email, c.app_id, p.program, c.active,"
+            " c.sms_opted_out_at IS NOT NULL"
             " FROM caregivers c JOIN patients p ON p.id = c.patient_id WHERE c.id = ANY(%s)",
             (patients, caregivers),
         )
-        for kind, rid, phone, email, app_id, program, active in await cur.fetchall():
+        for kind, rid, phone, email, app_id, program, active, opted_out in await cur.fetchall():
             key = (RecipientKind(kind), int(rid))
-            out[key] = Reach(key[0], key[1], phone, email, app_id, program, bool(active))
+            out[key] = Reach(key[0], key[1], phone, email, app_id, program, bool(active), bool(opted_out))
     return out
