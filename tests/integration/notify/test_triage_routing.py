@@ -115,3 +115,26 @@ async def test_reroute_moves_the_task_and_is_recorded_as_labelled_feedback(datab
     ]
     await conn.rollback()
     await conn.close()
+
+
+async def test_an_urgent_message_at_night_goes_to_whoever_the_roster_has_on_call(database_url, unique):
+    conn = await connect(database_url)
+    ids = await _team(conn, unique)
+    # Nurses by day; only the doctor overnight (Monday 20:00 to Tuesday 08:00 in Shanghai).
+    await oncall_store.replace_shifts(
+        conn,
+        ids["team"],
+        [(ids["nurse_a"], 1, time(8), time(20), 1), (ids["doctor"], 1, time(20), time(8), 1)],
+    )
+    night = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # Monday 23:30 in Shanghai
+    decision = await route_message(
+        conn,
+        patient_id=ids["patient"],
+        text="she passed out and is confused",
+        received_at=night,
+        inbound_message_id=None,
+    )
+    task = await task_store.get_task(conn, decision.task_id)
+    assert task is not None and task.severity == "urgent" and task.assignee_id == ids["doctor"]
+    await conn.rollback()
+    await conn.close()

@@ -56,11 +56,13 @@ async def on_call(
 async def assignee_for(
     conn: psycopg.AsyncConnection, care_team_id: int, instant: datetime, role: Role, *, urgent: bool
 ) -> int | None:
-    """Who gets a new message task: the first on-call person of the role for urgent work, else the
-    least-loaded on-duty member of the role; any on-duty member when the role has nobody."""
+    """Who gets a new message task. Urgent work: the first on-call person of the role, else the first
+    on-call person at all (the roster's night doctor beats an off-shift nurse). Other work, or
+    nobody on call: the least-loaded on-duty member of the role, else any on-duty member."""
     if urgent:
-        on_call_now = await on_call(conn, care_team_id, instant, roles=[role])
-        if on_call_now:
-            return on_call_now[0].id
+        on_call_now = await on_call(conn, care_team_id, instant)
+        of_role = [p for p in on_call_now if p.role == role]
+        if of_role or on_call_now:
+            return (of_role or on_call_now)[0].id
     member = await task_store.least_loaded_member(conn, care_team_id, roles=[role])
     return member if member is not None else await task_store.least_loaded_member(conn, care_team_id)
