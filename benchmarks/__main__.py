@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "clinical": ("clinical_bench", "simulated type-1 patients through rules and follow-up: sensitivity, alarm burden"),
     "chaos": ("chaos", "SIGKILL ingest/scheduler/API/broker at random while hubs publish: 0 lost, 0 doubled"),
     "triage": ("triage_bench", "inbound message triage: per-class precision/recall, urgent recall vs keyword-only"),
+    "notify": ("notify_bench", "delivery ledger messages/s to a local signed webhook vs one-at-a-time; triage table"),
     "import": ("import_bench", "enrolling 10,000 CSV patients: COPY batches vs row-by-row INSERT; idempotent re-run"),
 }
 

@@ -81,7 +81,7 @@ class NotifyConfig(BaseModel):
     backoff_s: list[float] = Field(default_factory=lambda: [30.0, 300.0])
     lease_s: float = Field(default=60.0, gt=0)  # a claimed message whose worker died is retried after this
     batch_size: int = Field(default=200, ge=1, le=5000)
-    concurrency: int = Field(default=64, ge=1, le=1000)
+    concurrency: int = Field(default=32, ge=1, le=1000)
     poll_s: float = Field(default=2.0, gt=0)
 
     def program(self, name: str) -> ProgramNotify:

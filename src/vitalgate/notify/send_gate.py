@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import psycopg
-
 from vitalgate.core.localtime import next_allowed
 from vitalgate.domain import CLOSED_TASK_STATUSES, Medium, RecipientKind
-from vitalgate.store import consent
+from vitalgate.store.consent import Verdict
+from vitalgate.store.consent_snapshot import ConsentSnapshot
 from vitalgate.store.delivery_queue import Claimed
 from vitalgate.store.recipients import Reach
-from vitalgate.store.record_vocab import ConsentPurpose
 from vitalgate.store.time_zones import PatientClock
 
 # The contact-consent channel of each medium (consent records name sms, email, app, phone).
@@ -50,35 +48,21 @@ def _chain_reason(c: Claimed) -> str | None:
 
 
 class SendGate:
-    """Decides per message; caches consent verdicts for one batch (a recipient's many messages ask once)."""
+    """Decides per message from one consent snapshot of the batch's patients (no query per message)."""
 
-    def __init__(self, conn: psycopg.AsyncConnection, now: datetime) -> None:
-        self.conn = conn
+    def __init__(self, consents: ConsentSnapshot, now: datetime) -> None:
+        self.consents = consents
         self.now = now
-        self._verdicts: dict[tuple[int, ConsentPurpose, str | None, int | None], consent.Verdict] = {}
 
-    async def _verdict(
-        self, patient_id: int, purpose: ConsentPurpose, channel: str | None = None, caregiver_id: int | None = None
-    ) -> consent.Verdict:
-        key = (patient_id, purpose, channel, caregiver_id)
-        if key not in self._verdicts:
-            self._verdicts[key] = await consent.decide(
-                self.conn, patient_id, purpose, channel, self.now, caregiver_id=caregiver_id
-            )
-        return self._verdicts[key]
-
-    async def _consent(self, c: Claimed) -> consent.Verdict:
+    def _consent(self, c: Claimed) -> Verdict:
         """The patient's contact consent on this medium; for a caregiver, monitoring and sharing with them."""
         row = c.row
         assert row.patient_id is not None
         if row.recipient_kind == RecipientKind.CAREGIVER:
-            monitoring = await self._verdict(row.patient_id, ConsentPurpose.MONITORING)
-            if not monitoring.allowed:
-                return monitoring
-            return await self._verdict(row.patient_id, ConsentPurpose.SHARE_CAREGIVER, caregiver_id=row.recipient_id)
-        return await self._verdict(row.patient_id, ConsentPurpose.CONTACT, CONSENT_CHANNEL[row.medium])
+            return self.consents.share_with_caregiver(row.patient_id, row.recipient_id)
+        return self.consents.contact(row.patient_id, CONSENT_CHANNEL[row.medium])
 
-    async def decide(self, c: Claimed, reach: Reach | None, clock: PatientClock | None) -> Decision:
+    def decide(self, c: Claimed, reach: Reach | None, clock: PatientClock | None) -> Decision:
         row = c.row
         reason = _chain_reason(c)
         if reason:
@@ -88,7 +72,7 @@ class SendGate:
         if reach is not None and reach.sms_opted_out and row.medium == Medium.SMS:
             return Decision(Action.CANCEL, "caregiver opted out of SMS (replied STOP)")
         if row.patient_id is not None and row.recipient_kind != RecipientKind.STAFF:
-            verdict = await self._consent(c)
+            verdict = self._consent(c)
             if not verdict.allowed:
                 return Decision(Action.CANCEL, f"consent: {verdict.reason}")
             if not row.urgent and clock is not None:

@@ -22,8 +22,8 @@ from vitalgate.notify.config import NotifyConfig
 from vitalgate.notify.links import issue_link
 from vitalgate.notify.send_gate import Action, SendGate
 from vitalgate.notify.templates import render
+from vitalgate.store import consent_snapshot, recipients, time_zones
 from vitalgate.store import delivery_queue as queue
-from vitalgate.store import recipients, time_zones
 from vitalgate.store.db import connect
 from vitalgate.store.delivery_queue import Claimed
 from vitalgate.store.delivery_rows import AttemptResult
@@ -98,11 +98,13 @@ class Worker:
             return []
         reach = await recipients.reach_of(conn, [(c.row.recipient_kind, c.row.recipient_id) for c in claimed])
         clocks = await time_zones.patient_clocks(conn, sorted({c.row.patient_id for c in claimed if c.row.patient_id}))
-        gate = SendGate(conn, now)
-        jobs = []
+        patient_ids = [c.row.patient_id for c in claimed if c.row.patient_id is not None]
+        gate = SendGate(await consent_snapshot.snapshot(conn, patient_ids, now), now)
+        jobs: list[_Job] = []
+        links: list[tuple[int, str]] = []
         for c in claimed:
             row = c.row
-            decision = await gate.decide(
+            decision = gate.decide(
                 c, reach.get((row.recipient_kind, row.recipient_id)), clocks.get(row.patient_id or -1)
             )
             if decision.action == Action.HOLD:
@@ -123,7 +125,7 @@ class Worker:
                 )
                 stats.dead += 1
                 continue
-            link = await self._link(conn, c, now)
+            link = await self._link(conn, c, now, links)
             program = self.config.program(c.program)
             text = render(
                 row.template,
@@ -146,9 +148,12 @@ class Worker:
                 link,
             )
             jobs.append(_Job(c, transport, message))
+        await queue.set_links(conn, links)
         return jobs
 
-    async def _link(self, conn: psycopg.AsyncConnection, c: Claimed, now: datetime) -> str | None:
+    async def _link(
+        self, conn: psycopg.AsyncConnection, c: Claimed, now: datetime, issued: list[tuple[int, str]]
+    ) -> str | None:
         """The message's link as a full URL, issued once per message (a resend carries the same link)."""
         row = c.row
         path = row.link_path or row.params.get("link")
@@ -165,7 +170,7 @@ class Worker:
                 questionnaire="symptom-check" if purpose == LinkPurpose.QUESTIONNAIRE else None,
                 now=now,
             )
-            await queue.set_link(conn, row.id, path)
+            issued.append((row.id, path))
         if path is None:
             return None
         return path if "://" in path else self.config.public_base_url.rstrip("/") + path

@@ -70,8 +70,14 @@ async def claim(conn: psycopg.AsyncConnection, now: datetime, *, limit: int, lea
     return [Claimed(r, *context[r.id]) for r in rows]
 
 
-async def set_link(conn: psycopg.AsyncConnection, delivery_id: int, link_path: str) -> None:
-    await conn.execute("UPDATE deliveries SET link_path = %s WHERE id = %s", (link_path, delivery_id))
+async def set_links(conn: psycopg.AsyncConnection, links: Sequence[tuple[int, str]]) -> None:
+    """Remember each message's link (issued once: a resend carries the same link)."""
+    if links:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "UPDATE deliveries SET link_path = %s WHERE id = %s",
+                [(path, delivery_id) for delivery_id, path in links],
+            )
 
 
 async def hold(conn: psycopg.AsyncConnection, delivery_id: int, until: datetime, reason: str, now: datetime) -> None:

@@ -100,7 +100,7 @@ async def test_failures_retry_with_backoff_then_dead_letter_after_three_attempts
     conn = await connect(ledger_db)
     dead = await deliveries.dead_letters(conn)
     assert [d.id for d in dead] == [dead_id] and dead[0].attempts == 3
-    assert dead[0].status_reason.startswith("dead after 3 attempt(s): ConnectError")
+    assert dead[0].status_reason.startswith("dead after 3 attempt(s): ClientConnectorError")
     assert [a.status for a in await deliveries.attempts(conn, dead_id)] == ["failed"] * 3
     await conn.close()
 
