@@ -7,6 +7,8 @@ purpose questionnaire is answered on the questionnaire page (/q/{token}, vitalga
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 import psycopg
@@ -16,10 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vitalgate.api import link_throttle
 from vitalgate.api.deps import Conn, source_of, state
 from vitalgate.api.web_common import templates
-from vitalgate.domain import LinkAnswer, LinkPurpose
+from vitalgate.domain import DeliveryStatus, LinkAnswer, LinkPurpose, RecipientKind
 from vitalgate.i18n import format_instant, lazy, negotiate, using
-from vitalgate.notify import inbound, links, replies
+from vitalgate.notify import conversation, inbound, links, replies
 from vitalgate.notify.links import LinkError, LinkExpired, LinkGrant, LinkUsed
+from vitalgate.notify.templates import render
 from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import messages as message_store
 from vitalgate.store import patient_record, time_zones
@@ -36,6 +39,29 @@ ANSWER_LABELS = {
     LinkAnswer.ACKNOWLEDGED: lazy("Task acknowledged"),
     LinkAnswer.SUBMITTED: lazy("Questionnaire sent"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    direction: str  # inbound: the reader wrote it; outbound: from the care team
+    body: str
+    at: datetime
+
+
+async def inbox_entries(conn: psycopg.AsyncConnection, grant: LinkGrant, locale: str) -> list[InboxEntry]:
+    """The reader's conversation plus what the ledger sent them (rendered in their language), oldest first."""
+    talk = await message_store.conversation(conn, patient_id=grant.patient_id, caregiver_id=grant.caregiver_id)
+    entries = [InboxEntry(m.direction, m.body, m.created_at) for m in talk]
+    kind = RecipientKind.CAREGIVER if grant.caregiver_id is not None else RecipientKind.PATIENT
+    recipient = grant.caregiver_id if grant.caregiver_id is not None else grant.patient_id
+    for d in await message_store.patient_deliveries(conn, grant.patient_id):
+        sent = d.status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) and d.sent_at is not None
+        # A care-team message is already in the conversation with its text; its notification is not repeated.
+        if sent and d.recipient_kind == kind and d.recipient_id == recipient and d.template != conversation.TEMPLATE:
+            text = render(d.template, d.params, locale, caregiver=kind == RecipientKind.CAREGIVER).text
+            assert d.sent_at is not None
+            entries.append(InboxEntry("outbound", text, d.sent_at))
+    return sorted(entries, key=lambda e: e.at)
 
 
 def _problem(exc: LinkError) -> tuple[str, int]:
@@ -103,10 +129,8 @@ async def open_page(token: Token, request: Request, conn: Conn, sent: bool = Fal
     await conn.commit()
     if grant.purpose == LinkPurpose.QUESTIONNAIRE:
         return RedirectResponse(f"/q/{token}", status_code=303, headers=_NO_REFERRER)
-    inbox = None
-    if grant.purpose == LinkPurpose.INBOX:
-        inbox = await message_store.conversation(conn, patient_id=grant.patient_id, caregiver_id=grant.caregiver_id)
     locale = await _locale(conn, grant)
+    inbox = await inbox_entries(conn, grant, locale) if grant.purpose == LinkPurpose.INBOX else None
     return _page(
         request,
         grant=grant,

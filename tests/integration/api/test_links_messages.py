@@ -173,8 +173,19 @@ async def test_staff_message_reaches_the_inbox_and_the_reply_comes_back(database
         assert delivery["template"] == "care-team-message" and delivery["status"] == "queued"
         inbox = delivery["params"]["link"]
         assert "meter" not in json.dumps(delivery["params"])  # the text stays behind the link
+        # An automated message the ledger sent the patient shows in the inbox too, in their words.
+        conn = await connect(database_url)
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO deliveries (idempotency_key, patient_id, recipient_kind, recipient_id, channel, medium,"
+                " template, next_attempt_at, created_at, updated_at, status, sent_at)"
+                " VALUES (%s, %s, 'patient', %s, 'message', 'sms', 'check-in', now(), now(), now(), 'sent', now())",
+                (f"inbox-test:{p1}", p1, p1),
+            )
+        await conn.close()
         page = await client.get(inbox)
         assert page.status_code == 200 and "Please bring your meter on Monday." in page.text
+        assert "Your care team would like to know how you are." in page.text
         reply = await client.post(f"{inbox}/reply", data={"text": "Will do, thanks"})
         assert reply.status_code == 303 and reply.headers["location"].endswith("?sent=1")
         shown = await client.get(reply.headers["location"])
