@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "chaos": ("chaos", "SIGKILL ingest/scheduler/API/broker at random while hubs publish: 0 lost, 0 doubled"),
     "triage": ("triage_bench", "inbound message triage: per-class precision/recall, urgent recall vs keyword-only"),
     "notify": ("notify_bench", "delivery ledger messages/s to a local signed webhook vs one-at-a-time; triage table"),
+    "program": ("program_bench", "program dashboard for 10,000 patients and a year of events (< 1 s) vs raw readings"),
     "import": ("import_bench", "enrolling 10,000 CSV patients: COPY batches vs row-by-row INSERT; idempotent re-run"),
 }
 

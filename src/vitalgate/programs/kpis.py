@@ -85,48 +85,109 @@ def _sum(rows: Iterable[MonthCount], ids: set[int]) -> tuple[int, int]:
     return total, hits
 
 
-def kpis_for(group: str, patients: Sequence[CohortPatient], f: KpiFacts) -> list[Kpi]:
-    ids = {p.patient_id for p in patients}
+@dataclass(slots=True)
+class _PatientRow:
+    """One patient's share of every KPI, computed once; a group's KPI is the sum over its members."""
+
+    team: int
+    sent: int = 0
+    answered: int = 0
+    attempted: int = 0
+    reached: int = 0
+    checkins: int = 0
+    completed: int = 0
+    alerts: int = 0
+    tasks: int = 0
+    waits: list[float] = field(default_factory=list)
+    sla_due: int = 0
+    sla_met: int = 0
+    active_at_end: bool = False
+    adherent: bool = False
+    persistence: dict[int, bool | None] = field(default_factory=dict)  # None: not yet eligible
+    exposure_days: float = 0.0
+
+
+def _add_counts(rows: dict[int, _PatientRow], counts: Iterable[MonthCount], total: str, hits: str) -> None:
+    for c in counts:
+        row = rows.get(c.patient_id)
+        if row is not None:
+            setattr(row, total, getattr(row, total) + c.total)
+            if hits:
+                setattr(row, hits, getattr(row, hits) + c.hits)
+
+
+def per_patient(f: KpiFacts) -> dict[int, _PatientRow]:
+    last = f.end - timedelta(microseconds=1)
+    sla = timedelta(minutes=f.sla_minutes)
+    rows: dict[int, _PatientRow] = {}
+    for p in f.cohort:
+        row = _PatientRow(p.care_team_id, active_at_end=step_at(p, last) == "active")
+        for days in PERSISTENCE_DAYS:
+            at = p.enrolled_at + timedelta(days=days)
+            row.persistence[days] = (step_at(p, at) == "active") if at <= f.end else None
+        row.exposure_days = active_days(p, f.start, f.end)
+        rows[p.patient_id] = row
+    _add_counts(rows, f.touchpoints, "sent", "answered")
+    _add_counts(rows, f.contacts, "attempted", "reached")
+    _add_counts(rows, f.checkins, "checkins", "completed")
+    _add_counts(rows, f.alerts, "alerts", "")
+    _add_counts(rows, f.tasks, "tasks", "")
+    for u in f.urgent:
+        urgent_row = rows.get(u.patient_id)
+        if urgent_row is None:
+            continue
+        row = urgent_row
+        if u.first_contact_at is not None:
+            row.waits.append((u.first_contact_at - u.created_at).total_seconds() / 60)
+        if u.created_at + sla <= f.end:  # its SLA window has passed
+            row.sla_due += 1
+            row.sla_met += u.first_contact_at is not None and u.first_contact_at - u.created_at <= sla
+    for r in f.recent:
+        recent_row = rows.get(r.patient_id)
+        if recent_row is not None:
+            recent_row.adherent = r.reading_days >= READING_DAYS_REQUIRED
+    return rows
+
+
+def kpis_for(group: str, members: Sequence[_PatientRow], f: KpiFacts) -> list[Kpi]:
     out: list[Kpi] = []
 
     def add(name: str, e: Estimate, unit: str = "", **params: object) -> None:
         out.append(Kpi(name, group, e, unit, params))
 
-    sent, answered = _sum(f.touchpoints, ids)
-    add(N_("follow-up acceptance (answered / sent)"), wilson(answered, sent), "%")
-    attempted, reached = _sum(f.contacts, ids)
-    add(N_("reach rate (tasks reached / contacted)"), wilson(reached, attempted), "%")
-    urgent = [u for u in f.urgent if u.patient_id in ids]
-    waits = [(u.first_contact_at - u.created_at).total_seconds() / 60 for u in urgent if u.first_contact_at]
+    def total(attr: str) -> int:
+        return sum(getattr(m, attr) for m in members)
+
+    add(N_("follow-up acceptance (answered / sent)"), wilson(total("answered"), total("sent")), "%")
+    add(N_("reach rate (tasks reached / contacted)"), wilson(total("reached"), total("attempted")), "%")
+    waits = [w for m in members for w in m.waits]
     add(N_("urgent: time to first human contact, median"), quantile_ci(waits, 0.5), "min")
     add(N_("urgent: time to first human contact, p90"), quantile_ci(waits, 0.9), "min")
-    sla = timedelta(minutes=f.sla_minutes)
-    due = [u for u in urgent if u.created_at + sla <= f.end]  # those whose SLA window has passed
-    met = sum(1 for u in due if u.first_contact_at is not None and u.first_contact_at - u.created_at <= sla)
-    add(N_("SLA compliance (urgent contact ≤ {minutes} min)"), wilson(met, len(due)), "%", minutes=f"{f.sla_minutes:g}")
-    recent = [r for r in f.recent if r.patient_id in ids]
-    active_end = [p for p in patients if step_at(p, f.end - timedelta(microseconds=1)) == "active"]
-    active_ids = {p.patient_id for p in active_end}
-    adherent = sum(1 for r in recent if r.patient_id in active_ids and r.reading_days >= READING_DAYS_REQUIRED)
+    add(
+        N_("SLA compliance (urgent contact ≤ {minutes} min)"),
+        wilson(total("sla_met"), total("sla_due")),
+        "%",
+        minutes=f"{f.sla_minutes:g}",
+    )
+    active = [m for m in members if m.active_at_end]
     add(
         N_("reading-day adherence (≥{days} of 30 local days)"),
-        wilson(adherent, len(active_ids)),
+        wilson(sum(m.adherent for m in active), len(active)),
         "%",
         days=READING_DAYS_REQUIRED,
     )
     for days in PERSISTENCE_DAYS:
-        eligible = [p for p in patients if p.enrolled_at + timedelta(days=days) <= f.end]
-        still = sum(1 for p in eligible if step_at(p, p.enrolled_at + timedelta(days=days)) == "active")
-        add(N_("persistence at {days} days (still active)"), wilson(still, len(eligible)), "%", days=days)
-    sent_q, done_q = _sum(f.checkins, ids)
-    add(N_("questionnaire completion (check-ins completed / sent)"), wilson(done_q, sent_q), "%")
-    exposure = sum(active_days(p, f.start, f.end) for p in patients)
-    alerts, _ = _sum(f.alerts, ids)
-    add(N_("alert burden per 1,000 patient-days"), poisson_rate(alerts, exposure, 1000), "")
-    tasks, _ = _sum(f.tasks, ids)
-    teams = {p.care_team_id for p in patients}
+        flags = [m.persistence[days] for m in members if m.persistence[days] is not None]
+        add(N_("persistence at {days} days (still active)"), wilson(sum(map(bool, flags)), len(flags)), "%", days=days)
+    add(N_("questionnaire completion (check-ins completed / sent)"), wilson(total("completed"), total("checkins")), "%")
+    add(
+        N_("alert burden per 1,000 patient-days"),
+        poisson_rate(total("alerts"), sum(m.exposure_days for m in members), 1000),
+        "",
+    )
+    teams = {m.team for m in members}
     staff_days = sum(f.staff_per_team.get(t, 0) for t in teams) * (f.end - f.start).total_seconds() / 86400
-    add(N_("tasks per staff member per day"), poisson_rate(tasks, staff_days, 1), "")
+    add(N_("tasks per staff member per day"), poisson_rate(total("tasks"), staff_days, 1), "")
     scores = [s for _, team, s in f.qc_scores if team in teams]
     add(N_("QC score (0-100)"), mean_ci(scores), "")
     return out
@@ -177,12 +238,14 @@ def outcome_changes(f: KpiFacts, arms: Sequence[str]) -> list[Kpi]:
 
 def grouped(f: KpiFacts) -> list[Kpi]:
     """Every KPI for all patients, then per arm, segment and team."""
-    groups: dict[str, list[CohortPatient]] = {"all": list(f.cohort)}
+    rows = per_patient(f)
+    groups: dict[str, list[_PatientRow]] = {"all": list(rows.values())}
     for p in f.cohort:
+        row = rows[p.patient_id]
         if p.arm:
-            groups.setdefault(f"arm={p.arm}", []).append(p)
-        groups.setdefault(f"segment={p.segment or 'unknown'}", []).append(p)
-        groups.setdefault(f"team={p.care_team_id}", []).append(p)
+            groups.setdefault(f"arm={p.arm}", []).append(row)
+        groups.setdefault(f"segment={p.segment or 'unknown'}", []).append(row)
+        groups.setdefault(f"team={p.care_team_id}", []).append(row)
     return [k for name, members in groups.items() for k in kpis_for(name, members, f)]
 
 
@@ -205,11 +268,14 @@ def trends(f: KpiFacts, arms: Sequence[str]) -> dict[str, dict[str, list[tuple[d
         (N_("reach rate"), f.contacts),
         (N_("questionnaire completion"), f.checkins),
     ):
+        by_month: dict[date, list[MonthCount]] = defaultdict(list)
+        for r in rows:  # bucketed once: a year of rows is not rescanned per month and group
+            by_month[r.month].append(r)
         series[name] = {}
         for group, ids in groups.items():
             points = []
             for month in months(f.start, f.end):
-                total, hits = _sum((r for r in rows if r.month == month), ids)
+                total, hits = _sum(by_month.get(month, ()), ids)
                 points.append((month, wilson(hits, total)))
             series[name][group] = points
     return series

@@ -94,17 +94,17 @@ async def paths(
                 SELECT DISTINCT ON (patient_id) patient_id, at, channel, segment FROM program_enrolment_events
                 WHERE program_id = %(p)s AND step = 'invited' ORDER BY patient_id, at, id
             ), firsts AS (
-                SELECT e.patient_id, e.step, min(e.at) AS first_at FROM program_enrolment_events e
-                JOIN inv USING (patient_id) WHERE e.program_id = %(p)s GROUP BY e.patient_id, e.step
+                SELECT patient_id, step, min(at) AS first_at FROM program_enrolment_events
+                WHERE program_id = %(p)s GROUP BY patient_id, step
+            ), agg AS (
+                SELECT patient_id, array_agg(step ORDER BY step) AS steps, array_agg(first_at ORDER BY step) AS firsts
+                FROM firsts GROUP BY patient_id
             ), last AS (
                 SELECT DISTINCT ON (patient_id) patient_id, step, reason FROM program_enrolment_events
                 WHERE program_id = %(p)s ORDER BY patient_id, at DESC, id DESC
             )
-            SELECT inv.patient_id, inv.at, inv.channel, inv.segment,
-                   (SELECT array_agg(f.step ORDER BY f.step) FROM firsts f WHERE f.patient_id = inv.patient_id),
-                   (SELECT array_agg(f.first_at ORDER BY f.step) FROM firsts f WHERE f.patient_id = inv.patient_id),
-                   last.step, last.reason
-            FROM inv JOIN last USING (patient_id)
+            SELECT inv.patient_id, inv.at, inv.channel, inv.segment, agg.steps, agg.firsts, last.step, last.reason
+            FROM inv JOIN last USING (patient_id) JOIN agg USING (patient_id)
             WHERE inv.at >= %(from)s AND inv.at < %(to)s
             ORDER BY inv.patient_id
             """,

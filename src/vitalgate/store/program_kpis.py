@@ -195,9 +195,19 @@ async def recent_readings(conn: psycopg.AsyncConnection, ids: list[int], until: 
     async with conn.cursor(row_factory=class_row(RecentReadings)) as cur:
         await cur.execute(
             """
-            WITH p AS (
-                SELECT id, ((%(until)s::timestamptz AT TIME ZONE patient_zone_at(id, %(until)s))::date) AS last_day
+            WITH z AS (
+                -- The zone at `until` (as patient_zone_at: the latest span started by then, else the first
+                -- span, else the patient's or team's zone), set-based instead of one function call a patient.
+                SELECT u.id, coalesce(
+                    (SELECT h.time_zone FROM patient_zone_history h WHERE h.patient_id = u.id
+                       AND h.valid_from <= %(until)s ORDER BY h.valid_from DESC LIMIT 1),
+                    (SELECT h.time_zone FROM patient_zone_history h WHERE h.patient_id = u.id
+                       ORDER BY h.valid_from LIMIT 1),
+                    pt.time_zone, t.time_zone) AS tz
                 FROM unnest(%(ids)s::bigint[]) AS u(id)
+                JOIN patients pt ON pt.id = u.id JOIN care_teams t ON t.id = pt.care_team_id
+            ), p AS (
+                SELECT id, ((%(until)s::timestamptz AT TIME ZONE tz)::date) AS last_day FROM z
             )
             SELECT p.id AS patient_id, count(d.local_day)::int AS reading_days,
                    coalesce(sum(d.glucose_n), 0)::int AS glucose_n,
