@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vitalgate.app.demo_questionnaires import seed_questionnaires
+from vitalgate.app.demo_replies import seed_replies
 from vitalgate.app.demo_triage import seed_triage
 from vitalgate.app.embedded import embedded_broker, start_embedded_postgres
 from vitalgate.app.fleet import VirtualHubRadio
@@ -193,6 +194,7 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         await seed_questionnaires(
             database_url, result.patient_ids[0], result.patient_ids[len(DEMO_PATIENTS) - 1], console
         )
+        await seed_replies(database_url, result.patient_ids[0], console)
         codes: dict[str, str] = {}
         expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, devices, console, codes)
         deadline = asyncio.get_running_loop().time() + 30
