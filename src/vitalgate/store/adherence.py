@@ -36,15 +36,24 @@ async def reading_days(
             WITH p AS (
                 SELECT id, tz, ((%(now)s::timestamptz AT TIME ZONE tz)::date - %(window)s + 1) AS first_day
                 FROM (SELECT id, patient_zone_at(id, %(now)s) AS tz FROM unnest(%(patients)s::bigint[]) AS u(id)) z
+            ),
+            -- Each patient's zone spans once (a LATERAL call joined per reading ran once per
+            -- reading: 1.4 s for a CGM patient's 30 days), MATERIALIZED so it stays computed once.
+            spans AS MATERIALIZED (
+                SELECT p.id, s.time_zone, s.valid_from, s.valid_to FROM p, LATERAL patient_zone_spans_of(p.id) s
+                WHERE s.valid_to > %(scan)s
+            ),
+            days AS (
+                SELECT r.patient_id, (r.measured_at AT TIME ZONE s.time_zone)::date AS day, max(r.measured_at) AS last_at
+                FROM readings r
+                JOIN spans s ON s.id = r.patient_id AND r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
+                WHERE r.patient_id = ANY(%(patients)s::bigint[]) AND r.measured_at >= %(scan)s AND r.measured_at <= %(now)s
+                GROUP BY 1, 2
             )
             SELECT p.id AS patient_id, (p.first_day::timestamp AT TIME ZONE p.tz) AS window_start,
-                   count(DISTINCT (r.measured_at AT TIME ZONE s.time_zone)::date)
-                       FILTER (WHERE (r.measured_at AT TIME ZONE s.time_zone)::date >= p.first_day) AS days,
-                   max(r.measured_at) AS last_reading_at
-            FROM p
-            LEFT JOIN readings r ON r.patient_id = p.id AND r.measured_at >= %(scan)s AND r.measured_at <= %(now)s
-            LEFT JOIN LATERAL patient_zone_spans_of(p.id) s
-                   ON r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
+                   count(d.day) FILTER (WHERE d.day >= p.first_day) AS days,
+                   max(d.last_at) AS last_reading_at
+            FROM p LEFT JOIN days d ON d.patient_id = p.id
             GROUP BY p.id, p.tz, p.first_day
             """,
             {"patients": list(patient_ids), "scan": scan_from, "now": now, "window": window_days},
