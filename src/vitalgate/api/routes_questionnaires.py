@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import Path as FastApiPath
 from pydantic import BaseModel, Field
 
 from vitalgate.api.deps import AdminUser, Conn, CurrentUser, ScopedPatient, StaffUser, audit, state
@@ -39,7 +40,7 @@ class LicenceIn(BaseModel):
 
 
 class ResponseIn(BaseModel):
-    questionnaire: str = Field(max_length=64)
+    questionnaire: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$", max_length=64)
     answers: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=500)
     complete: bool = True
 
@@ -171,7 +172,10 @@ async def enter_response(
 
 @router.get("/fhir/Questionnaire/{questionnaire_id}", response_class=FhirJSONResponse)
 async def fhir_questionnaire(
-    questionnaire_id: str, conn: Conn, principal: CurrentUser, version: str | None = None
+    questionnaire_id: Annotated[str, FastApiPath(pattern=r"^[a-z0-9][a-z0-9\-]*$", max_length=64)],
+    conn: Conn,
+    principal: CurrentUser,
+    version: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9.\-]{1,32}$")] = None,
 ) -> FhirJSONResponse:
     """A definition as the FHIR R4 Questionnaire it is stored as (current, or ?version=)."""
     try:

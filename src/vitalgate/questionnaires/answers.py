@@ -63,10 +63,11 @@ def parse_value(item: Item, raw: Any) -> Any:
         if item.type == ItemType.STRING:
             if len(str(text)) > MAX_STRING:
                 raise AnswerError(item.link_id, f"longer than {MAX_STRING} characters")
+            str(text).encode("utf-8")  # lone surrogates cannot be stored: refused like any bad answer
             return str(text)
     except AnswerError:
         raise
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
         raise AnswerError(item.link_id, f"{raw!r} is not a valid {item.type} answer") from None
     raise AnswerError(item.link_id, "takes no answer")
 

@@ -79,3 +79,11 @@ def test_phq9_bands_and_enable_when() -> None:
     assert "bp-medication" not in parse_answers(intake, {"hypertension": "false", "bp-medication": "true"})
     with pytest.raises(AnswerError, match="item 'smoking'"):
         parse_answers(intake, {"smoking": "sometimes"})
+
+
+def test_an_answer_that_cannot_be_stored_is_refused_with_its_item() -> None:
+    symptoms = builtin_definitions()["symptom-check"]
+    with pytest.raises(AnswerError, match="item 'symptom-other'"):
+        parse_answers(symptoms, {"symptom-other": "dizzy \udb1e"})
+    with pytest.raises(AnswerError, match="item 'glucose-now'"):
+        parse_answers(symptoms, {"glucose-now": "nan"})
