@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from vitalgate.app.demo_notify import deliver_and_show, prepare_contacts, start_receivers
 from vitalgate.app.demo_questionnaires import seed_questionnaires
 from vitalgate.app.demo_replies import seed_replies
 from vitalgate.app.demo_triage import seed_triage
@@ -149,6 +150,14 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
         console.print(f"database ready: {_redact(database_url)}; {timeseries}")
 
         devices = await _seed(database_url, run_id, result)
+        await prepare_contacts(database_url, result.patient_ids)
+        receivers = await start_receivers()
+        stack.callback(receivers.smtp.stop)
+        stack.push_async_callback(receivers.webhook.stop)
+        console.print(
+            f"local receivers: signed webhook {receivers.webhook.url} (SMS / voice gateway),"
+            f" SMTP 127.0.0.1:{receivers.smtp.port} (aiosmtpd)"
+        )
         console.print(f"seeded care team [cyan]Demo team {run_id}[/] with {len(DEMO_PATIENTS)} patients")
         await seed_triage(database_url, result.care_team_id, result.patient_ids, console)
 
@@ -223,6 +232,10 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
                     "touchpoint", {"channel": fired.channel, "step": fired.step_name, "task_id": fired.task_id}
                 )
             )
+        await prepare_contacts(database_url, result.patient_ids)
+        await deliver_and_show(
+            database_url, result.patient_ids, receivers, f"http://{settings.api_host}:{settings.api_port}", console
+        )
         await _summarise(database_url, result, console)
         if not once:
             await _serve(settings, database_url, result, console)

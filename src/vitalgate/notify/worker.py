@@ -72,6 +72,7 @@ class Worker:
     database_url: str
     config: NotifyConfig
     clock: Clock = field(default_factory=SystemClock)
+    patient_ids: list[int] | None = None  # only these patients' messages (the demo); None: all
     _transports: dict[tuple[str, Medium], Transport] = field(default_factory=dict)
 
     def transport(self, program: str, medium: Medium) -> Transport | None:
@@ -91,7 +92,11 @@ class Worker:
     async def _prepare(self, conn: psycopg.AsyncConnection, now: datetime, stats: BatchStats) -> list[_Job]:
         """Claim a batch and decide each message; returns what to send now (the caller commits)."""
         claimed = await queue.claim(
-            conn, now, limit=self.config.batch_size, lease=timedelta(seconds=self.config.lease_s)
+            conn,
+            now,
+            limit=self.config.batch_size,
+            lease=timedelta(seconds=self.config.lease_s),
+            patient_ids=self.patient_ids,
         )
         stats.claimed = len(claimed)
         if not claimed:

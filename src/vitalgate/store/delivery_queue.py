@@ -24,6 +24,7 @@ WITH due AS (
     SELECT id FROM deliveries
     WHERE status IN ('queued', 'sending') AND next_attempt_at <= %(now)s AND medium <> 'call'
       AND (status = 'queued' OR lease_until <= %(now)s)
+      AND (%(patients)s::bigint[] IS NULL OR patient_id = ANY(%(patients)s))
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -54,10 +55,18 @@ class Claimed:
     program: str
 
 
-async def claim(conn: psycopg.AsyncConnection, now: datetime, *, limit: int, lease: timedelta) -> list[Claimed]:
-    """Take up to `limit` due messages (oldest first) for this worker until `now + lease`."""
+async def claim(
+    conn: psycopg.AsyncConnection,
+    now: datetime,
+    *,
+    limit: int,
+    lease: timedelta,
+    patient_ids: Sequence[int] | None = None,
+) -> list[Claimed]:
+    """Take up to `limit` due messages (oldest first; only these patients' if given) until `now + lease`."""
+    patients = list(patient_ids) if patient_ids is not None else None
     async with conn.cursor(row_factory=class_row(DeliveryRow)) as cur:
-        await cur.execute(_CLAIM, {"now": now, "limit": limit, "lease": now + lease})
+        await cur.execute(_CLAIM, {"now": now, "limit": limit, "lease": now + lease, "patients": patients})
         rows = await cur.fetchall()
     if not rows:
         return []

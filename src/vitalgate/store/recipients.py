@@ -59,3 +59,22 @@ async def reach_of(
             key = (RecipientKind(kind), int(rid))
             out[key] = Reach(key[0], key[1], phone, email, app_id, program, bool(active), bool(opted_out))
     return out
+
+
+async def display_names(
+    conn: psycopg.AsyncConnection, recipients: Sequence[tuple[RecipientKind, int]]
+) -> dict[tuple[RecipientKind, int], str]:
+    """Recipients' names for a person's screen (the demo's table, staff pages); never for logs."""
+    out: dict[tuple[RecipientKind, int], str] = {}
+    queries = {
+        RecipientKind.PATIENT: "SELECT id, display_name FROM patients WHERE id = ANY(%s)",
+        RecipientKind.CAREGIVER: "SELECT id, name FROM caregivers WHERE id = ANY(%s)",
+        RecipientKind.STAFF: "SELECT id, display_name FROM users WHERE id = ANY(%s)",
+    }
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        for kind, query in queries.items():
+            ids = sorted({i for k, i in recipients if k == kind})
+            if ids:
+                await cur.execute(query, (ids,))
+                out |= {(kind, int(i)): str(name) for i, name in await cur.fetchall()}
+    return out

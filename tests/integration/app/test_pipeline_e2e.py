@@ -26,6 +26,15 @@ async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_u
 
     # 3 patients: 8 glucose records on their meters and 5 BP readings on their cuffs.
     assert result.readings_stored == 13, out.getvalue()
+    # The touchpoints went through the delivery ledger to the demo's own receivers: the urgent
+    # low's message reached Demo Patient C by SMS (webhook gateway) and her daughter by e-mail, in
+    # Chinese, each with a link to open.
+    printed = out.getvalue()
+    assert "What each demo patient, caregiver and staff member received" in printed
+    patient_line = next(line for line in printed.splitlines() if "Demo Patient C (patient)" in line)
+    assert "+8613800000003" in patient_line and "sent" in patient_line and "/l/" in patient_line
+    daughter_line = next(line for line in printed.splitlines() if "Demo Daughter (caregiver)" in line)
+    assert "daughter.a@example.org" in daughter_line and "/l/" in daughter_line and "请" in printed
     low_patient = result.patient_ids[2]
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(

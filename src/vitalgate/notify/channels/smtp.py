@@ -26,6 +26,7 @@ class SmtpTransport:
         mail["Message-ID"] = make_msgid(domain=self.config.sender.rpartition("@")[2] or None)
         # The ledger's key: a receiving system (or a person reading headers) can tell a resend.
         mail["X-Idempotency-Key"] = message.idempotency_key
+        mail["X-VitalGate-Delivery"] = str(message.delivery_id)
         mail["Content-Language"] = message.locale
         mail.set_content(message.text)
         return mail
