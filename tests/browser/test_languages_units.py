@@ -140,9 +140,10 @@ async def test_chinese_pages_mmol_and_english_staff(database_url: str, world: Wo
                 in await staff.locator(f"#task-{world.tasks['lang_rule']}").inner_text()
             )
             await staff.goto(f"{base}/ui/patients/{world.patients['p3']}")
-            await staff.wait_for_selector("#profile-chart .uplot canvas")
+            await staff.wait_for_selector("#glucose-chart .uplot canvas")
             page_text = await staff.locator("main").inner_text()
-            assert "3.0 mmol/L" in page_text and "3.9–10.0" in page_text and "血糖（最近 30 天）" in page_text
+            assert "3.0 mmol/L" in page_text and "3.9–10.0" in page_text  # a reading; the target band
+            assert "2 级低血糖（血糖 < 3.0 mmol/L）" in page_text  # the alert, in the viewer's unit
             await staff.screenshot(path=str(ARTIFACTS / "patient-zh-staff-mmol.png"), full_page=True)
 
             # An English coordinator with mg/dL: English, mg/dL.
