@@ -153,6 +153,21 @@ async def test_pages_reroute_insert_a_suggestion_and_edit_a_script(database_url,
         assert fruit is not None and int(fruit.group(2)) == ids["triage"]
         inserted = await client.get(f"/ui/triage?insert={fruit.group(1)}&for_triage={ids['triage']}")
         assert "王阿姨您好，水果可以适量吃" in inserted.text and "Coordinator A" in inserted.text
+        # One click sends the suggested reply (through the conversation: rendered for her, use counted).
+        send = re.search(r'action="/ui/patients/(\d+)/messages">.*?name="script_id" value="(\d+)">'
+                         r'.*?name="task_id" value="(\d+)"', page.text, re.S)  # fmt: skip
+        assert send is not None and int(send.group(1)) == ids["patient"]
+        sent = await client.post(
+            f"/ui/patients/{ids['patient']}/messages",
+            data={"csrf": csrf, "script_id": send.group(2), "task_id": send.group(3)},
+        )
+        assert sent.status_code == 303
+        conn = await connect(database_url)
+        body = await conn.execute(
+            "SELECT body FROM messages WHERE patient_id = %s AND direction = 'outbound'", (ids["patient"],)
+        )
+        assert (await body.fetchone())["body"].startswith("王阿姨您好，水果可以适量吃")
+        await conn.close()
         forged = await client.post(f"/ui/triage/{ids['triage']}/reroute", data={"csrf": "0" * 32, "category": "device"})
         assert forged.status_code == 403
         moved = await client.post(f"/ui/triage/{ids['triage']}/reroute", data={"csrf": csrf, "category": "device"})
