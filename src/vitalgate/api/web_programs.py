@@ -19,9 +19,13 @@ from vitalgate.core.clock import clock_from_env
 from vitalgate.domain import STAFF_ROLES, Role
 from vitalgate.i18n import N_, _
 from vitalgate.programs import report as program_report
+from vitalgate.programs.content_library import language_for, shipped_library
 from vitalgate.programs.definitions import Program, shipped_programs
 from vitalgate.programs.funnel import FORWARD
 from vitalgate.programs.stats import Estimate
+from vitalgate.store import program_modules
+from vitalgate.store.content_sends import patient_profile_facts
+from vitalgate.store.record_vocab import Language as ContentLanguage
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 90
@@ -121,4 +125,29 @@ async def program_csv(program_id: str, request: Request, conn: Conn) -> Response
         program_report.to_csv(rep),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/ui/me/education/{item_id}", response_class=HTMLResponse)
+async def education_page(item_id: int, request: Request, conn: Conn) -> Response:
+    """A patient opens this week's education item from the message link: shown in their language, opening recorded."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    item = await program_modules.get(conn, item_id)
+    if item is None or item.patient_id != principal.patient_id or item.sent_at is None or item.item_kind != "education":
+        raise HTTPException(status_code=404, detail=N_("no such reading"))
+    content = shipped_library().get(item.item_key)
+    facts = await patient_profile_facts(conn, item.patient_id)
+    language = language_for(content, facts[3] if facts else "en") or ContentLanguage.EN
+    await program_modules.mark_opened(conn, item.id, clock_from_env().now())
+    await audit(conn, principal, request, "read:education", item.patient_id, {"item": item.item_key})
+    return render(
+        request,
+        "education.html",
+        principal,
+        title=content.title.get(language, ""),
+        body=content.body.get(language),
+        link=content.link.get(language),
+        language=language,
     )

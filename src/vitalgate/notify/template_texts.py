@@ -49,6 +49,15 @@ PATIENT_TEXTS: dict[str, tuple[str, str]] = {
         "Your visit is tomorrow",
         "This is your care team. A reminder that your visit is tomorrow.",
     ),
+    # Care programs' weekly modules (vitalgate.programs.delivery): no condition named in the message.
+    "program-education": (
+        "Something to read from your care team",
+        "Your care team has sent you this week's reading. Please tap the link to open it.",
+    ),
+    "program-checkin": (
+        "Your weekly check-in",
+        "Please answer this week's short check-in from your care team.",
+    ),
 }
 
 CAREGIVER_TEXTS: dict[str, tuple[str, str]] = {
@@ -104,6 +113,12 @@ ZH_HANS: dict[str, str] = {
     "Please confirm your visit": "请确认您的复诊",
     "Please confirm your visit, or tell us if you need to move it.": "请确认您的复诊，如需改期请告诉我们。",
     "Your visit is tomorrow": "您的复诊在明天",
+    "Something to read from your care team": "医护团队给您的阅读材料",
+    "Your care team has sent you this week's reading. Please tap the link to open it.": (
+        "医护团队给您发送了本周的阅读材料，请点击链接打开。"
+    ),
+    "Your weekly check-in": "您的每周随访",
+    "Please answer this week's short check-in from your care team.": "请回答医护团队本周的简短随访问卷。",
     "This is your care team. A reminder that your visit is tomorrow.": "这里是您的医护团队，提醒您明天复诊。",
     "A message about your family member": "关于您家人的消息",
     "The care team is checking in with your family member. You may want to check in with them too.": (

@@ -45,6 +45,12 @@ async def items_of(conn: psycopg.AsyncConnection, program_id: str, patient_id: i
         return await cur.fetchall()
 
 
+async def get(conn: psycopg.AsyncConnection, item_id: int) -> ModuleItem | None:
+    async with conn.cursor(row_factory=class_row(ModuleItem)) as cur:
+        await cur.execute(f"SELECT {MODULE_ITEM_COLUMNS} FROM program_module_items WHERE id = %s", (item_id,))
+        return await cur.fetchone()
+
+
 async def due(conn: psycopg.AsyncConnection, now: datetime, *, limit: int = 500) -> list[ModuleItem]:
     """Unsent items due by `now`, locked for this transaction (SKIP LOCKED: workers do not collide)."""
     async with conn.cursor(row_factory=class_row(ModuleItem)) as cur:

@@ -31,3 +31,12 @@ def test_matching_by_tags_condition_and_stage_without_repeats() -> None:
     assert {m.item.key for m in matches(library, hypertensive, ())} == {
         i.key for i in library.items if i.key.startswith("bp-")
     }
+
+
+def test_every_check_in_is_a_shipped_questionnaire() -> None:
+    from vitalgate.questionnaires.registry import builtin_definitions
+
+    known = set(builtin_definitions())
+    for program in shipped_programs().values():
+        for module in program.modules:
+            assert module.checkin is None or module.checkin in known, (program.id, module.checkin)

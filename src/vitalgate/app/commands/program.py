@@ -153,3 +153,21 @@ def qc_sample_command(
 
     found, sampled = asyncio.run(run())
     console.print(f"week of {monday}: {sampled} of {found} closed tasks and calls sampled for review")
+
+
+@app.command("send")
+def send_command() -> None:
+    """Enqueue the weekly module items that are due in the delivery ledger (run every few minutes; idempotent)."""
+    from vitalgate.programs.delivery import send_due
+    from vitalgate.store.db import connect
+
+    async def run() -> tuple[int, int, int]:
+        conn = await connect(database_url(load_settings()))
+        try:
+            r = await send_due(conn, _now())
+            return r.enqueued, r.waiting, r.refused
+        finally:
+            await conn.close()
+
+    enqueued, waiting, refused = asyncio.run(run())
+    console.print(f"{enqueued} module items enqueued, {waiting} waiting (patient paused), {refused} without consent")
