@@ -41,7 +41,7 @@ async def _seed(database_url: str, unique: str) -> tuple[str, int, str]:
             )
     finally:
         await conn.close()
-    return nurse, patient, "/q/" + path.rsplit("/", 1)[-1]
+    return nurse, patient, path  # "/l/{token}": the link as a message carries it
 
 
 async def _current(page):  # type: ignore[no-untyped-def]
@@ -68,7 +68,8 @@ async def test_intake_in_chinese_at_390px_through_a_signed_link(database_url: st
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-            await page.goto(f"{base}{path}")  # the patient's record language: Chinese
+            await page.goto(f"{base}{path}")  # /l/{token} redirects a questionnaire link to /q/{token}
+            assert "/q/" in page.url  # the patient's record language: Chinese
             assert await page.locator("h1").inner_text() == "入组问卷"
             assert (await page.locator("#q-count").inner_text()).startswith("第 1 题")
             assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scroll
@@ -86,7 +87,7 @@ async def test_intake_in_chinese_at_390px_through_a_signed_link(database_url: st
             await page.screenshot(path=str(ARTIFACTS / "questionnaire-390-middle.png"))
             await page.click("button.q-save")  # save and finish later
             assert "已保存" in await page.locator(".q-note").inner_text()
-            await page.goto(f"{base}{path}")  # resume: the saved answers are kept, the next open question shows
+            await page.goto(f"{base}{path}")  # resume through the same link: answers kept, next open question shows
             resumed_at = await (await _current(page)).get_attribute("data-link")
             assert resumed_at not in answered and await page.locator("input[name=sex][value=female]").is_checked()
             for _ in range(40):

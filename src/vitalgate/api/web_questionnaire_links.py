@@ -7,14 +7,14 @@ Every opening is audited (notify.links) and rate-limited (api.link_throttle).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vitalgate.api import link_throttle
-from vitalgate.api.deps import Conn, source_of
+from vitalgate.api.deps import Conn, source_of, state
 from vitalgate.api.questionnaire_page import (
     answers_of,
     page_language,
@@ -30,11 +30,10 @@ from vitalgate.questionnaires.registry import UnknownQuestionnaire
 from vitalgate.questionnaires.ui_text import ui
 
 router = APIRouter(include_in_schema=False)
-_LINK_POLICY = link_throttle.LinkRatePolicy()
 
 
 async def _grant(request: Request, conn: psycopg.AsyncConnection, token: str, now: datetime) -> links.LinkGrant:
-    await link_throttle.check(conn, _LINK_POLICY, token, source_of(request), now)
+    await link_throttle.check(conn, state(request).link_rate, token, source_of(request), now)
     grant = await links.open_link(conn, token, now, source=source_of(request))
     if grant.purpose != LinkPurpose.QUESTIONNAIRE or not grant.questionnaire:
         raise links.LinkInvalid("not a questionnaire link")
@@ -58,7 +57,7 @@ async def _start(conn: psycopg.AsyncConnection, grant: links.LinkGrant, language
 @router.get("/q/{token}", response_class=HTMLResponse)
 async def linkquestionnaire_page(token: str, request: Request, conn: Conn) -> Response:
     """The questionnaire behind a signed link, with the answers saved so far."""
-    now = datetime.now(UTC)
+    now = state(request).clock()  # the same clock as the /l/ pages (tests inject one)
     language = request.query_params.get("lang") or "zh-Hans"
     try:
         grant = await _grant(request, conn, token, now)
@@ -80,7 +79,7 @@ async def linkquestionnaire_page(token: str, request: Request, conn: Conn) -> Re
 @router.post("/q/{token}", response_class=HTMLResponse)
 async def link_submit(token: str, request: Request, conn: Conn) -> Response:
     """Save partial answers (the link stays usable) or submit (the link is consumed)."""
-    now = datetime.now(UTC)
+    now = state(request).clock()  # the same clock as the /l/ pages (tests inject one)
     form = await request.form()
     language = str(form.get("lang") or "zh-Hans")
     try:
