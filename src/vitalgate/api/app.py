@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from vitalgate import __version__
 from vitalgate.api import (
+    docs_pages,
     errors,
     routes_admin,
     routes_auth,
@@ -102,7 +103,14 @@ def create_app(
         finally:
             await pool.close()
 
-    app = FastAPI(title="VitalGate", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="VitalGate",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # api.docs_pages serves /docs from vendored assets
+        redoc_url=None,
+    )
     app.state.vitalgate = ApiState(
         pool=pool,
         signer=signer,
@@ -155,6 +163,7 @@ def create_app(
         web_programs,
     ):
         app.include_router(module.router)
+    app.include_router(docs_pages.router)
     app.include_router(web.router)
     app.include_router(web_conversation.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -12,10 +12,8 @@ _CSP = (
     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
     b" object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs and /redoc pages load their UI from a CDN with an inline bootstrap script: they
-# keep only the anti-framing policy (they show no patient data, only the OpenAPI schema).
-_DOCS_CSP = b"frame-ancestors 'none'"
-_DOCS_PATHS = ("/docs", "/redoc")
+# /docs loads the vendored Swagger UI from /static with a static bootstrap file (api.docs_pages):
+# it needs only images from data: URIs, which the common policy already allows.
 _ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -37,7 +35,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         cacheable = scope["path"].startswith("/static/")
-        csp = _DOCS_CSP if scope["path"].startswith(_DOCS_PATHS) else _CSP
+        csp = _CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

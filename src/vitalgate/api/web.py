@@ -39,7 +39,7 @@ router.include_router(web_triage.router)
 
 
 def _home_of(role: str) -> str:
-    return {"patient": "/ui/me", "admin": "/docs", "caregiver": "/ui/patients"}.get(role, "/ui/worklist")
+    return {"patient": "/ui/me", "admin": "/ui/admin", "caregiver": "/ui/patients"}.get(role, "/ui/worklist")
 
 
 def _safe_next(target: str | None) -> str | None:

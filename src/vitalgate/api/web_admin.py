@@ -12,9 +12,27 @@ from vitalgate.api.enrol_import import COLUMNS, run_import
 from vitalgate.api.enrol_source import MAX_BYTES, read_source
 from vitalgate.api.web_common import check_form_csrf, login_redirect, render, web_principal
 from vitalgate.i18n import N_
+from vitalgate.store import users as user_store
 
 router = APIRouter(include_in_schema=False)
 ADMINS_ONLY = N_("only admins enrol patients in bulk")
+
+
+@router.get("/ui/admin", response_class=HTMLResponse)
+async def admin_home(request: Request, conn: Conn) -> Response:
+    """The admin's home: users, care teams, enrolment and the API reference (no patient data)."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    if principal.role != "admin":
+        raise HTTPException(status_code=403, detail=N_("only admins manage users and teams"))
+    return render(
+        request,
+        "admin_home.html",
+        principal,
+        users=await user_store.list_users(conn),
+        teams=await user_store.list_teams(conn),
+    )
 
 
 @router.get("/ui/admin/import", response_class=HTMLResponse)
