@@ -23,7 +23,7 @@ from vitalgate.programs.content_library import language_for, shipped_library
 from vitalgate.programs.definitions import Program, shipped_programs
 from vitalgate.programs.funnel import FORWARD
 from vitalgate.programs.stats import Estimate
-from vitalgate.store import program_modules
+from vitalgate.store import content_sends, program_modules
 from vitalgate.store.content_sends import patient_profile_facts
 from vitalgate.store.record_vocab import Language as ContentLanguage
 
@@ -137,11 +137,28 @@ async def education_page(item_id: int, request: Request, conn: Conn) -> Response
     item = await program_modules.get(conn, item_id)
     if item is None or item.patient_id != principal.patient_id or item.sent_at is None or item.item_kind != "education":
         raise HTTPException(status_code=404, detail=N_("no such reading"))
-    content = shipped_library().get(item.item_key)
-    facts = await patient_profile_facts(conn, item.patient_id)
-    language = language_for(content, facts[3] if facts else "en") or ContentLanguage.EN
     await program_modules.mark_opened(conn, item.id, clock_from_env().now())
-    await audit(conn, principal, request, "read:education", item.patient_id, {"item": item.item_key})
+    return await _reading(request, conn, principal, item.patient_id, item.item_key)
+
+
+@router.get("/ui/me/content/{send_id}", response_class=HTMLResponse)
+async def content_page(send_id: int, request: Request, conn: Conn) -> Response:
+    """An education item chosen by tag matching, opened from its message link (first opening recorded)."""
+    principal = await web_principal(request, conn)
+    if principal is None:
+        return login_redirect(request)
+    send = await content_sends.get(conn, send_id)
+    if send is None or send.patient_id != principal.patient_id or send.sent_at is None:
+        raise HTTPException(status_code=404, detail=N_("no such reading"))
+    await content_sends.mark_opened(conn, send.id, clock_from_env().now())
+    return await _reading(request, conn, principal, send.patient_id, send.item_key)
+
+
+async def _reading(request: Request, conn: Conn, principal: Principal, patient_id: int, key: str) -> Response:
+    content = shipped_library().get(key)
+    facts = await patient_profile_facts(conn, patient_id)
+    language = language_for(content, facts[3] if facts else "en") or ContentLanguage.EN
+    await audit(conn, principal, request, "read:education", patient_id, {"item": key})
     return render(
         request,
         "education.html",

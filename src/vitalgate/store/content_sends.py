@@ -73,6 +73,17 @@ async def of_patient(conn: psycopg.AsyncConnection, patient_id: int) -> list[Con
         return await cur.fetchall()
 
 
+async def due(conn: psycopg.AsyncConnection, now: datetime, *, limit: int = 500) -> list[ContentSend]:
+    """Unsent items scheduled by `now`, locked for this transaction (SKIP LOCKED)."""
+    async with conn.cursor(row_factory=class_row(ContentSend)) as cur:
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM content_sends WHERE sent_at IS NULL AND scheduled_for <= %s"
+            " ORDER BY scheduled_for, id LIMIT %s FOR UPDATE SKIP LOCKED",
+            (now, limit),
+        )
+        return await cur.fetchall()
+
+
 async def mark_sent(conn: psycopg.AsyncConnection, send_id: int, at: datetime, delivery_id: int | None) -> None:
     await conn.execute(
         "UPDATE content_sends SET sent_at = %s, delivery_id = %s WHERE id = %s AND sent_at IS NULL",

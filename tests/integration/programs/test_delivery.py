@@ -77,3 +77,49 @@ async def test_due_items_are_enqueued_once_with_links(database_url: str, unique:
         assert (await program_modules.items_of(conn, program.id, patient))[2].sent_at is None
     finally:
         await conn.close()
+
+
+async def test_matched_content_is_sent_and_the_patient_page_records_the_opening(database_url: str, unique: str) -> None:
+    import httpx
+
+    from tests.support.world import PASSWORD, served_app
+    from vitalgate.core.passwords import hash_password
+    from vitalgate.programs import content
+    from vitalgate.store import content_sends
+
+    program = _program(unique)
+    conn = await connect(database_url, autocommit=True)
+    try:
+        team = (await seed_team(conn, unique, doctor=False))["team"]
+        patient = await people.create_patient(conn, "Reader", team, external_ref=f"rd-{unique}", tags=["hypertension"])
+        other = await people.create_patient(conn, "Other", team, external_ref=f"rd2-{unique}")
+        await conn.execute("UPDATE patients SET language = 'zh-Hans' WHERE id = %s", (patient,))
+        await conn.execute("INSERT INTO patient_conditions (patient_id, code) VALUES (%s, 'I10')", (patient,))
+        for pid, name in ((patient, f"rd-{unique}"), (other, f"rd2-{unique}")):
+            user = await people.create_user(conn, name, "P", "patient", password_hash=hash_password(PASSWORD))
+            await people.link_patient_user(conn, pid, user)
+        for step in (S.INVITED, S.CONSENTED, S.ENROLLED, S.ACTIVE):
+            await transition(conn, program, patient, step, at=T, actor="nurse")
+        scheduled = await content.schedule_next(conn, patient, at=T)
+        assert scheduled is not None and scheduled[1].item.key == "bp-home-measurement"  # modules' items excluded
+        report = await send_due(conn, T + timedelta(hours=8))
+        assert report.enqueued == 3  # week 1: check-in + education, and the matched item
+        item = next(i for i in await program_modules.items_of(conn, program.id, patient) if i.item_key == "bp-salt")
+        send_id = scheduled[0]
+    finally:
+        await conn.close()
+    async with served_app(database_url) as base, httpx.AsyncClient(base_url=base) as client:
+        await client.post("/ui/login", data={"username": f"rd2-{unique}", "password": PASSWORD})
+        assert (await client.get(f"/ui/me/education/{item.id}")).status_code == 404  # not theirs
+        client.cookies.clear()
+        await client.post("/ui/login", data={"username": f"rd-{unique}", "password": PASSWORD})
+        page = await client.get(f"/ui/me/education/{item.id}")
+        assert page.status_code == 200 and "少盐，血压更低" in page.text
+        assert "在家测量血压" in (await client.get(f"/ui/me/content/{send_id}")).text
+    conn = await connect(database_url, autocommit=True)
+    try:
+        opened = [i for i in await program_modules.items_of(conn, program.id, patient) if i.opened_at is not None]
+        assert [i.item_key for i in opened] == ["bp-salt"]
+        assert (await content_sends.get(conn, send_id)).opened_at is not None
+    finally:
+        await conn.close()
