@@ -3,7 +3,7 @@
 The minimum by default: who writes (the care team), what is asked, and the link; never a value or
 a diagnosis unless the patient's program enables it (`include_values`) and the producer passed
 one (`params["reading"]`, already formatted with its unit). Caregivers read about "your family
-member", never the patient's name. Strings are msgids translated per locale (zh-Hans, en).
+member", never the patient's name. Strings are msgids of the i18n area `notify` (zh-Hans, en).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vitalgate.notify.template_texts import CAREGIVER_TEXTS, COMMON, PATIENT_TEXTS, translate
+from vitalgate.i18n import t
+from vitalgate.notify.template_texts import CAREGIVER_TEXTS, COMMON, PATIENT_TEXTS
 
 DEFAULT_TEMPLATE = "check-in"
 
@@ -34,12 +35,12 @@ def render(
     """The subject and text of one message in `locale` (unknown templates fall back to a plain check-in)."""
     texts = CAREGIVER_TEXTS if caregiver else PATIENT_TEXTS
     subject_id, body_id = texts.get(template) or texts[DEFAULT_TEMPLATE]
-    parts = [translate(locale, body_id)]
+    parts = [t(locale, body_id)]
     if include_values and params.get("reading"):
-        parts.append(translate(locale, COMMON["reading"]).format(reading=params["reading"]))
+        parts.append(t(locale, COMMON["reading"], reading=params["reading"]))
     if link:
-        parts.append(translate(locale, COMMON["link"]).format(link=link))
-    return Rendered(translate(locale, subject_id), "\n".join(parts))
+        parts.append(t(locale, COMMON["link"], link=link))
+    return Rendered(t(locale, subject_id), "\n".join(parts))
 
 
 def known_templates() -> frozenset[str]:
