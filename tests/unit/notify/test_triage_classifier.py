@@ -109,3 +109,17 @@ def test_a_familys_vague_alarm_is_urgent_but_a_normal_bp_number_is_not() -> None
     assert classify("Dad is not himself today").category == U
     assert classify("血压120/80正常吗").category == E  # 120 is the emergency number only when dialled
     assert classify("要不要打120").category == U
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my heart hurts", "she is passing out", "mum had a fall", "my sugar is very low",
+     "胸口难受", "心脏疼", "憋得慌", "意识模糊", "血糖很低", "奶奶跌倒了"],
+)  # fmt: skip
+def test_more_ways_of_saying_an_urgent_symptom(text: str) -> None:
+    assert classify(text).category == U
+
+
+def test_their_negations_and_education_frames_still_count() -> None:
+    assert classify("没有胸口难受，就是问药").category == M
+    assert classify("how can I prevent low sugar at night?").category == E

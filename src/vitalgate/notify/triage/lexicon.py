@@ -33,8 +33,9 @@ ENGLISH: tuple[tuple[TriageCategory, float, str], ...] = (
     (U, 3, rf"{_POSS}\s+chest\s+(?:is|has been|was|keeps)\s+(?:hurting|tight|aching|painful|heavy)"),
     (U, 3, r"tight\s+feeling\s+in\s+\w*\s*chest|crushing|heart\s+attack"),
     (U, 2, r"heart\s+(?:is\s+)?(?:racing|pounding)|palpitations?"),
+    (U, 3, r"heart\s+(?:hurts|is\s+hurting|pain)"),
     # fainting, consciousness
-    (U, 3, r"faint(?:ed|ing)?|passed\s+out|pass\s+out|blacked\s+out|black\s+out|collapsed?"),
+    (U, 3, r"faint(?:ed|ing)?|pass(?:ed|ing)?\s+out|black(?:ed|ing)?\s+out|collaps(?:e|ed|ing)"),
     (U, 3, r"unconscious|unresponsive|hard\s+to\s+wake|can'?t\s+wake|cannot\s+wake|won'?t\s+wake"),
     (U, 3, r"drowsy|mumbles|not\s+answering\s+properly"),
     # confusion, stroke signs
@@ -54,12 +55,12 @@ ENGLISH: tuple[tuple[TriageCategory, float, str], ...] = (
     # low glucose and its symptoms, DKA
     (U, 3, r"shak(?:y|ing)|trembl(?:ing|y)|sweat(?:y|ing)|drenched|clammy|glucagon"),
     (U, 3, r"dizz(?:y|iness)|light\s*headed|room\s+is\s+spinning|almost\s+fell"),
-    (U, 2, r"hypo(?:s)?\b|low\s+again|very\s+low"),
+    (U, 2, r"hypo(?:s)?\b|low\s+again|very\s+low|(?:sugar|glucose)\s+(?:is\s+)?(?:very\s+|really\s+|too\s+)?low"),
     (U, 3, r"throwing\s+up|vomit(?:ing|ed)?|can'?t\s+keep\s+anything\s+down|ketones?"),
     (U, 3, r"feel(?:ing)?\s+(?:very\s+|really\s+)?(?:weak|awful|terrible|very\s+strange)"),
     # seizure, head injury, bleeding, allergy, headache, vision, self-harm, emergency services
     (U, 3, r"seizure|convuls\w*|fit\b"),
-    (U, 3, r"hit\s+(?:his|her|my)\s+head|fell\s+and"),
+    (U, 3, r"hit\s+(?:his|her|my)\s+head|fell\s+(?:and|down|over)|had\s+a\s+fall"),
     (U, 3, r"vomited\s+blood|blood\s+in\s+(?:vomit|stool)|bleeding\s+heavily"),
     (U, 3, r"(?:lips|throat|tongue|face)\s+(?:\w+\s+)?(?:are\s+|is\s+)?swell(?:ing)?|throat\s+closing"),
     (U, 3, r"worst\s+(?:headache|of\s+my\s+life)|pounding\s+headache|terrible\s+headache|vision\s+is\s+blurry"),
@@ -98,24 +99,24 @@ CHINESE: tuple[tuple[TriageCategory, float, str], ...] = (
     (
         U,
         3,
-        r"(?:胸|凶|心口)(?:口|部)?(?:就|有|还|又)?(?:有点|有些|很|好|一直|老是|突然|特别)?(?:痛|疼|闷|发紧|紧|压迫|不舒服)",
+        r"(?:胸|凶|心口)(?:口|部)?(?:就|有|还|又)?(?:有点|有些|很|好|一直|老是|突然|特别)?(?:痛|疼|闷|发紧|紧|压迫|不舒服|难受)",
     ),
-    (U, 3, r"胸痛|胸闷|心绞痛|心梗|心脏病|压了块|压着|石头一样|心口"),
+    (U, 3, r"胸痛|胸闷|心绞痛|心梗|心脏病|心脏(?:疼|痛|不舒服)|压了块|压着|石头一样|心口|憋得慌"),
     (U, 2, r"心跳(?:很|特别|好)?快|心慌|心悸"),
     # fainting, consciousness
     (U, 3, r"晕倒|昏倒|昏过去|晕过去|晕了|昏迷|不省人事|眼前一黑|叫不醒|叫不太醒|不怎么应|只是哼哼|嗜睡"),
     # confusion, stroke signs
-    (U, 3, r"糊涂|糊里糊涂|迷迷糊糊|说胡话|认不出|神志不清|意识不清|答非所问|颠三倒四|反应不过来|重复问"),
+    (U, 3, r"糊涂|糊里糊涂|迷迷糊糊|说胡话|认不出|神志不清|意识不清|答非所问|颠三倒四|反应不过来|重复问|意识模糊"),
     (U, 3, r"中风|脑梗|脸歪|嘴歪|嘴角歪|口角歪|说话不清|说话含糊|口齿不清|大舌头|抬不起来|动不了|半边|发麻"),
     # breathing
     (U, 3, r"喘不(?:过|上)(?:来)?气|上不来气|透不过气|呼吸困难|气短|憋气|喘得厉害|嘴唇发紫"),
     # low glucose and its symptoms, DKA
     (U, 3, r"手抖|发抖|冷汗|出汗|没劲|没力气|浑身无力|缓过来"),
     (U, 3, r"头晕|头昏|眩晕|天旋地转|差点摔倒|眼花"),
-    (U, 2, r"低血糖|又低了|血糖低"),
+    (U, 2, r"低血糖|又低了|血糖(?:很|特别|太|有点)?低"),
     (U, 3, r"一直吐|吐了|呕吐|吃不进去|酮体|烂苹果"),
     # seizure, head injury, bleeding, allergy, headache, vision, self-harm, emergency services
-    (U, 3, r"抽搐|抽风|羊癫疯|摔了一跤|磕到头|吐血|便血|黑便|大出血"),
+    (U, 3, r"抽搐|抽风|羊癫疯|摔了一跤|摔倒了|跌倒|磕到头|吐血|便血|黑便|大出血"),
     (U, 3, r"(?:嘴唇|喉咙|舌头|脸)(?:和喉咙)?(?:都)?肿|头痛欲裂|头疼得厉害|剧烈头痛|看东西模糊|看不见"),
     (U, 3, r"不想活|想死|活着没意思|轻生|自杀"),
     (U, 3, r"打120|叫120|拨120|急诊|救护车|急救"),
