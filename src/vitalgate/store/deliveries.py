@@ -213,13 +213,17 @@ _CALL_STATUS = {
 }
 
 
-async def open_calls(conn: psycopg.AsyncConnection, *, task_id: int | None = None) -> list[DeliveryRow]:
-    """Call tasks nobody has recorded an outcome for yet, oldest first."""
+async def open_calls(
+    conn: psycopg.AsyncConnection, *, task_id: int | None = None, care_team_ids: Sequence[int] | None = None
+) -> list[DeliveryRow]:
+    """Call tasks nobody has recorded an outcome for yet (of a task, or the teams' patients), oldest first."""
+    teams = list(care_team_ids) if care_team_ids is not None else None
     async with conn.cursor(row_factory=class_row(DeliveryRow)) as cur:
         await cur.execute(
             f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE medium = 'call' AND status = 'queued'"
-            " AND (%s::bigint IS NULL OR task_id = %s) ORDER BY next_attempt_at, id",
-            (task_id, task_id),
+            " AND (%s::bigint IS NULL OR task_id = %s) AND (%s::bigint[] IS NULL OR patient_id IN"
+            " (SELECT id FROM patients WHERE care_team_id = ANY(%s))) ORDER BY next_attempt_at, id",
+            (task_id, task_id, teams, teams),
         )
         return await cur.fetchall()
 

@@ -113,3 +113,45 @@ async def test_staff_see_their_teams_dead_letters_requeue_one_and_record_a_call(
         assert outcome.json()["status"] == "undelivered" and outcome.json()["call_outcome"] == "no_answer"
         second = await client.post(f"/notify/calls/{call}/outcome", json={"outcome": "reached"}, headers=coord_a)
         assert second.status_code == 409
+
+
+async def test_outbox_page_shows_calls_with_tel_links_and_dead_letters_and_takes_the_outcome(database_url, world):
+    import re
+
+    from tests.support.world import PASSWORD
+
+    call = await _delivery(
+        database_url, world.patients["p1"], f"wcall-{world.suffix}", medium=Medium.CALL, status="queued"
+    )
+    dead = await _delivery(database_url, world.patients["p1"], f"wdead-{world.suffix}", status="dead")
+    conn = await connect(database_url)
+    async with conn.transaction():
+        await conn.execute("UPDATE patients SET phone = '+8613812345678' WHERE id = %s", (world.patients["p1"],))
+        await conn.execute(
+            "UPDATE deliveries SET status_reason = 'no sms address for the patient' WHERE id = %s", (dead,)
+        )
+    await conn.close()
+    async with api_client(database_url) as client:
+        await client.post("/ui/login", data={"username": world.users["coord_a"], "password": PASSWORD})
+        page = await client.get("/ui/outbox")
+        assert page.status_code == 200
+        assert 'href="tel:+8613812345678"' in page.text and f'id="c{call}"' in page.text
+        assert f'id="d{dead}"' in page.text and "no sms address for the patient" in page.text
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
+        done = await client.post(
+            f"/ui/outbox/{call}/call", data={"csrf": csrf, "outcome": "wrong_number", "notes": "a bakery"}
+        )
+        assert done.status_code == 303
+        again = await client.post(f"/ui/outbox/{dead}/requeue", data={"csrf": csrf})
+        assert again.status_code == 303
+        page = await client.get("/ui/outbox")
+        assert f'id="c{call}"' not in page.text and f'id="d{dead}"' not in page.text
+    conn = await connect(database_url)
+    row = await deliveries.get(conn, call)
+    await conn.close()
+    assert (
+        row is not None
+        and row.call_outcome == "wrong_number"
+        and row.call_notes == "a bakery"
+        and row.status == "failed"
+    )
