@@ -236,3 +236,53 @@ async def test_staff_reply_from_the_patient_page_with_a_script(database_url: str
     after = await reply_scripts.get(conn, script.id)
     await conn.close()
     assert after is not None and after.usage_count == script.usage_count + 1
+
+
+async def test_visit_link_confirms_the_visit_and_a_staff_link_acknowledges(database_url: str, world: World) -> None:
+    from vitalgate.followup.sop import schedule_sop
+    from vitalgate.store import users
+
+    now = datetime.now(UTC)
+    conn = await connect(database_url)
+    async with conn.transaction():
+        sop = await schedule_sop(
+            conn, patient_id=world.patients["p3"], anchor_at=now + timedelta(days=10), now=now - timedelta(days=1)
+        )
+        visit = await links.issue_link(
+            conn,
+            links.LinkPurpose.VISIT,
+            patient_id=world.patients["p3"],
+            task_id=sop.task_id,
+            sop_instance_id=sop.instance_id,
+            now=now,
+        )
+        nurse = await users.get_user_by_username(conn, world.users["coord_a"])
+        assert nurse is not None
+        ack = await links.issue_link(
+            conn,
+            links.LinkPurpose.STAFF_ACK,
+            patient_id=world.patients["p1"],
+            user_id=nurse.id,
+            task_id=world.tasks["urgent_p1"],
+            now=now,
+        )
+    await conn.close()
+    async with client_for(database_url) as client:
+        page = await client.get(visit)
+        assert "I will come" in page.text and "Visit time" in page.text
+        assert (await client.post(visit, data={"answer": "confirm"})).status_code == 303
+        assert (await client.post(ack, data={"answer": "acknowledged"})).status_code == 303
+    instance = await _one(database_url, "SELECT status FROM sop_instances WHERE id = %s", sop.instance_id)
+    assert instance["status"] == "confirmed"
+    steps = await _one(
+        database_url,
+        "SELECT array_agg(step_name ORDER BY step_index) FILTER (WHERE cancel_reason = 'confirmed') AS cancelled,"
+        " array_agg(step_name ORDER BY step_index) FILTER (WHERE fired_at IS NULL AND cancelled_at IS NULL) AS pending"
+        " FROM touchpoints WHERE sop_instance_id = %s",
+        sop.instance_id,
+    )
+    # The confirmation reminders stop; the T-7 note (not cancel_on_confirm) and the T+2 check still run.
+    assert steps["cancelled"] == ["T-2 confirmation link", "T-1 voice message", "day-of phone call"]
+    assert steps["pending"] == ["T-7 message", "T+2 visit check"]
+    task = await _one(database_url, "SELECT status, assignee_id FROM tasks WHERE id = %s", world.tasks["urgent_p1"])
+    assert task["status"] == "in_progress"
