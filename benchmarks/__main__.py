@@ -24,6 +24,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "triage": ("triage_bench", "inbound message triage: per-class precision/recall, urgent recall vs keyword-only"),
     "notify": ("notify_bench", "delivery ledger messages/s to a local signed webhook vs one-at-a-time; triage table"),
     "program": ("program_bench", "program dashboard for 10,000 patients and a year of events (< 1 s) vs raw readings"),
+    "questionnaire": (
+        "questionnaire_bench",
+        "completing the enrolment intake vs saving it partially; rule evaluation with/without questionnaire rules",
+    ),
     "import": ("import_bench", "enrolling 10,000 CSV patients: COPY batches vs row-by-row INSERT; idempotent re-run"),
 }
 
