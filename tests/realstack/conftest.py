@@ -51,7 +51,9 @@ class Stack:
     guest: Guest
     radio: object  # host_radio.HostRadio (imported lazily: bumble)
 
-    def hub(self, data: str, *args: str, env: dict[str, str] | None = None, timeout: float = 240.0):
+    def hub(
+        self, data: str, *args: str, env: dict[str, str] | None = None, timeout: float = 240.0, typed: str | None = None
+    ):
         """Run `vitalgate gateway ARGS` in the guest on the bleak radio, with its own hub data dir."""
         hub_env = {
             "VITALGATE_DATA_DIR": f"/tmp/hub-{data}",
@@ -63,7 +65,8 @@ class Stack:
             "COLUMNS": "200",
             **(env or {}),
         }
-        result = self.guest.run(["python3", "-m", "vitalgate", "gateway", *args], env=hub_env, timeout=timeout)
+        argv = ["python3", "-m", "vitalgate", "gateway", *args]
+        result = self.guest.run(argv, env=hub_env, timeout=timeout, tty_input=typed)
         with (self.guest.workdir / "hub.log").open("a") as log:  # every command's output, for a failure's reader
             log.write(
                 f"\n$ gateway {' '.join(args)}  [{data}] -> rc {result.rc} in {result.seconds:.1f} s\n{result.out}"

@@ -85,10 +85,18 @@ class Guest:
         self.boot_s = float(ready["boot_s"])
         self.wall_boot_s = time.monotonic() - started
 
-    def run(self, argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 300.0) -> GuestResult:
+    def run(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        timeout: float = 300.0,
+        tty_input: str | None = None,
+    ) -> GuestResult:
+        """Run `argv` in the guest; `tty_input`: stdin is a terminal with this typed ahead (else no stdin)."""
         assert self._chan is not None, "guest not started"
         started = time.monotonic()
-        request = {"argv": argv, "env": env or {}, "timeout": timeout}
+        request = {"argv": argv, "env": env or {}, "timeout": timeout, "tty_input": tty_input}
         self._chan.sendall(json.dumps(request).encode() + b"\n")
         reply = self._receive(timeout + 30)
         return GuestResult(int(reply["rc"]), str(reply["out"]), time.monotonic() - started)

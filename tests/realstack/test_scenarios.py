@@ -27,6 +27,11 @@ def summary(out: str) -> dict:
     return json.loads(line)
 
 
+def flat(out: str) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(out.split())
+
+
 def meter_with(stack: Stack, address: str, records: int, **kwargs: object) -> VirtualGlucoseMeter:
     meter = VirtualGlucoseMeter(serial=f"RS-{address[-5:].replace(':', '')}", **kwargs)  # type: ignore[arg-type]
     for minutes in range(records, 0, -1):
@@ -42,7 +47,7 @@ def test_just_works_fails_without_the_agent(stack: Stack) -> None:
     done = stack.hub("noagent", "pair", address, env={"VITALGATE_GATEWAY_BLUEZ_AGENT": "false"})
     print(done.out)
     assert done.rc == 1, done.out
-    assert "pairing failed" in done.out and "no BlueZ pairing agent" in done.out
+    assert "pairing failed" in done.out and "no BlueZ pairing agent" in flat(done.out)
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +90,13 @@ def test_incremental_sync_after_reconnect(stack: Stack, just_works: dict) -> Non
 def test_passkey_meter_wrong_passkey_then_right_one(stack: Stack) -> None:
     address = "C0:DE:00:00:03:01"
     meter_with(stack, address, 2, passkey=PASSKEY)
+    unattended = stack.hub("pk", "pair", address)  # no passkey, no terminal: the agent stays NoInputNoOutput
+    assert unattended.rc == 1, unattended.out
+    assert "Just Works pairing failed" in unattended.out and f"pair {address} --passkey NNNNNN" in flat(unattended.out)
     wrong = stack.hub("pk", "pair", address, "--passkey", "111111")
     print(wrong.out)
     assert wrong.rc == 1, wrong.out
-    assert "pairing failed" in wrong.out and "rejected the passkey" in wrong.out
+    assert "pairing failed" in wrong.out and "rejected the passkey" in flat(wrong.out)
     right = stack.hub("pk", "pair", address, "--passkey", str(PASSKEY))
     assert right.rc == 0, right.out
     assert f"paired glucose_meter {address}" in right.out
@@ -134,3 +142,12 @@ def test_device_disappears_mid_sync_and_the_hub_retries(stack: Stack) -> None:
     assert synced.rc == 0, synced.out
     assert '"gateway.sync_failed"' in synced.out and '"attempt": 1' in synced.out  # the first attempt broke off
     assert len(radio.readings()) - before == 12  # type: ignore[attr-defined]  # every record, once
+
+
+def test_passkey_typed_at_the_terminal_prompt(stack: Stack) -> None:
+    """Without --passkey an operator at a terminal is asked when BlueZ asks the agent (its deferred D-Bus reply)."""
+    address = "C0:DE:00:00:06:01"
+    meter_with(stack, address, 1, passkey=135790)
+    paired = stack.hub("prompt", "pair", address, typed="135790\n")
+    assert paired.rc == 0, paired.out
+    assert "type it and press Enter" in paired.out and f"paired glucose_meter {address}" in paired.out

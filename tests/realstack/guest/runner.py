@@ -1,6 +1,6 @@
 """Guest side of the host's command channel (third serial port): run each command, report its status.
 
-One JSON object per line each way. Host -> guest: {"argv": [...], "env": {...}, "timeout": s}
+One JSON object per line each way. Host -> guest: {"argv": [...], "env": {...}, "timeout": s, "tty_input": optional text typed at a terminal}
 or {"poweroff": true}. Guest -> host: {"rc": exit status, "out": stdout+stderr} (rc 124: timeout).
 Once at start: {"ready": true, "boot_s": seconds since the kernel started}. Standard library only.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 import termios
@@ -46,14 +47,20 @@ def main(port: str) -> None:
                 return
             env = {**os.environ, **request.get("env", {})}
             try:
-                # No stdin: the hub runs as a service would (no terminal, so no passkey prompt).
-                done = subprocess.run(
-                    request["argv"],
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    timeout=request.get("timeout", 300),
-                )
+                # No stdin: the hub runs as a service would (no terminal, so no passkey prompt), unless the
+                # host sends what an operator would type: then stdin is a terminal with that typed ahead.
+                stdin, typed = subprocess.DEVNULL, request.get("tty_input")
+                if typed is not None:
+                    master, stdin = pty.openpty()
+                    os.write(master, typed.encode())
+                try:
+                    done = subprocess.run(
+                        request["argv"], env=env, stdin=stdin, capture_output=True, timeout=request.get("timeout", 300)
+                    )
+                finally:
+                    if typed is not None:
+                        os.close(stdin)
+                        os.close(master)
                 send({"rc": done.returncode, "out": (done.stdout + done.stderr).decode(errors="replace")})
             except subprocess.TimeoutExpired as exc:
                 out = (exc.stdout or b"") + (exc.stderr or b"")
