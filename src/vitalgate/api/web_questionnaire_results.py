@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vitalgate.api.deps import Conn, audit, visible_patient
 from vitalgate.api.web_common import login_redirect, render, web_principal
+from vitalgate.api.web_locale import page_locale
 from vitalgate.questionnaires.form import form_items
 from vitalgate.questionnaires.registry import get_definition
 from vitalgate.questionnaires.ui_text import ui
@@ -25,7 +26,10 @@ async def response_page(patient_id: int, response_id: int, request: Request, con
     if response is None or response.patient_id != patient_id:
         raise HTTPException(status_code=404, detail=f"questionnaire response {response_id} not found")
     definition = await get_definition(conn, response.questionnaire_id, response.questionnaire_version)
-    items = [i for i in form_items(definition, response.answers, "en", ui("en")) if i.type != "display" and i.shown]
+    language = str(page_locale(request).language)  # the reader's language (the answers were given in response.language)
+    items = [
+        i for i in form_items(definition, response.answers, language, ui(language)) if i.type != "display" and i.shown
+    ]
     scores = [s for s in await q_store.scores_of(conn, patient_id) if s.response_id == response_id]
     changes = [e for e in await q_store.extractions_of(conn, patient_id) if e.response_id == response_id]
     observations = [o for o in await q_store.observations_of(conn, patient_id) if o.response_id == response_id]
