@@ -115,13 +115,17 @@ async def enqueue(url: str, patients: list[int], n: int, prefix: str) -> None:
     await conn.close()
 
 
-async def through_ledger(url: str, config: NotifyConfig) -> tuple[float, int]:
+CPU_MS: dict[str, float] = {}  # the worker process's CPU per message, by path (load-independent-ish)
+
+
+async def through_ledger(url: str, config: NotifyConfig, name: str = "ledger") -> tuple[float, int]:
     worker = Worker(url, config)
-    start = clock.perf_counter()
+    start, cpu = clock.perf_counter(), clock.process_time()
     try:
         stats = await worker.drain()
     finally:
         await worker.close()
+    CPU_MS[name] = 1000 * (clock.process_time() - cpu) / max(1, stats.sent)
     return clock.perf_counter() - start, stats.sent
 
 
@@ -165,7 +169,7 @@ async def main(messages: int, baseline_messages: int) -> int:
         naive = config.model_copy(update={"batch_size": 1, "concurrency": 1})
 
         await enqueue(url, patients, baseline_messages, "base")
-        base_s, base_sent = await through_ledger(url, naive)
+        base_s, base_sent = await through_ledger(url, naive, "baseline")
         await enqueue(url, patients, messages, "ledger")
         ledger_s, ledger_sent = await through_ledger(url, config)
         direct_s = await direct(sink_url, messages, config.concurrency)
@@ -178,7 +182,10 @@ async def main(messages: int, baseline_messages: int) -> int:
         for column in ("path", "messages", "seconds", "messages/s"):
             table.add_column(column, justify="right" if column != "path" else "left")
         table.add_row(
-            "ledger (notify run: batch 200, 64 in flight)", str(ledger_sent), f"{ledger_s:.2f}", f"{rate:,.0f}"
+            f"ledger (notify run: batch {config.batch_size}, {config.concurrency} in flight)",
+            str(ledger_sent),
+            f"{ledger_s:.2f}",
+            f"{rate:,.0f}",
         )
         table.add_row("baseline: one message at a time", str(base_sent), f"{base_s:.2f}", f"{base_rate:,.0f}")
         table.add_row("ceiling: direct signed POSTs, no database", str(messages), f"{direct_s:.2f}",
@@ -186,6 +193,10 @@ async def main(messages: int, baseline_messages: int) -> int:
         console.print(table)
         # The machine is shared: the load average says how much of its 2 cores this run had.
         console.print("load average during the run (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+        console.print(
+            f"worker CPU per message: ledger {CPU_MS['ledger']:.2f} ms, baseline {CPU_MS['baseline']:.2f} ms"
+            " (this process only; PostgreSQL and the receiver run in their own)"
+        )
         console.print(f"ratio ledger / baseline: {rate / base_rate:.1f}x; target >= 500 messages/s: "
                       f"{'met' if rate >= 500 else 'NOT met'}")  # fmt: skip
         console.print(
