@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -221,3 +222,38 @@ async def answer_link(
     grant = _grant(row, now, str(chosen))
     await _audit(conn, grant, "change:link_answer", source, {"answer": str(chosen)})
     return grant
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRequest:
+    """One link to issue with `issue_links` (the fields of `issue_link`)."""
+
+    purpose: LinkPurpose
+    patient_id: int
+    caregiver_id: int | None = None
+    user_id: int | None = None
+    task_id: int | None = None
+    delivery_id: int | None = None
+    sop_instance_id: int | None = None
+    questionnaire: str | None = None
+
+
+async def issue_links(
+    conn: psycopg.AsyncConnection, requests: Sequence[LinkRequest], *, ttl: timedelta = DEFAULT_TTL, now: datetime
+) -> list[str]:
+    """`issue_link` for many links in one round trip (the delivery worker's batch); paths in order."""
+    if ttl <= timedelta(0):
+        raise ValueError("a link's ttl must be positive")
+    tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in requests]
+    await link_store.insert_many(
+        conn,
+        [
+            NewLink(
+                _hash(token), str(LinkPurpose(r.purpose)), r.patient_id, now, now + ttl, caregiver_id=r.caregiver_id,
+                user_id=r.user_id, task_id=r.task_id, delivery_id=r.delivery_id, sop_instance_id=r.sop_instance_id,
+                questionnaire=r.questionnaire,
+            )
+            for token, r in zip(tokens, requests, strict=True)
+        ],
+    )  # fmt: skip
+    return [link_path(token) for token in tokens]

@@ -19,7 +19,7 @@ from vitalgate.core.shutdown import sleep_until_stopped
 from vitalgate.domain import DeliveryStatus, LinkPurpose, Medium, RecipientKind
 from vitalgate.notify.channels import Outgoing, SendResult, Transport, build_transport
 from vitalgate.notify.config import NotifyConfig
-from vitalgate.notify.links import issue_link
+from vitalgate.notify.links import LinkRequest, issue_links
 from vitalgate.notify.send_gate import Action, SendGate
 from vitalgate.notify.templates import render
 from vitalgate.store import consent_snapshot, recipients, time_zones
@@ -105,8 +105,7 @@ class Worker:
         clocks = await time_zones.patient_clocks(conn, sorted({c.row.patient_id for c in claimed if c.row.patient_id}))
         patient_ids = [c.row.patient_id for c in claimed if c.row.patient_id is not None]
         gate = SendGate(await consent_snapshot.snapshot(conn, patient_ids, now), now)
-        jobs: list[_Job] = []
-        links: list[tuple[int, str]] = []
+        ready: list[tuple[Claimed, Transport, str]] = []
         for c in claimed:
             row = c.row
             decision = gate.decide(
@@ -130,55 +129,54 @@ class Worker:
                 )
                 stats.dead += 1
                 continue
-            link = await self._link(conn, c, now, links)
-            program = self.config.program(c.program)
-            text = render(
-                row.template,
-                row.params,
-                row.locale,
-                caregiver=row.recipient_kind == RecipientKind.CAREGIVER,
-                link=link,
-                include_values=program.include_values,
-            )
             assert decision.address is not None
-            message = Outgoing(
-                row.id,
-                row.idempotency_key,
-                row.medium,
-                decision.address,
-                text.subject,
-                text.text,
-                row.locale,
-                row.urgent,
-                link,
-            )
-            jobs.append(_Job(c, transport, message))
-        await queue.set_links(conn, links)
+            ready.append((c, transport, decision.address))
+        paths = await self._links(conn, [c for c, _, _ in ready], now)
+        jobs = [self._job(c, transport, address, paths.get(c.row.id)) for c, transport, address in ready]
         return jobs
 
-    async def _link(
-        self, conn: psycopg.AsyncConnection, c: Claimed, now: datetime, issued: list[tuple[int, str]]
-    ) -> str | None:
-        """The message's link as a full URL, issued once per message (a resend carries the same link)."""
+    def _job(self, c: Claimed, transport: Transport, address: str, path: str | None) -> _Job:
+        """Render one message (the link as a full URL) for its transport."""
         row = c.row
-        path = row.link_path or row.params.get("link")
-        purpose = link_purpose(row.template, row.recipient_kind)
-        if path is None and purpose is not None and row.patient_id is not None and row.medium in _WRITTEN:
-            path = await issue_link(
-                conn,
-                purpose,
-                patient_id=row.patient_id,
-                caregiver_id=row.recipient_id if row.recipient_kind == RecipientKind.CAREGIVER else None,
-                task_id=row.task_id,
-                delivery_id=row.id,
-                sop_instance_id=row.sop_instance_id,
-                questionnaire="symptom-check" if purpose == LinkPurpose.QUESTIONNAIRE else None,
-                now=now,
-            )
-            issued.append((row.id, path))
-        if path is None:
-            return None
-        return path if "://" in path else self.config.public_base_url.rstrip("/") + path
+        link = None if path is None else path if "://" in path else self.config.public_base_url.rstrip("/") + path
+        text = render(
+            row.template,
+            row.params,
+            row.locale,
+            caregiver=row.recipient_kind == RecipientKind.CAREGIVER,
+            link=link,
+            include_values=self.config.program(c.program).include_values,
+        )
+        message = Outgoing(
+            row.id, row.idempotency_key, row.medium, address, text.subject, text.text, row.locale, row.urgent, link
+        )
+        return _Job(c, transport, message)
+
+    async def _links(self, conn: psycopg.AsyncConnection, claimed: list[Claimed], now: datetime) -> dict[int, str]:
+        """Each message's link path, issued once per message in one round trip (a resend keeps its link)."""
+        paths: dict[int, str] = {}
+        wanted: list[tuple[int, LinkRequest]] = []
+        for c in claimed:
+            row = c.row
+            existing = row.link_path or row.params.get("link")
+            purpose = link_purpose(row.template, row.recipient_kind)
+            if existing:
+                paths[row.id] = str(existing)
+            elif purpose is not None and row.patient_id is not None and row.medium in _WRITTEN:
+                request = LinkRequest(
+                    purpose,
+                    row.patient_id,
+                    caregiver_id=row.recipient_id if row.recipient_kind == RecipientKind.CAREGIVER else None,
+                    task_id=row.task_id,
+                    delivery_id=row.id,
+                    sop_instance_id=row.sop_instance_id,
+                    questionnaire="symptom-check" if purpose == LinkPurpose.QUESTIONNAIRE else None,
+                )
+                wanted.append((row.id, request))
+        issued = await issue_links(conn, [r for _, r in wanted], now=now)
+        new = [(delivery_id, path) for (delivery_id, _), path in zip(wanted, issued, strict=True)]
+        await queue.set_links(conn, new)
+        return paths | dict(new)
 
     async def _send(self, jobs: list[_Job]) -> list[AttemptResult]:
         limit = asyncio.Semaphore(self.config.concurrency)

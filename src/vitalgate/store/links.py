@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,3 +134,19 @@ async def count_hit(
         row = await cur.fetchone()
     assert row is not None
     return int(row[0]), row[1]
+
+
+async def insert_many(conn: psycopg.AsyncConnection, links: Sequence[NewLink]) -> None:
+    """Store many new links in one round trip (executemany pipelines; the delivery worker's batch)."""
+    if not links:
+        return
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO links (token_sha256, purpose, patient_id, caregiver_id, user_id, task_id, delivery_id,"
+            " sop_instance_id, questionnaire, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (k.token_sha256, k.purpose, k.patient_id, k.caregiver_id, k.user_id, k.task_id, k.delivery_id,
+                 k.sop_instance_id, k.questionnaire, k.created_at, k.expires_at)
+                for k in links
+            ],
+        )  # fmt: skip

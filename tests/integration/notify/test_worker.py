@@ -14,6 +14,7 @@ from vitalgate.app.notify_sinks import SmtpSink, WebhookSink
 from vitalgate.core.clock import SimulatedClock
 from vitalgate.domain import DeliveryStatus, Medium
 from vitalgate.notify.config import AppriseChannel, NotifyConfig, ProgramNotify, SmtpChannel, WebhookChannel
+from vitalgate.notify.links import open_link
 from vitalgate.notify.signing import verify
 from vitalgate.notify.worker import Worker
 from vitalgate.store import consent, deliveries, time_zones
@@ -52,6 +53,12 @@ async def test_webhook_messages_arrive_signed_with_key_link_and_text_in_the_pati
     en_body = bodies[f"m:{en.id}:0"]
     assert "care team" in en_body["text"] and "Ledger Patient" not in en_body["text"]
     assert en_body["link"].startswith("https://care.example.org/l/") and en_body["link"] in en_body["text"]
+    # The link opens the patient's check-in page for exactly this message (issued in the worker's batch).
+    conn = await connect(ledger_db)
+    async with conn.transaction():
+        grant = await open_link(conn, en_body["link"].rsplit("/", 1)[1], NOON)
+    await conn.close()
+    assert (grant.purpose, grant.patient_id, grant.delivery_id) == ("check_in", en.id, en_body["delivery_id"])
     assert await statuses(ledger_db, ids) == [DeliveryStatus.SENT] * 3
     attempts = await fetch(ledger_db, "SELECT * FROM delivery_attempts ORDER BY delivery_id")
     assert [(a["attempt"], a["status"], a["transport"]) for a in attempts] == [(1, "sent", "webhook")] * 3
