@@ -7,6 +7,7 @@ from datetime import datetime
 
 import psycopg
 
+from vitalgate.questionnaires.model import Text
 from vitalgate.questionnaires.registry import current_definitions, get_definition
 from vitalgate.store import questionnaires as q_store
 from vitalgate.store.questionnaire_rows import Extraction, Response
@@ -19,7 +20,7 @@ CHART_W, CHART_H, PAD = 320, 120, 16
 @dataclass(frozen=True, slots=True)
 class ResponseRow:
     id: int
-    title: str
+    title: Text  # in both languages; the page picks its own
     status: str
     entered_by: str
     at: datetime
@@ -38,7 +39,7 @@ class Series:
 class QuestionnairePanel:
     responses: tuple[ResponseRow, ...]
     series: tuple[Series, ...]
-    available: tuple[tuple[str, str], ...]  # (id, title) staff may fill in or send
+    available: tuple[tuple[str, Text], ...]  # (id, title) staff may fill in or send
     width: int = CHART_W
     height: int = CHART_H
 
@@ -47,11 +48,11 @@ def _tags(extractions: list[Extraction], response_id: int) -> tuple[str, ...]:
     return tuple(e.name for e in extractions if e.response_id == response_id and e.target == "tag_added")
 
 
-async def _title(conn: psycopg.AsyncConnection, response: Response) -> str:
+async def _title(conn: psycopg.AsyncConnection, response: Response) -> Text:
     try:
-        return (await get_definition(conn, response.questionnaire_id, response.questionnaire_version)).title.en
+        return (await get_definition(conn, response.questionnaire_id, response.questionnaire_version)).title
     except LookupError:
-        return response.questionnaire_id
+        return Text(response.questionnaire_id, response.questionnaire_id)
 
 
 async def questionnaire_panel(conn: psycopg.AsyncConnection, patient_id: int) -> QuestionnairePanel:
@@ -88,5 +89,5 @@ async def questionnaire_panel(conn: psycopg.AsyncConnection, patient_id: int) ->
                 (round(x, 1), round(y, 1), f"{s.scored_at:%Y-%m-%d}: {s.value:g}" + (f" {s.band}" if s.band else ""))
             )
         series.append(Series(qid, " ".join(f"{x},{y}" for x, y, _ in dots), tuple(dots)))
-    available = tuple((d.id, d.title.en) for d in (await current_definitions(conn)).values())
+    available = tuple((d.id, d.title) for d in (await current_definitions(conn)).values())
     return QuestionnairePanel(tuple(rows), tuple(series), available)
