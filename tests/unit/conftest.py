@@ -1,6 +1,6 @@
 """Unit level: pure tests, no PostgreSQL, MQTT broker, radio link, browser or child process; they run in seconds.
 
-`pytest tests/unit` or `pytest -m "not integration and not browser"` runs them. A unit test that asks for a
+`pytest tests/unit` or `pytest -m "not integration and not browser and not realstack"` runs them. A unit test that asks for a
 backend fixture is a collection error here: it belongs under tests/integration/.
 """
 
