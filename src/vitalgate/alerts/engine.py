@@ -7,9 +7,10 @@ Idempotent: an open episode per (patient, rule) is updated, never duplicated.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -30,7 +31,7 @@ from vitalgate.alerts.frame import FIELDS, ReadingFrame
 from vitalgate.alerts.questionnaire_rule import score_inputs
 from vitalgate.alerts.rules import PatientContext, evaluate_rule
 from vitalgate.alerts.selection import rule_groups
-from vitalgate.core.localtime import utc_offset_s
+from vitalgate.core.localtime import ZoneHistory, local_date, utc_offset_s
 from vitalgate.store import alert_inputs, monitoring, rule_overrides, time_zones
 from vitalgate.store import alerts as alert_store
 from vitalgate.store.alerts import OpenEpisode
@@ -71,7 +72,8 @@ def lookback(ruleset: RuleSet) -> timedelta:
         elif isinstance(r, TrendRule):
             days = max(days, r.window_days)
         elif isinstance(r, MissingDataRule):
-            days = max(days, r.window_days if r.mode == "coverage" else r.silent_days)
+            # Silence counts whole local dates before today: the last reading may be a day older.
+            days = max(days, r.window_days if r.mode == "coverage" else math.ceil(r.silent_days) + 1)
     return timedelta(days=days + 1)
 
 
@@ -89,6 +91,14 @@ def frame_from_columns(cols: dict[str, list[Any]]) -> ReadingFrame:
         cols.get("comparator"),
         cols.get("local_t") or None,
     )
+
+
+def _start_local_day(start: float | None, zones: ZoneHistory | None) -> float:
+    """Local day number (days since 1970-01-01 on the wall clock) of a monitoring start; NaN unknown."""
+    if start is None:
+        return float("nan")
+    day = local_date(datetime.fromtimestamp(start, UTC), zones or "UTC")
+    return float((day - date(1970, 1, 1)).days)
 
 
 async def evaluate_patients(
@@ -131,6 +141,7 @@ async def _evaluate_chunk(
         np.array([facts[p][1] if facts[p][1] is not None else np.nan for p in ids]),
         np.array([utc_offset_s(now, zones[p]) if p in zones else 0.0 for p in ids]),
         await score_inputs(conn, ids, [r for r in ruleset.rules if isinstance(r, QuestionnaireRule)], now),
+        np.array([_start_local_day(facts[p][1], zones.get(p)) for p in ids]),
     )
     overrides = await rule_overrides.list_overrides(conn, ids)
     groups = rule_groups(ruleset, {p: facts[p][0] for p in ids}, overrides)

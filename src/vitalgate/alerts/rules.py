@@ -7,7 +7,6 @@ Patients with too little data to judge are left out, so their episodes stay as t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,9 +19,11 @@ from vitalgate.alerts.config import (
     ThresholdRule,
     TrendRule,
 )
+from vitalgate.alerts.context import PatientContext
 from vitalgate.alerts.finding import Finding
 from vitalgate.alerts.frame import DAY, KIND_CODES, ReadingFrame, compare, local_day, rank_from_end, split_by_group
-from vitalgate.alerts.questionnaire_rule import ScoreInputs, evaluate_questionnaire
+from vitalgate.alerts.missing_data import evaluate_missing
+from vitalgate.alerts.questionnaire_rule import evaluate_questionnaire
 from vitalgate.alerts.threshold import CLOCK_SKEW_S, cleared, evaluate_threshold, meal_mask, reading_evidence, restrict
 from vitalgate.alerts.threshold import iso as _iso
 from vitalgate.alerts.trends import evaluate_trend
@@ -38,28 +39,6 @@ MG_DL = "mg/dL"
 def _value(value: float, unit: str) -> object:
     """A rule's bound as a summary parameter: glucose in the reader's unit, others as written."""
     return glucose(value) if unit == "mg/dL" else f"{value:g}"
-
-
-@dataclass(frozen=True, slots=True)
-class PatientContext:
-    """Per-patient facts not in the readings: monitoring start (epoch s, NaN unknown), UTC offset now."""
-
-    patients: np.ndarray  # sorted unique int64
-    monitoring_start: np.ndarray  # float64 aligned with patients
-    # Local minus UTC at `now` in each patient's zone (vitalgate.core.localtime.utc_offset_s); None = UTC.
-    utc_offset_now_s: np.ndarray | None = None
-    # Latest questionnaire scores (store.questionnaires.latest_scores), for questionnaire rules.
-    scores: ScoreInputs | None = None
-
-    def offsets(self, patients: np.ndarray) -> np.ndarray:
-        """UTC offsets at `now` of the given (member) patients."""
-        if self.utc_offset_now_s is None:
-            return np.zeros(patients.size)
-        return self.utc_offset_now_s[np.searchsorted(self.patients, patients)]
-
-    def first_local_day(self, patients: np.ndarray, now: float, window_days: int) -> np.ndarray:
-        """Local day number of the first of the last `window_days` local dates (today included)."""
-        return local_day(now + self.offsets(patients)) - window_days + 1
 
 
 def evaluate_consecutive(
@@ -197,71 +176,6 @@ def evaluate_forecast(
                     has_new=bool(sub.is_new[last_rows[kk]]),
                 )
             )
-    return findings
-
-
-def evaluate_missing(
-    rule: MissingDataRule,
-    frame: ReadingFrame,
-    patients: np.ndarray,
-    now: float,
-    ctx: PatientContext,
-    keep: np.ndarray | None = None,
-) -> list[Finding]:
-    """Silence: no reading for silent_days. Coverage: < min_days reading days in window_days."""
-    sub, idx = restrict(frame, patients)
-    sel = sub.t <= now + CLOCK_SKEW_S
-    if rule.measurement is not None:
-        sel &= sub.kind == KIND_CODES[rule.measurement]
-    start = ctx.monitoring_start[np.searchsorted(ctx.patients, patients)]
-    findings = []
-    if rule.mode == "silence":
-        last = np.full(patients.size, -np.inf)
-        np.maximum.at(last, idx[sel], sub.t[sel])
-        ref = np.fmax(last, np.nan_to_num(start, nan=-np.inf))
-        known = np.isfinite(ref)  # never monitored and never read: nothing to miss
-        silent = np.where(known, (now - ref) / DAY, 0.0)
-        active = known & (silent >= rule.silent_days)
-        findings = cleared(patients, known & ~active, keep)
-        for k in np.flatnonzero(active):
-            seen = _iso(last[k]) if np.isfinite(last[k]) else None
-            silent_for = f"{silent[k]:.1f}"
-            findings.append(
-                Finding(
-                    int(patients[k]),
-                    True,
-                    float(silent[k]),
-                    Msg("{title}: silent for {days} days", title=rule.title, days=silent_for),
-                    {"silent_days": round(float(silent[k]), 2), "last_reading_at": seen},
-                )
-            )
-        return findings
-    # Reading days are the patient's last window_days LOCAL dates (today included).
-    first = ctx.first_local_day(patients, now, rule.window_days)
-    day = local_day(sub.local_t) - first[idx]
-    sel &= day >= 0
-    keys = np.unique(idx[sel] * (rule.window_days + 1) + day[sel])
-    days = np.bincount(keys // (rule.window_days + 1), minlength=patients.size)
-    # Judge only patients monitored for the whole window, or a new patient is always short.
-    window_start = first * DAY - ctx.offsets(patients)  # local midnight of the first day (offset of now)
-    judged = np.isfinite(start) & (np.nan_to_num(start, nan=np.inf) <= window_start)
-    active = judged & (days < rule.min_days)
-    findings = cleared(patients, judged & ~active, keep)
-    for k in np.flatnonzero(active):
-        findings.append(
-            Finding(
-                int(patients[k]),
-                True,
-                float(days[k]),
-                Msg(
-                    "{title}: {n} reading days in the last {window}",
-                    title=rule.title,
-                    n=int(days[k]),
-                    window=rule.window_days,
-                ),
-                {"reading_days": int(days[k]), "window_days": rule.window_days, "required_days": rule.min_days},
-            )
-        )
     return findings
 
 

@@ -150,6 +150,16 @@ def to_instant(day: date, wall: time, zone_name: str) -> datetime:
     return datetime.combine(day, wall.replace(tzinfo=None), tzinfo=tz).replace(fold=0).astimezone(UTC)
 
 
+def wall_clock_or_instant(value: datetime, zone_name: str) -> datetime:
+    """An aware datetime as given; a naive one as a wall-clock time in `zone_name` (to_instant's rule).
+
+    For times people type (a visit at "2026-11-02T10:00" is 10:00 where the patient lives).
+    """
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value
+    return to_instant(value.date(), value.time(), zone_name)
+
+
 def start_of_local_day(day: date, zone_name: str) -> datetime:
     """The first instant of a local date (00:00, or the end of a gap at midnight)."""
     return to_instant(day, time(0, 0), zone_name)

@@ -39,16 +39,17 @@ async def _missing(database_url, patient):
 
 async def test_unbinding_the_last_device_closes_the_missing_data_episode_and_its_task(database_url, unique):
     last, patient, serial = await _silent_patient(database_url, unique, "u")
-    await tick(database_url, last + timedelta(days=3, hours=1), patient_ids=[patient])
+    # Whole local days: D+1..D+3 silent, active from D+4 00:00 (alerts/README.md).
+    await tick(database_url, last + timedelta(days=4), patient_ids=[patient])
     assert [(r["status"], r["task_status"]) for r in await _missing(database_url, patient)] == [("open", "open")]
     conn = await connect(database_url)
     async with conn.transaction():
-        assert await monitoring.unbind_device(conn, serial, at=last + timedelta(days=3, hours=2), reason="returned")
+        assert await monitoring.unbind_device(conn, serial, at=last + timedelta(days=4, hours=1), reason="returned")
     await conn.close()
     rows = await _missing(database_url, patient)
     assert [(r["status"], r["task_status"]) for r in rows] == [("resolved", "cancelled")]
     assert rows[0]["resolution_reason"] == "last device unbound: returned"
-    for day in range(4, 12):  # silence goes on; nobody expects readings: nothing new opens
+    for day in range(5, 12):  # silence goes on; nobody expects readings: nothing new opens
         await tick(database_url, last + timedelta(days=day), patient_ids=[patient])
     assert len(await _missing(database_url, patient)) == 1
 
@@ -66,11 +67,11 @@ async def test_discharged_or_paused_patients_get_no_missing_data_tasks(database_
     assert await _missing(database_url, patient) == []
 
     last2, paused, _ = await _silent_patient(database_url, unique, "p")
-    await tick(database_url, last2 + timedelta(days=3, hours=1), patient_ids=[paused])
+    await tick(database_url, last2 + timedelta(days=4), patient_ids=[paused])
     conn = await connect(database_url)
     async with conn.transaction():
         await monitoring.set_status(
-            conn, paused, "paused", valid_from=last2 + timedelta(days=3, hours=2), reason="travel"
+            conn, paused, "paused", valid_from=last2 + timedelta(days=4, hours=1), reason="travel"
         )
     await conn.close()
     rows = await _missing(database_url, paused)

@@ -142,7 +142,9 @@ async def test_four_day_silence_opens_one_missing_data_task_and_a_reading_resolv
             opened_at = opened_at or now
     tasks = await _tasks(database_url, patient)
     assert [(t["severity"], t["rule_id"], t["status"]) for t in tasks] == [("routine", "no-reading-3-days", "open")]
-    assert opened_at == last + timedelta(days=3)
+    # Silent days are whole local dates (the team's zone, UTC here): 3 after the last reading's date,
+    # so the first pass after midnight starting the 4th (not 72 h after the reading) opens it.
+    assert opened_at == last.replace(hour=0) + timedelta(days=4)
     at = last + timedelta(days=4, hours=2)
     await _ingest(database_url, pipeline, serial, [glucose(at, 118.0)], at)
     assert [t["alert_status"] for t in await _tasks(database_url, patient)] == ["resolved"]

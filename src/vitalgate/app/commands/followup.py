@@ -171,18 +171,41 @@ def outcome_cmd(
     console.print(f"task {task_id}: {change.status}")
 
 
+def _iso(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO date/time: {value!r}") from exc
+
+
 @app.command("schedule-visit")
 def schedule_visit_cmd(
     patient_id: int,
-    at: Annotated[str, typer.Option(help="Visit time, ISO (UTC if no offset).")],
+    at: Annotated[
+        str,
+        typer.Option(
+            help="Visit time, ISO. Without an offset it is the PATIENT's local wall-clock time, in the"
+            " patient's current time zone (their record, else their care team's); a time skipped by a"
+            " DST change moves forward, a repeated one is its first occurrence. An offset or Z is kept."
+        ),
+    ],
     chain: Annotated[str | None, typer.Option(help="SOP chain id (default: chosen by the patient's segment).")] = None,
 ) -> None:
     """Schedule the visit reminder chain for a patient."""
+    from vitalgate.core.localtime import wall_clock_or_instant
     from vitalgate.followup.sop import schedule_sop
+    from vitalgate.store.time_zones import zone_histories
 
-    s = _with_conn(
-        lambda c: schedule_sop(c, patient_id=patient_id, anchor_at=_when(at), now=_when(None), chain_id=chain)
-    )
+    typed = _iso(at)
+
+    async def schedule(c: Any) -> Any:
+        zones = await zone_histories(c, [patient_id])
+        if patient_id not in zones:
+            raise typer.BadParameter(f"no patient {patient_id}")
+        anchor = wall_clock_or_instant(typed, zones[patient_id].current)
+        return await schedule_sop(c, patient_id=patient_id, anchor_at=anchor, now=_when(None), chain_id=chain)
+
+    s = _with_conn(schedule)
     console.print(
         f"SOP instance {s.instance_id} ({s.chain_id}), task {s.task_id}{'' if s.created else ' (already scheduled)'}"
     )
