@@ -43,6 +43,8 @@ async def _seed(url: str, suffix: str) -> tuple[LoadedTeam, dict[str, object]]:
             "UPDATE patients SET user_id = (SELECT id FROM users WHERE username = %s) WHERE id = %s", (user, meter)
         )
         await conn.execute("UPDATE care_teams SET phone = '+15550100' WHERE id = %s", (team.team_id,))
+        # Her record says Chinese: her own page speaks it whatever the browser asks for.
+        await conn.execute("UPDATE patients SET language = 'zh-Hans' WHERE id = %s", (meter,))
         await people.bind_device(conn, f"GM-mia-{suffix}", "glucose_meter", meter, valid_from=now - timedelta(days=30))
         low_at = now - timedelta(hours=2)
         await write_readings(
@@ -243,7 +245,8 @@ async def test_patient_report_and_own_page(database_url: str, seeded, width: int
             await _check_axe(page, f"admin home {width}")
             await page.goto(f"{base}/docs")
             await page.wait_for_selector(".swagger-ui .info", timeout=15000)  # rendered from the vendored assets
-            # The patient's own page: the latest low explained, care team told, a call button.
+            # The patient's own page (in her record's language): the latest low explained, care team told, a call button.
+            lang = "zh-Hans"
             await context.clear_cookies()
             await sign_in(page, base, str(extra["patient_user"]), PASSWORD)
             explain = page.locator("section.explain.level-serious-low")

@@ -43,6 +43,8 @@ class WorklistQuery:
     q: str | None = None
     cursor: str | None = None
     limit: int = PAGE_SIZE
+    program: str | None = None
+    arm: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ def _filter(principal: Principal, query: WorklistQuery, assignee: str) -> Workli
         patient_responded=query.patient_responded,
         tag=query.tag or None,
         search=(query.q or "").strip() or None,
+        program=query.program or None,
+        arm=query.arm or None,
     )
 
 
@@ -177,11 +181,24 @@ async def get_worklist(
     q: Annotated[str | None, Query(max_length=100, description="patient name or external id")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+    program: Annotated[str | None, Query(max_length=60, description="care program id")] = None,
+    arm: Annotated[str | None, Query(max_length=60, description="arm of the program's randomisation")] = None,
 ) -> WorklistPageOut:
     """Open and in-progress tasks of the user's teams, urgent first then by due time, one keyset page
     at a time (`next_cursor`), with the true totals of everything that matches."""
     query = WorklistQuery(
-        tuple(severity or ()), assignee, care_team_id, rule_kind, overdue, patient_responded, tag, q, cursor, limit
+        tuple(severity or ()),
+        assignee,
+        care_team_id,
+        rule_kind,
+        overdue,
+        patient_responded,
+        tag,
+        q,
+        cursor,
+        limit,
+        program,
+        arm,
     )
     page = await load_worklist(conn, principal, query, now=datetime.now(UTC))
     await audit_list(conn, principal, request, "read:worklist", [i.row.patient_id for i in page.items])

@@ -164,6 +164,8 @@ def worklist_query(request: Request) -> WorklistQuery:
         tag=(qp.get("tag") or None),
         q=(qp.get("q") or "")[:100] or None,
         cursor=(qp.get("cursor") or None),
+        program=(qp.get("program") or "")[:60] or None,
+        arm=(qp.get("arm") or "")[:60] or None,
     )
 
 
@@ -196,6 +198,7 @@ async def worklist(request: Request, conn: Conn) -> Response:
         first_url="/ui/worklist" + ("?" + urlencode(params) if params else ""),
         next_url="/ui/worklist?" + urlencode([*params, ("cursor", page.next_cursor)]) if page.next_cursor else None,
         tags=await worklist_store.team_tags(conn, teams),
+        programs=await worklist_store.team_programs(conn, teams),
         tasks=tasks,
         closed=closed,
         unbound=unbound,

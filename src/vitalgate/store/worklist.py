@@ -58,6 +58,21 @@ def _where(f: WorklistFilter) -> sql.Composed:
         parts.append(sql.SQL("p.tags @> ARRAY[%(tag)s]::text[]"))
     if f.search:
         parts.append(sql.SQL("(p.display_name ILIKE %(search)s OR p.external_ref ILIKE %(search)s)"))
+    if f.program:
+        parts.append(
+            sql.SQL(
+                "(SELECT e.step FROM program_enrolment_events e WHERE e.patient_id = t.patient_id"
+                " AND e.program_id = %(program)s ORDER BY e.at DESC, e.id DESC LIMIT 1)"
+                " IN ('enrolled', 'active', 'paused')"
+            )
+        )
+    if f.program and f.arm:
+        parts.append(
+            sql.SQL(
+                "EXISTS (SELECT 1 FROM program_allocations al WHERE al.patient_id = t.patient_id"
+                " AND al.program_id = %(program)s AND al.arm = %(arm)s)"
+            )
+        )
     return sql.SQL(" AND ").join(parts)
 
 
@@ -76,6 +91,8 @@ def _params(f: WorklistFilter, now: datetime) -> dict[str, object]:
         "responded": f.patient_responded,
         "tag": f.tag,
         "search": f"%{_escape_like(f.search.strip())}%" if f.search else None,
+        "program": f.program,
+        "arm": f.arm,
         "now": now,
     }
 
@@ -160,3 +177,14 @@ async def tasks_opened_after(
     async with conn.cursor(row_factory=class_row(WorklistRow)) as cur:
         await cur.execute(query, {"teams": care_team_ids, "after": after_id, "now": now, "limit": limit})
         return await cur.fetchall()
+
+
+async def team_programs(conn: psycopg.AsyncConnection, care_team_ids: list[int]) -> list[str]:
+    """Care programs the teams' patients are enrolled in (the worklist's program filter offers these)."""
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "SELECT DISTINCT e.program_id FROM program_enrolment_events e JOIN patients p ON p.id = e.patient_id"
+            " WHERE p.care_team_id = ANY(%s) ORDER BY 1 LIMIT 100",
+            (care_team_ids,),
+        )
+        return [str(r[0]) for r in await cur.fetchall()]

@@ -24,6 +24,8 @@ class WorklistFilter:
     patient_responded: bool | None = None
     tag: str | None = None
     search: str | None = None  # part of the patient's name, or their external id
+    program: str | None = None  # enrolled in this care program (vitalgate.programs)
+    arm: str | None = None  # ... and allocated to this arm of its randomisation
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,3 +214,24 @@ async def test_bulk_actions_take_routine_tasks_only(database_url: str, team: Loa
         assert not {i["id"] for i in left["items"]} & set(ids)
         missing = await client.post("/tasks/bulk", headers=coord, json={"task_ids": ids, "action": "outcome"})
         assert missing.status_code == 422
+
+
+async def test_program_filter_keeps_patients_enrolled_now(database_url: str, team: LoadedTeam) -> None:
+    conn = await connect(database_url)
+    now = datetime.now(UTC)
+    program = f"prog-{secrets.token_hex(3)}"
+    enrolled, withdrawn = team.patient_ids[3], team.patient_ids[4]
+    async with conn.transaction():
+        for pid, steps in ((enrolled, ("invited", "enrolled")), (withdrawn, ("enrolled", "withdrawn"))):
+            for i, step in enumerate(steps):
+                await conn.execute(
+                    "INSERT INTO program_enrolment_events (program_id, patient_id, step, at, actor, reason)"
+                    " VALUES (%s, %s, %s, %s, 'test', %s)",
+                    (program, pid, step, now - timedelta(days=5 - i), "moved away" if step == "withdrawn" else None),
+                )
+    await conn.close()
+    async with api_client(database_url) as client:
+        coord = await token(client, team.users["coordinator"])
+        items, body = await _all_pages(client, coord, program=program, limit=200)
+    assert items and {i["patient_id"] for i in items} == {enrolled}
+    assert body["total"] == len(items)
