@@ -143,6 +143,10 @@ async def logout(request: Request, conn: Conn, csrf: Annotated[str | None, Form(
     return response
 
 
+# Rows per worklist page in the browser: 40 rows with their forms stay under 100 kB of HTML.
+WEB_PAGE_SIZE = 40
+
+
 def _flag(value: str | None) -> bool | None:
     """A yes/no filter from the query string: '1'/'yes'/'true' -> True, '0'/'no'/'false' -> False, else None."""
     text = (value or "").strip().lower()
@@ -164,6 +168,7 @@ def worklist_query(request: Request) -> WorklistQuery:
         tag=(qp.get("tag") or None),
         q=(qp.get("q") or "")[:100] or None,
         cursor=(qp.get("cursor") or None),
+        limit=WEB_PAGE_SIZE,
         program=(qp.get("program") or "")[:60] or None,
         arm=(qp.get("arm") or "")[:60] or None,
     )
