@@ -145,7 +145,7 @@ async def test_worklist_at_scale(database_url: str, seeded, width: int, lang: st
                 t(
                     lang,
                     "Showing {shown} of {total} matching tasks, most urgent first, then by due time.",
-                    shown=50,
+                    shown=40,
                     total=total,
                 )
                 in note
