@@ -8,13 +8,13 @@ order-statistic intervals for median/p90, Poisson for rates, Welch for arm diffe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from vitalgate.i18n import N_
 from vitalgate.programs.stats import Estimate, mean_ci, poisson_rate, quantile_ci, welch_difference, wilson
-from vitalgate.store.program_kpis import CohortPatient, MonthCount, RecentReadings, UrgentTask
+from vitalgate.store.program_kpis import CohortPatient, MonthPoint, PatientTotals, RecentReadings, UrgentTask
 
 READING_DAYS_REQUIRED = 16
 PERSISTENCE_DAYS = (30, 90, 180)
@@ -26,11 +26,8 @@ class KpiFacts:
     end: datetime
     sla_minutes: float
     cohort: list[CohortPatient]
-    touchpoints: list[MonthCount]
-    checkins: list[MonthCount]
-    contacts: list[MonthCount]
-    alerts: list[MonthCount]
-    tasks: list[MonthCount]
+    totals: list[PatientTotals]
+    monthly: list[MonthPoint]
     urgent: list[UrgentTask]
     recent: list[RecentReadings]
     staff_per_team: dict[int, int]
@@ -76,15 +73,6 @@ def active_days(p: CohortPatient, start: datetime, end: datetime) -> float:
     return total
 
 
-def _sum(rows: Iterable[MonthCount], ids: set[int]) -> tuple[int, int]:
-    total = hits = 0
-    for r in rows:
-        if r.patient_id in ids:
-            total += r.total
-            hits += r.hits
-    return total, hits
-
-
 @dataclass(slots=True)
 class _PatientRow:
     """One patient's share of every KPI, computed once; a group's KPI is the sum over its members."""
@@ -107,15 +95,6 @@ class _PatientRow:
     exposure_days: float = 0.0
 
 
-def _add_counts(rows: dict[int, _PatientRow], counts: Iterable[MonthCount], total: str, hits: str) -> None:
-    for c in counts:
-        row = rows.get(c.patient_id)
-        if row is not None:
-            setattr(row, total, getattr(row, total) + c.total)
-            if hits:
-                setattr(row, hits, getattr(row, hits) + c.hits)
-
-
 def per_patient(f: KpiFacts) -> dict[int, _PatientRow]:
     last = f.end - timedelta(microseconds=1)
     sla = timedelta(minutes=f.sla_minutes)
@@ -127,11 +106,13 @@ def per_patient(f: KpiFacts) -> dict[int, _PatientRow]:
             row.persistence[days] = (step_at(p, at) == "active") if at <= f.end else None
         row.exposure_days = active_days(p, f.start, f.end)
         rows[p.patient_id] = row
-    _add_counts(rows, f.touchpoints, "sent", "answered")
-    _add_counts(rows, f.contacts, "attempted", "reached")
-    _add_counts(rows, f.checkins, "checkins", "completed")
-    _add_counts(rows, f.alerts, "alerts", "")
-    _add_counts(rows, f.tasks, "tasks", "")
+    for t in f.totals:
+        counted = rows.get(t.patient_id)
+        if counted is not None:
+            counted.sent, counted.answered = t.sent, t.answered
+            counted.attempted, counted.reached = t.attempted, t.reached
+            counted.checkins, counted.completed = t.checkins, t.completed
+            counted.alerts, counted.tasks = t.alerts, t.tasks
     for u in f.urgent:
         urgent_row = rows.get(u.patient_id)
         if urgent_row is None:
@@ -259,23 +240,24 @@ def months(start: datetime, end: datetime) -> list[date]:
 
 def trends(f: KpiFacts, arms: Sequence[str]) -> dict[str, dict[str, list[tuple[date, Estimate]]]]:
     """Monthly follow-up acceptance, reach rate and check-in completion, overall and per arm."""
-    groups: dict[str, set[int]] = {"all": {p.patient_id for p in f.cohort}}
-    for arm in arms:
-        groups[arm] = {p.patient_id for p in f.cohort if p.arm == arm}
+    sums: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0, 0])
+    for point in f.monthly:
+        for group in ("all", point.arm):
+            if group is not None:
+                cell = sums[(point.series, group, point.month)]
+                cell[0] += point.total
+                cell[1] += point.hits
     series: dict[str, dict[str, list[tuple[date, Estimate]]]] = {}
-    for name, rows in (
-        (N_("follow-up acceptance"), f.touchpoints),
-        (N_("reach rate"), f.contacts),
-        (N_("questionnaire completion"), f.checkins),
+    for name, key in (
+        (N_("follow-up acceptance"), "touchpoints"),
+        (N_("reach rate"), "contacts"),
+        (N_("questionnaire completion"), "checkins"),
     ):
-        by_month: dict[date, list[MonthCount]] = defaultdict(list)
-        for r in rows:  # bucketed once: a year of rows is not rescanned per month and group
-            by_month[r.month].append(r)
-        series[name] = {}
-        for group, ids in groups.items():
-            points = []
-            for month in months(f.start, f.end):
-                total, hits = _sum(by_month.get(month, ()), ids)
-                points.append((month, wilson(hits, total)))
-            series[name][group] = points
+        series[name] = {
+            group: [
+                (month, wilson(sums[(key, group, month)][1], sums[(key, group, month)][0]))
+                for month in months(f.start, f.end)
+            ]
+            for group in ("all", *arms)
+        }
     return series

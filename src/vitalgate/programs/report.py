@@ -40,17 +40,13 @@ async def build(conn: psycopg.AsyncConnection, program: Program, start: datetime
     paths = await program_enrolment.paths(conn, program.id, invited_from=start, invited_to=end)
     cohort = await program_kpis.cohort(conn, program.id, end)
     ids = [p.patient_id for p in cohort]
-    alerts, tasks = await program_kpis.alerts_and_tasks(conn, ids, start, end)
     facts = kpi_calc.KpiFacts(
         start=start,
         end=end,
         sla_minutes=program.urgent_contact_sla_minutes,
         cohort=cohort,
-        touchpoints=await program_kpis.touchpoints(conn, ids, start, end),
-        checkins=await program_kpis.checkins(conn, program.id, start, end),
-        contacts=await program_kpis.contacts(conn, ids, start, end),
-        alerts=alerts,
-        tasks=tasks,
+        totals=await program_kpis.patient_totals(conn, program.id, ids, start, end),
+        monthly=await program_kpis.monthly(conn, program.id, ids, start, end),
         urgent=await program_kpis.urgent_tasks(conn, ids, start, end),
         recent=await program_kpis.recent_readings(conn, ids, end),
         staff_per_team=await program_kpis.staff_per_team(conn, sorted({p.care_team_id for p in cohort})),
