@@ -23,6 +23,7 @@ from vitalgate.ingest.messages import (
 )
 from vitalgate.ingest.receipts import ReceiptSender
 from vitalgate.store import claims as claim_store
+from vitalgate.store import gateway_status
 from vitalgate.store import readings as reading_store
 from vitalgate.store.db import connect
 from vitalgate.store.holds import DEFAULT_HORIZON_DAYS, HeldReading, TimeWindow
@@ -206,6 +207,7 @@ class IngestConsumer:
                     refused = len(conflicts)
                 await reading_store.record_dead_letters(conn, rejects)
                 await _register_claims(conn, parts)
+                await _record_statuses(conn, parts, now)
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # Valid by the contract yet refused by PostgreSQL (e.g. a NUL character in a text
             # field): isolate the culprits row by row instead of blocking the stream forever.
@@ -265,7 +267,22 @@ class IngestConsumer:
                         rejects.append((part.topic, reading.model_dump_json().encode(), reason))
             await reading_store.record_dead_letters(conn, rejects)
             await _register_claims(conn, parts)
+            await _record_statuses(conn, parts, self._clock())
         return stored, rejects, refused, held
+
+
+async def _record_statuses(conn: psycopg.AsyncConnection, parts: list[Parts], now: datetime) -> None:
+    """Keep each hub's latest retained status (the worklist says why a patient's data stopped)."""
+    for part in parts:
+        if part.status is not None:
+            await gateway_status.record_gateway_status(
+                conn,
+                part.status.gateway_id,
+                online=part.status.online,
+                backlog=part.status.backlog,
+                last_publish_at=part.status.last_publish_at,
+                seen_at=part.status.updated_at or now,
+            )
 
 
 async def _register_claims(conn: psycopg.AsyncConnection, parts: list[Parts]) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import structlog
 
-from vitalgate.contract import DeviceClaim, Reading
+from vitalgate.contract import DeviceClaim, GatewayStatus, Reading
 from vitalgate.core.mqtt import Message
 from vitalgate.ingest.receipts import message_ids
 from vitalgate.ingest.rows import staging_row
@@ -48,6 +48,8 @@ class Parts:
     receipt_ids: list[UUID] = field(default_factory=list)
     # A hub's pairing claims (vitalgate/v1/<gw>/claims), stored in the batch's transaction.
     claims: list[DeviceClaim] = field(default_factory=list)
+    # A hub's retained status (vitalgate/v1/<gw>/status): why a patient's data stopped.
+    status: GatewayStatus | None = None
 
 
 def split_message(message: Message, now: Any, max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES) -> Parts:
@@ -55,6 +57,8 @@ def split_message(message: Message, now: Any, max_payload_bytes: int = DEFAULT_M
     topic, payload = message.topic, message.payload
     if (claim_gateway := claims_gateway_of(topic)) is not None:
         return _split_claim(topic, payload, claim_gateway)
+    if (status_gateway := status_gateway_of(topic)) is not None:
+        return _split_status(topic, payload, status_gateway)
     gateway_id = gateway_of(topic)
     if len(payload) > max_payload_bytes:
         reason = f"payload of {len(payload)} bytes is over the {max_payload_bytes}-byte limit (not parsed)"
@@ -95,6 +99,26 @@ def claims_gateway_of(topic: str) -> str | None:
     if len(parts) == 4 and parts[0] == "vitalgate" and parts[1] == "v1" and parts[3] == "claims":
         return parts[2]
     return None
+
+
+def status_gateway_of(topic: str) -> str | None:
+    """vitalgate/v1/{gateway_id}/status -> gateway_id."""
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[0] == "vitalgate" and parts[1] == "v1" and parts[3] == "status":
+        return parts[2]
+    return None
+
+
+def _split_status(topic: str, payload: bytes, gateway_id: str) -> Parts:
+    """A GatewayStatus message of its own gateway, or a dead letter (no receipt: it settles no reading)."""
+    try:
+        status = GatewayStatus.model_validate_json(payload)
+    except (ValueError, RecursionError) as exc:
+        return Parts(topic, [], [], [(topic, payload, f"bad status: {str(exc)[:300]}")])
+    if status.gateway_id != gateway_id:
+        reason = f"status gateway_id {status.gateway_id!r} does not match topic {gateway_id!r}"
+        return Parts(topic, [], [], [(topic, payload, reason)])
+    return Parts(topic, [], [], [], None, status=status)
 
 
 def _split_claim(topic: str, payload: bytes, gateway_id: str) -> Parts:

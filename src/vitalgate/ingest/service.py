@@ -68,6 +68,9 @@ async def run_ingest_service(
             await mqtt.subscribe(topic, qos=1)
             # Hubs register pairing claims (contract.claim) on their own claims topic.
             await mqtt.subscribe(topic.removesuffix("/readings") + "/claims", qos=1)
+            # The hubs' retained status (offline last will, outbox backlog): a plain subscription,
+            # since a shared one gets no retained messages; every ingest stores it (an upsert).
+            await mqtt.subscribe(f"vitalgate/v1/{gateway_id}/status", qos=1)
             log.info("ingest.started", broker=config.describe(), client_id=client_id, topic=topic)
             failures = 0
             consumer = IngestConsumer(

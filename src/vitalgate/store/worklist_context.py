@@ -88,23 +88,3 @@ async def patient_context(
         )
         for pid in ids
     }
-
-
-async def record_gateway_status(
-    conn: psycopg.AsyncConnection,
-    gateway_id: str,
-    *,
-    online: bool,
-    backlog: int | None,
-    last_publish_at: datetime | None,
-    seen_at: datetime,
-) -> None:
-    """Keep the hub's latest retained status (ingest calls this for vitalgate/v1/+/status)."""
-    await conn.execute(
-        """
-        INSERT INTO gateways (id, status, last_seen_at, backlog, last_publish_at) VALUES (%s, %s, %s, %s, %s)
-        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, last_seen_at = EXCLUDED.last_seen_at,
-            backlog = EXCLUDED.backlog, last_publish_at = COALESCE(EXCLUDED.last_publish_at, gateways.last_publish_at)
-        """,
-        (gateway_id, "online" if online else "offline", seen_at, backlog, last_publish_at),
-    )

@@ -14,8 +14,8 @@ from tests.support.world import PASSWORD, api_client, token
 from vitalgate.store import people
 from vitalgate.store import tasks as task_store
 from vitalgate.store.db import connect
+from vitalgate.store.gateway_status import record_gateway_status
 from vitalgate.store.hub_ownership import move_device
-from vitalgate.store.worklist_context import record_gateway_status
 
 OPEN_TASKS = 620
 RANK = {"urgent": 0, "high": 1, "routine": 2}
