@@ -10,11 +10,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from vitalgate.api import glucose_stats, stats
 from vitalgate.api.deps import Conn, CurrentUser, audit, audit_list, visible_patient
+from vitalgate.api.patient_targets import targets_of
 from vitalgate.api.schemas import (
     UNITS,
     AlertOut,
     DailyProfileOut,
     ErrorOut,
+    GlucoseTargetsOut,
     LatestReadingOut,
     MealSlot,
     PatientOut,
@@ -175,12 +177,13 @@ async def get_statistics(
     return body
 
 
-async def statistics_for(conn: Conn, patient_id: int, days: int) -> StatisticsOut:
-    """The statistics block (shared by the API and the patient page)."""
-    now = datetime.now(UTC)
+async def statistics_for(conn: Conn, patient_id: int, days: int, *, now: datetime | None = None) -> StatisticsOut:
+    """The statistics block (shared by the API and the patient page), ranges by the patient's targets."""
+    now = now or datetime.now(UTC)
     clock = await time_zones.patient_clock(conn, patient_id)
     zone = clock.zone_name if clock else "UTC"
-    glucose = await patient_stats.glucose_stats(conn, patient_id, now - timedelta(days=days), now, zone)
+    targets = await targets_of(conn, patient_id)
+    glucose = await patient_stats.glucose_stats(conn, patient_id, now - timedelta(days=days), now, zone, targets)
     bp = await patient_stats.bp_stats(conn, patient_id, now - timedelta(days=7), now)
     adherence_row = (await adherence.reading_days(conn, [patient_id], now=now))[patient_id]
     latest = await timeseries.latest_readings(conn, [patient_id])
@@ -188,6 +191,14 @@ async def statistics_for(conn: Conn, patient_id: int, days: int) -> StatisticsOu
         patient_id=patient_id,
         glucose_window_days=days,
         glucose=glucose_stats.glucose_summary(glucose, days),
+        glucose_targets=GlucoseTargetsOut(
+            preset=str(targets.preset),
+            very_low_mg_dl=targets.very_low_mg_dl,
+            range_low_mg_dl=targets.range_low_mg_dl,
+            range_high_mg_dl=targets.range_high_mg_dl,
+            very_high_mg_dl=targets.very_high_mg_dl,
+            in_range_goal_pct=targets.in_range_goal_pct,
+        ),
         bp_home_7d=stats.bp_summary(bp),
         reading_days_last_30=adherence_row["reading_days"],
         meets_16_of_30_days=adherence_row["meets_requirement"],

@@ -92,11 +92,12 @@ class SeriesOut(BaseModel):
 
 
 class TimeInRanges(BaseModel):
-    very_low_pct: float = Field(description="< 54 mg/dL")
-    low_pct: float = Field(description="54–69 mg/dL")
-    in_range_pct: float = Field(description="70–180 mg/dL")
-    high_pct: float = Field(description="181–250 mg/dL")
-    very_high_pct: float = Field(description="> 250 mg/dL")
+    # Bounds are the patient's targets (StatisticsOut.glucose_targets); the consensus default is shown.
+    very_low_pct: float = Field(description="below very_low (default < 54 mg/dL)")
+    low_pct: float = Field(description="very_low to below range_low (default 54–69 mg/dL)")
+    in_range_pct: float = Field(description="range_low to range_high (default 70–180 mg/dL)")
+    high_pct: float = Field(description="above range_high to very_high (default 181–250 mg/dL)")
+    very_high_pct: float = Field(description="above very_high (default > 250 mg/dL)")
 
 
 class Withheld(BaseModel):
@@ -154,10 +155,24 @@ class LatestReadingOut(BaseModel):
     status: list[str]
 
 
+class GlucoseTargetsOut(BaseModel):
+    """The ranges the figures were counted in: the patient's record (preset + overrides, store.targets)."""
+
+    preset: str
+    very_low_mg_dl: float
+    range_low_mg_dl: float
+    range_high_mg_dl: float
+    very_high_mg_dl: float | None
+    in_range_goal_pct: float
+
+
 class StatisticsOut(BaseModel):
     patient_id: int
     glucose_window_days: int
     glucose: GlucoseStats
+    glucose_targets: GlucoseTargetsOut | None = Field(
+        default=None, description="the ranges time_in_ranges counts (the patient's targets)"
+    )
     bp_home_7d: BloodPressureStats
     reading_days_last_30: int = Field(
         description="the last 30 of the patient's local dates (today included) with a reading"

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from vitalgate.api import pairing
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import Conn, audit, visible_patient
-from vitalgate.api.glucose_display import glucose_in, glucose_series
+from vitalgate.api.glucose_display import glucose_series
+from vitalgate.api.patient_targets import chart_refs, targets_of, tir_bounds
 from vitalgate.api.questionnaire_view import questionnaire_panel
 from vitalgate.api.report_pdf import MEAL_SLOTS
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
@@ -33,6 +34,7 @@ from vitalgate.store import caregivers as caregiver_store
 from vitalgate.store import readings as reading_store
 from vitalgate.store import tasks as task_store
 from vitalgate.store.care_team_contact import patient_team_phone
+from vitalgate.store.targets import STANDARD, GlucoseTargets
 
 router = APIRouter(include_in_schema=False)
 # The chart page shows 30 days of readings and a 14-day daily profile (the AGP convention).
@@ -54,20 +56,15 @@ def chart_bucket(days: int) -> timedelta:
     return timedelta(hours=6)
 
 
-# Chart references (ADA levels 1/2 and the consensus 70-180 target), converted to the viewer's unit;
-# the y range 40-300 mg/dL keeps the usual view of a meter's readings.
-GLUCOSE_REFS_MG_DL = {"very_low": 54.0, "low": 70.0, "high": 180.0, "very_high": 250.0, "y_min": 40.0, "y_max": 300.0}
-
-
 def _epoch(value: datetime) -> float:
     return value.timestamp()
 
 
-def chart_text(unit: GlucoseUnit) -> dict[str, Any]:
-    """The charts' words (in the page's language) and glucose references in the viewer's unit."""
+def chart_text(unit: GlucoseUnit, targets: GlucoseTargets = STANDARD) -> dict[str, Any]:
+    """The charts' words (in the page's language) and the patient's glucose targets in the viewer's unit."""
     return {
         "unit": str(unit),
-        "glucose_ref": {k: glucose_in(v, unit) for k, v in GLUCOSE_REFS_MG_DL.items()},
+        "glucose_ref": chart_refs(targets, unit),
         "labels": {
             "glucose": _("Glucose ({unit})", unit=str(unit)),
             "systolic": _("Systolic (mmHg)"),
@@ -118,7 +115,7 @@ async def chart_data(
         ],
         "profile": [[h.hour for h in profile.hours]]
         + [glucose_series([getattr(h, p) for h in profile.hours], unit) for p in ("p05", "p25", "p50", "p75", "p95")],
-        **chart_text(unit),
+        **chart_text(unit, await targets_of(conn, patient_id)),
     }
 
 
@@ -160,6 +157,7 @@ async def _patient_page(
         zones=zones,
         patient=patient,
         stats=stats,
+        tir_bounds=tir_bounds(await targets_of(conn, patient_id), page_locale(request).glucose_unit),
         charts=await _charts(request, conn, patient_id, chart_days(request)),
         chart_days=chart_days(request),
         chart_windows=CHART_WINDOWS_DAYS,
@@ -216,6 +214,7 @@ async def _me_page(
         zones=zones,
         patient=patient,
         stats=stats,
+        tir_bounds=tir_bounds(await targets_of(conn, patient.id), page_locale(request).glucose_unit),
         charts=await _charts(request, conn, patient.id),
         devices=await bindings.patient_devices(conn, patient.id, include_closed=False),
         readings=await reading_store.patient_readings(conn, patient.id, limit=30),

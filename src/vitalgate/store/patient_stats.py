@@ -8,17 +8,20 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-# Time-in-range bands in mg/dL (international consensus, Battelino et al., Diabetes Care 2019):
-# very low < 54, low 54–69, in range 70–180, high 181–250, very high > 250.
+from vitalgate.store.targets import STANDARD, GlucoseTargets
+
+# Time-in-range bands in mg/dL from the patient's targets (store.targets; the consensus default,
+# Battelino et al., Diabetes Care 2019: very low < 54, low 54–69, in range 70–180, high 181–250,
+# very high > 250). A preset without a level-2 high (pregnancy) counts everything above range as high.
 _GLUCOSE_STATS = """
 SELECT count(*) AS n,
        avg(glucose_mg_dl) AS mean,
        stddev_samp(glucose_mg_dl) AS sd,
-       count(*) FILTER (WHERE glucose_mg_dl < 54) AS very_low,
-       count(*) FILTER (WHERE glucose_mg_dl >= 54 AND glucose_mg_dl < 70) AS low,
-       count(*) FILTER (WHERE glucose_mg_dl >= 70 AND glucose_mg_dl <= 180) AS in_range,
-       count(*) FILTER (WHERE glucose_mg_dl > 180 AND glucose_mg_dl <= 250) AS high,
-       count(*) FILTER (WHERE glucose_mg_dl > 250) AS very_high,
+       count(*) FILTER (WHERE glucose_mg_dl < %(vl)s) AS very_low,
+       count(*) FILTER (WHERE glucose_mg_dl >= %(vl)s AND glucose_mg_dl < %(lo)s) AS low,
+       count(*) FILTER (WHERE glucose_mg_dl >= %(lo)s AND glucose_mg_dl <= %(hi)s) AS in_range,
+       count(*) FILTER (WHERE glucose_mg_dl > %(hi)s AND (%(vh)s::float8 IS NULL OR glucose_mg_dl <= %(vh)s)) AS high,
+       count(*) FILTER (WHERE glucose_mg_dl > %(vh)s::float8) AS very_high,
        min(glucose_mg_dl) AS lowest, max(glucose_mg_dl) AS highest,
        count(DISTINCT (measured_at AT TIME ZONE %(tz)s)::date) AS days_with_data,
        count(DISTINCT floor(extract(epoch FROM measured_at) / 900)) AS quarter_hours_with_data,
@@ -87,11 +90,22 @@ async def _all(conn: psycopg.AsyncConnection, sql: str, params: dict[str, Any]) 
 
 
 async def glucose_stats(
-    conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime, tz: str = "UTC"
+    conn: psycopg.AsyncConnection,
+    patient_id: int,
+    since: datetime,
+    until: datetime,
+    tz: str = "UTC",
+    targets: GlucoseTargets = STANDARD,
 ) -> dict[str, Any]:
-    """Raw glucose aggregates for a window: count, mean, sd, band counts, lowest/highest, local days
-    with data (in zone `tz`) and 15-minute slots with data (the coverage of CGM-like data)."""
-    return await _one(conn, _GLUCOSE_STATS, {"p": patient_id, "since": since, "until": until, "tz": tz})
+    """Raw glucose aggregates for a window: count, mean, sd, band counts (by the patient's `targets`),
+    lowest/highest, local days with data (in zone `tz`) and 15-minute slots with data (CGM coverage)."""
+    bounds = {
+        "vl": targets.very_low_mg_dl,
+        "lo": targets.range_low_mg_dl,
+        "hi": targets.range_high_mg_dl,
+        "vh": targets.very_high_mg_dl,
+    }
+    return await _one(conn, _GLUCOSE_STATS, {"p": patient_id, "since": since, "until": until, "tz": tz, **bounds})
 
 
 async def bp_stats(conn: psycopg.AsyncConnection, patient_id: int, since: datetime, until: datetime) -> dict[str, Any]:

@@ -25,6 +25,7 @@
   }
   function refLine(value, color, dash) {
     return function (u) {
+      if (value === null || value === undefined) return;  // a target without this level (pregnancy: no level-2 high)
       var ctx = u.ctx, b = u.bbox, y = Math.round(u.valToPos(value, "y", true)) + 0.5;
       if (y < b.top || y > b.top + b.height) return;
       ctx.save(); ctx.strokeStyle = color; ctx.lineWidth = 1.5 * devicePixelRatio; ctx.setLineDash(dash);
