@@ -111,9 +111,15 @@ async def worklist_page(
     if after is not None:
         keyset = sql.SQL(" AND (vg_severity_rank(t.severity), t.due_at, t.id) > (%(a_rank)s, %(a_due)s, %(a_id)s)")
         params |= {"a_rank": after.rank, "a_due": after.due_at, "a_id": after.task_id}
+    # Choose the page's task ids first, then read the per-row columns (the next step's subquery,
+    # the alert's evidence) for those rows only, not for every matching task before the LIMIT.
     query = sql.SQL(
-        "SELECT {} {} WHERE {}{} ORDER BY vg_severity_rank(t.severity), t.due_at, t.id LIMIT %(limit)s"
-    ).format(_COLUMNS, _FROM, _where(f), keyset)
+        "WITH page AS (SELECT t.id, vg_severity_rank(t.severity) AS rank, t.due_at {} WHERE {}{}"
+        " ORDER BY vg_severity_rank(t.severity), t.due_at, t.id LIMIT %(limit)s)"
+        " SELECT {} FROM page JOIN tasks t ON t.id = page.id JOIN patients p ON p.id = t.patient_id"
+        " LEFT JOIN users u ON u.id = t.assignee_id LEFT JOIN alerts a ON a.id = t.alert_id"
+        " ORDER BY page.rank, page.due_at, page.id"
+    ).format(_FROM, _where(f), keyset, _COLUMNS)
     async with conn.cursor(row_factory=class_row(WorklistRow)) as cur:
         await cur.execute(query, params)
         return await cur.fetchall()
