@@ -50,6 +50,13 @@ def install(app: FastAPI) -> None:
     async def _bad_value(request: Request, exc: psycopg.errors.DataError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": f"invalid value: {exc.diag.message_primary or exc}"})
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def _not_unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        # JSON may carry a lone surrogate escape ("\ud800"); no text column can store it.
+        return JSONResponse(
+            status_code=422, content={"detail": "text is not valid Unicode (a lone surrogate character); correct it"}
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The client learns nothing internal; the trace goes to the server log for the operator.
