@@ -128,6 +128,8 @@ async def send_patient_message(
             )
     except conversation.ScriptNotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except conversation.EmptyMessage as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     await audit(conn, principal, request, "change:message", patient_id, {"message_id": sent.message_id})
     rows = await message_store.conversation(conn, patient_id=patient_id, everyone=True)
     return MessageOut.model_validate(next(r for r in rows if r.id == sent.message_id), from_attributes=True)

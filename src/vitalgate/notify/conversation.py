@@ -29,6 +29,10 @@ class ScriptNotFound(LookupError):
     """The chosen reply script does not exist or is inactive."""
 
 
+class EmptyMessage(ValueError):
+    """Nothing to send: no text (or only blanks) and no script."""
+
+
 @dataclass(frozen=True, slots=True)
 class SentMessage:
     message_id: int
@@ -57,7 +61,7 @@ async def staff_message(
         body = render(script, locale, {"name": record.display_name if record else ""}) if body is None else body
         await reply_scripts.count_use(conn, script_id)
     if not body or not body.strip():
-        raise ValueError("a message needs a text or a script")
+        raise EmptyMessage("a message needs a text or a script (blank text is not sent)")
     message_id = await message_store.insert(
         conn,
         NewMessage(

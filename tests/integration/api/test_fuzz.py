@@ -94,7 +94,8 @@ def test_no_input_makes_a_500(live_url: str, world: World) -> None:
                 case.path_parameters["task_id"] = world.tasks["routine_p1"]
             calls += 1
             response = case.call(base_url=live_url, headers=headers)  # noqa: B023 - run() is called inside this iteration only
-            if response.status_code >= 500:
+            unconfigured = response.status_code == 503 and "not configured" in response.text  # e.g. no receipt secret
+            if response.status_code >= 500 and not unconfigured:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
             elif response.status_code >= 400:
                 content_type = response.headers.get("content-type", [""])[0]  # schemathesis keeps header lists

@@ -23,5 +23,7 @@ async def test_a_lone_surrogate_in_a_message_is_refused_with_a_reason(database_u
         refused = await client.post(path, headers={**staff, "content-type": "application/json"}, content=raw)
         assert refused.status_code == 422, refused.text
         assert "not valid Unicode" in refused.json()["detail"]
+        blank = await client.post(path, headers=staff, json={"body": "   "})  # before: 500 (ValueError)
+        assert blank.status_code == 422 and "blank" in blank.json()["detail"], blank.text
         sent = await client.post(path, headers=staff, json={"body": "please call me 请回电"})
         assert sent.status_code == 201, sent.text
