@@ -25,7 +25,7 @@ within 30 minutes (no correction without one). Around it, what a real home day a
 
 Speed: simglucose reads its parameters from a pandas Series inside the ODE right-hand side; the
 same numbers as plain floats give identical trajectories ~14x faster (about 2 s per patient-day
-here). Results are cached outside the repository, keyed on this file and the arguments.
+here). Results are cached outside the repository, keyed on MODEL_VERSION and the arguments.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ import numpy as np
 from benchmarks.clinical_sim import MEALS_MIN, METER_HI, METER_LO, MINUTES_PER_DAY, ROUTINE_CHECKS_MIN, MeterReading
 
 CACHE = Path.home() / ".cache" / "vitalgate" / "clinical_uvapadova"
+# Part of the cache key: change it whenever the simulation below changes what it produces.
+MODEL_VERSION = "2026-11-30.1"
 TARGET_MG_DL, CORRECT_ABOVE_MG_DL = 140.0, 150.0  # simglucose BBController
 
 
@@ -129,7 +131,7 @@ def _simulate_one(index: int, name: str, days: int, rng: np.random.Generator) ->
 
 def simulate(patients: int, days: int, seed: int = 1) -> tuple[np.ndarray, list[MeterReading]]:
     """True plasma glucose per minute (patients x minutes) and the meter readings, cached."""
-    key = hashlib.sha256(Path(__file__).read_bytes() + f"{patients}:{days}:{seed}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{MODEL_VERSION}:{patients}:{days}:{seed}".encode()).hexdigest()[:16]
     cached = CACHE / f"{key}.pkl"
     if cached.exists():
         with cached.open("rb") as fh:

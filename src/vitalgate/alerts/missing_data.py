@@ -75,7 +75,8 @@ def _silence(rule, sub, idx, sel, patients, now, ctx, keep) -> list[Finding]:
     last_row = np.full(patients.size, -1)
     last_row[idx[rows]] = rows
     has_read = last_row >= 0
-    last_day = np.where(has_read, local_day(sub.local_t[np.maximum(last_row, 0)]).astype(np.float64), -np.inf)
+    last_day = np.full(patients.size, -np.inf)  # (indexing sub with no rows at all would fail)
+    last_day[has_read] = local_day(sub.local_t[last_row[has_read]])
     ref_day = np.fmax(last_day, np.nan_to_num(ctx.start_local_days(patients), nan=-np.inf))
     known = np.isfinite(ref_day)  # never monitored and never read: nothing to miss
     today = local_day(now + ctx.offsets(patients))

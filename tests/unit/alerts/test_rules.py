@@ -400,3 +400,11 @@ def test_slope_bound_matches_the_textbook_standard_error():
     t95 = {11: 1.796, 12: 1.782, 13: 1.771, 14: 1.761}[len(x) - 2]
     assert f.value == pytest.approx(7 * b)
     assert f.evidence["confidence_bound_95"] == pytest.approx(7 * (b - t95 * se), abs=1e-3)
+
+
+def test_no_reading_rule_with_no_readings_at_all_counts_from_monitoring_start():
+    # before: IndexError on an empty frame (a scheduler pass over patients who never read crashed)
+    found = run("no-reading-3-days", [], [1, 2], start=NOW - 10 * DAY)
+    assert set(found) == {1, 2} and all(f.active for f in found.values())
+    recent = run("no-reading-3-days", [], [1], start=NOW - 1 * DAY)
+    assert not any(f.active for f in recent.values())
