@@ -9,7 +9,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vitalgate.api import routes_tasks, web_admin, web_notify, web_patient, web_report, web_settings, web_triage
+from vitalgate.api import (
+    routes_tasks,
+    web_admin,
+    web_notify,
+    web_patient,
+    web_record,
+    web_report,
+    web_settings,
+    web_triage,
+)
 from vitalgate.api.auth import Principal
 from vitalgate.api.deps import SESSION_COOKIE, Conn, audit_list, state
 from vitalgate.api.routes_auth import authenticate
@@ -35,6 +44,7 @@ router.include_router(web_patient.router)
 router.include_router(web_report.router)
 router.include_router(web_admin.router)
 router.include_router(web_settings.router)
+router.include_router(web_record.router)
 router.include_router(web_triage.router)
 router.include_router(web_notify.router)
 

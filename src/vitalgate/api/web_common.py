@@ -43,6 +43,7 @@ DONE_MESSAGES = {
     "escalated": lazy("Escalated to the next follow-up step."),
     "paired": lazy("Device paired. New readings will appear here."),
     "settings": lazy("Settings saved."),
+    "record": lazy("Record saved."),
 }
 
 
