@@ -40,6 +40,7 @@ from vitalgate.api import (
     routes_scripts,
     routes_tasks,
     routes_triage,
+    routes_visits,
     routes_worklist,
     web,
     web_conversation,
@@ -160,6 +161,7 @@ def create_app(
         routes_oncall,
         routes_links,
         routes_messages,
+        routes_visits,
         web_programs,
     ):
         app.include_router(module.router)
