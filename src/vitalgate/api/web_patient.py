@@ -19,7 +19,7 @@ from vitalgate.api.questionnaire_view import questionnaire_panel
 from vitalgate.api.report_pdf import MEAL_SLOTS
 from vitalgate.api.routes_patients import profile_for, series_rows, statistics_for
 from vitalgate.api.routes_record import caregiver_out, record_out
-from vitalgate.api.schemas import BindRequest
+from vitalgate.api.schemas import BindRequest, DailyProfileOut
 from vitalgate.api.visit_report import bp_time_of_day
 from vitalgate.api.web_common import as_sentence, check_form_csrf, login_redirect, render, web_principal
 from vitalgate.api.web_conversation import conversation_panel
@@ -80,7 +80,11 @@ def chart_text(unit: GlucoseUnit, targets: GlucoseTargets = STANDARD) -> dict[st
 
 
 async def chart_data(
-    conn: psycopg.AsyncConnection, patient_id: int, unit: GlucoseUnit, days: int = CHART_DAYS
+    conn: psycopg.AsyncConnection,
+    patient_id: int,
+    unit: GlucoseUnit,
+    days: int = CHART_DAYS,
+    profile: DailyProfileOut | None = None,
 ) -> dict[str, Any]:
     """Columns for uPlot (x in epoch seconds, axes in the patient's zone, glucose in the viewer's unit); aggregated in SQL."""
     now = datetime.now(UTC)
@@ -89,7 +93,7 @@ async def chart_data(
     glucose = await series_rows(conn, patient_id, "glucose", since, now, width)
     bp = await series_rows(conn, patient_id, "blood_pressure", since, now, width)
     # The daily profile's hours are the patient's local hours, each reading in the zone valid then.
-    profile = await profile_for(conn, patient_id, PROFILE_DAYS, None)
+    profile = profile or await profile_for(conn, patient_id, PROFILE_DAYS, None)
     return {
         "since": _epoch(since),
         "until": _epoch(now),
@@ -120,11 +124,15 @@ async def chart_data(
 
 
 async def _charts(
-    request: Request, conn: psycopg.AsyncConnection, patient_id: int, days: int = CHART_DAYS
+    request: Request,
+    conn: psycopg.AsyncConnection,
+    patient_id: int,
+    days: int = CHART_DAYS,
+    profile: DailyProfileOut | None = None,
 ) -> dict[str, Any]:
     locale = page_locale(request)
     with using(locale.language):
-        return await chart_data(conn, patient_id, locale.glucose_unit, days)
+        return await chart_data(conn, patient_id, locale.glucose_unit, days, profile)
 
 
 def chart_days(request: Request) -> int:
@@ -146,6 +154,7 @@ async def _patient_page(
     patient = await visible_patient(conn, principal, patient_id)
     zones = await page_zones(conn, request, principal, patient_id=patient_id)
     stats = await statistics_for(conn, patient_id, PROFILE_DAYS)
+    profile = await profile_for(conn, patient_id, PROFILE_DAYS, None)  # the chart and the meal-slot table share it
     tasks = await task_store.patient_tasks(conn, patient_id, limit=20)
     events = await task_store.task_events(conn, [t.id for t in tasks])
     await audit(conn, principal, request, "read:patient_page", patient_id)
@@ -158,10 +167,10 @@ async def _patient_page(
         patient=patient,
         stats=stats,
         tir_bounds=tir_bounds(await targets_of(conn, patient_id), page_locale(request).glucose_unit),
-        charts=await _charts(request, conn, patient_id, chart_days(request)),
+        charts=await _charts(request, conn, patient_id, chart_days(request), profile),
         chart_days=chart_days(request),
         chart_windows=CHART_WINDOWS_DAYS,
-        profile=await profile_for(conn, patient_id, PROFILE_DAYS, None),
+        profile=profile,
         bp_times=await bp_time_of_day(conn, patient_id, chart_days(request)),
         meal_label=MEAL_SLOTS,
         alerts=await alert_store.patient_alerts(conn, patient_id, limit=20),
