@@ -63,6 +63,11 @@ def check_hub_id(gateway_id: str) -> None:
         raise IdentityError(f"hub id {gateway_id!r} is reserved for the server's own identities")
 
 
+def new_password() -> str:
+    """32 random bytes, URL-safe (it goes into VITALGATE_MQTT_URL)."""
+    return secrets.token_urlsafe(32)
+
+
 def add_identity(path: Path, username: str, *, replace: bool = False) -> str:
     """Append `username` with a fresh random password to the password file; returns the password (shown once)."""
     if not GATEWAY_ID_PATTERN.fullmatch(username):
@@ -72,7 +77,7 @@ def add_identity(path: Path, username: str, *, replace: bool = False) -> str:
         if not replace:
             raise IdentityError(f"{username!r} already has a credential in {path} (use --rotate to replace it)")
         existing = [line for line in existing if line.split(":", 1)[0] != username]
-    password = secrets.token_urlsafe(32)
+    password = new_password()
     lines = [*existing, f"{username}:{hash_password(password)}"]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

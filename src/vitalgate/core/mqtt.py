@@ -226,7 +226,7 @@ class AsyncMqttClient:
         for code in reason_codes:
             value = code.value if hasattr(code, "value") else int(code)
             if value >= 0x80:
-                raise MqttError(f"broker refused subscription to {topic!r}: {code}")
+                raise MqttError(f"broker refused subscription to {topic!r}: {code} (0x{value:02x})")
 
     def ack(self, message: Message) -> None:
         """Acknowledge a received QoS>0 message (manual-ack mode)."""

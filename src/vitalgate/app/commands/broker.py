@@ -19,6 +19,15 @@ PasswordFile = Annotated[
     ),
 ]
 Rotate = Annotated[bool, typer.Option("--rotate", help="Replace an existing credential (the old one stops working).")]
+Dynsec = Annotated[
+    str | None,
+    typer.Option(
+        "--dynsec",
+        envvar="VITALGATE_MQTT_DYNSEC_URL",
+        help="Create the identity in Mosquitto's dynamic-security plugin instead of the password file: "
+        "the plugin admin's URL, e.g. mqtt://admin:PASSWORD@127.0.0.1:1883 (deploy/mosquitto/dynsec).",
+    ),
+]
 
 
 def add_hub(
@@ -28,17 +37,24 @@ def add_hub(
     broker: Annotated[str, typer.Option(help="host:port the hub reaches the broker at (for the printed URL)")] = (
         "broker.example.org:8883"
     ),
+    dynsec: Dynsec = None,
 ) -> None:
     """Create a hub's broker credential; the password is printed once and stored only as a hash."""
-    from vitalgate.app.broker_identity import IdentityError, add_identity, check_hub_id
+    from vitalgate.app.broker_dynsec import DynsecError, add_dynsec_hub
+    from vitalgate.app.broker_identity import IdentityError, add_identity, check_hub_id, new_password
 
     try:
         check_hub_id(gateway_id)
-        password = add_identity(password_file, gateway_id, replace=rotate)
-    except IdentityError as exc:
+        if dynsec:
+            password = new_password()
+            add_dynsec_hub(dynsec, gateway_id, password, replace=rotate)
+        else:
+            password = add_identity(password_file, gateway_id, replace=rotate)
+    except (IdentityError, DynsecError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    _print_credential(gateway_id, password, password_file, f"mqtts://{gateway_id}:{password}@{broker}")
+    store = "dynamic security" if dynsec else str(password_file)
+    _print_credential(gateway_id, password, store, f"mqtts://{gateway_id}:{password}@{broker}", reload=not dynsec)
     console.print(f"on the hub:  VITALGATE_GATEWAY_ID={gateway_id}")
 
 
@@ -46,24 +62,32 @@ def add_ingest(
     username: Annotated[str, typer.Argument(help="ingest's MQTT username (the shipped ACL names 'ingest')")] = "ingest",
     password_file: PasswordFile = DEFAULT_PASSWORD_FILE,
     rotate: Rotate = False,
+    dynsec: Dynsec = None,
 ) -> None:
     """Create ingest's broker credential (reads every hub's readings, writes commit receipts)."""
-    from vitalgate.app.broker_identity import IdentityError, add_identity
+    from vitalgate.app.broker_dynsec import DynsecError, add_dynsec_ingest
+    from vitalgate.app.broker_identity import IdentityError, add_identity, new_password
 
     try:
-        password = add_identity(password_file, username, replace=rotate)
-    except IdentityError as exc:
+        if dynsec:
+            password = new_password()
+            add_dynsec_ingest(dynsec, username, password, replace=rotate)
+        else:
+            password = add_identity(password_file, username, replace=rotate)
+    except (IdentityError, DynsecError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    _print_credential(username, password, password_file, f"mqtt://{username}:{password}@127.0.0.1:1883")
+    store = "dynamic security" if dynsec else str(password_file)
+    _print_credential(username, password, store, f"mqtt://{username}:{password}@127.0.0.1:1883", reload=not dynsec)
 
 
-def _print_credential(username: str, password: str, password_file: Path, url: str) -> None:
+def _print_credential(username: str, password: str, store: str, url: str, *, reload: bool = True) -> None:
     # stdout carries only the secret lines, so a script can capture them; the rest is advice.
-    console.print(f"added [cyan]{username}[/] to {password_file}; the password is shown only now:")
+    console.print(f"added [cyan]{username}[/] to {store}; the password is shown only now:")
     print(f"password: {password}")
     print(f"VITALGATE_MQTT_URL={url}")
-    console.print("reload the broker to apply it: kill -HUP <mosquitto pid> (or systemctl reload mosquitto)")
+    if reload:  # dynamic security applies at once; a password file needs a reload
+        console.print("reload the broker to apply it: kill -HUP <mosquitto pid> (or systemctl reload mosquitto)")
 
 
 def move_device(
