@@ -54,7 +54,9 @@ async def test_shanghai_patient_profile_shows_0730_readings(database_url: str, w
             await page.click("button[type=submit]")
             await page.wait_for_url(f"{base}/ui/worklist")
             await page.goto(f"{base}/ui/patients/{pid}")
-            await page.wait_for_selector("#bp-chart .uplot canvas")
+            # only glucose readings: the blood-pressure panel is hidden (empty panels are), so wait for glucose
+            await page.wait_for_selector("#glucose-chart .uplot canvas")
+            assert await page.locator("#bp-chart .uplot canvas").count() == 0
             text = await page.locator("main").inner_text()
             assert "07:30 CST" in text  # the readings table, in the patient's zone
             footer = await page.locator("footer").inner_text()
