@@ -49,6 +49,53 @@ WHERE patient_id = %(patient)s AND day >= %(start)s::date AND day < %(end)s::dat
 ORDER BY day, kind
 """
 
+# Whole-day buckets (1d, 7d: a year's chart) read readings_daily instead of every reading: local
+# days wholly inside the window come from the rollup (min/max kept, so a short low still shows),
+# the partial first and last local days from the raw readings, so the counts and extremes equal
+# _SERIES's. A rollup day is reported in the zone valid at its noon UTC; a reading in the zone valid
+# when measured (they differ only on the day a patient changed zone).
+_SERIES_FROM_DAILY = """
+WITH s AS (SELECT * FROM patient_zone_spans_of(%(patient)s)),
+edges AS (
+    SELECT (%(start)s::timestamptz AT TIME ZONE patient_zone_at(%(patient)s, %(start)s))::date + 1 AS lo,
+           (%(end)s::timestamptz AT TIME ZONE patient_zone_at(%(patient)s, %(end)s))::date AS hi
+),
+days AS (
+    SELECT d.day, s.time_zone, d.kind, d.n, d.glucose_n, d.glucose_sum, d.glucose_min, d.glucose_max,
+           d.systolic_sum, d.systolic_min, d.systolic_max, d.diastolic_sum, d.pulse_n, d.pulse_sum
+    FROM readings_daily d, edges e, s
+    WHERE d.patient_id = %(patient)s AND d.day >= e.lo AND d.day < e.hi
+      AND (%(kind)s::text IS NULL OR d.kind = %(kind)s)
+      AND (d.day + time '12:00') AT TIME ZONE 'UTC' >= s.valid_from
+      AND (d.day + time '12:00') AT TIME ZONE 'UTC' < s.valid_to
+    UNION ALL
+    -- Zones lie within UTC-12..+14, so a day outside [lo, hi) is within a day of those dates.
+    SELECT (r.measured_at AT TIME ZONE s.time_zone)::date, s.time_zone, r.kind, count(*), count(glucose_mg_dl),
+           sum(glucose_mg_dl), min(glucose_mg_dl), max(glucose_mg_dl),
+           sum(systolic_mmhg), min(systolic_mmhg), max(systolic_mmhg), sum(diastolic_mmhg),
+           count(pulse_bpm), sum(pulse_bpm)
+    FROM readings r CROSS JOIN edges e
+    JOIN s ON r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
+    WHERE r.patient_id = %(patient)s AND r.measured_at >= %(start)s AND r.measured_at < %(end)s
+      AND (%(kind)s::text IS NULL OR r.kind = %(kind)s)
+      AND (r.measured_at < (e.lo + 1)::timestamp AT TIME ZONE 'UTC'
+           OR r.measured_at >= (e.hi - 1)::timestamp AT TIME ZONE 'UTC')
+      AND NOT ((r.measured_at AT TIME ZONE s.time_zone)::date >= e.lo
+               AND (r.measured_at AT TIME ZONE s.time_zone)::date < e.hi)
+    GROUP BY 1, 2, 3
+)
+SELECT date_bin(%(bucket)s::interval, day::timestamp, timestamp '{origin}') AT TIME ZONE time_zone AS bucket,
+       kind, sum(n)::bigint AS n,
+       sum(glucose_sum) / NULLIF(sum(glucose_n), 0) AS glucose_mean,
+       min(glucose_min) AS glucose_min, max(glucose_max) AS glucose_max,
+       sum(systolic_sum) / sum(n) AS systolic_mean, min(systolic_min) AS systolic_min,
+       max(systolic_max) AS systolic_max, sum(diastolic_sum) / sum(n) AS diastolic_mean,
+       sum(pulse_sum) / NULLIF(sum(pulse_n), 0) AS pulse_mean
+FROM days
+GROUP BY date_bin(%(bucket)s::interval, day::timestamp, timestamp '{origin}'), time_zone, kind
+ORDER BY 1, 2
+""".format(origin=BUCKET_ORIGIN[:19])
+
 # One index probe per (patient, kind) on readings_patient_time_idx, however long the history.
 _LATEST = """
 SELECT p.patient_id, r.id, k.kind, r.measured_at, r.device_serial, r.glucose_mg_dl, r.systolic_mmhg,
@@ -84,10 +131,14 @@ async def patient_series(
     """A patient's readings in [start, end) per time bucket and kind: count, mean/min/max in stored units."""
     if bucket <= timedelta(0):
         raise ValueError("bucket must be a positive duration")
-    expr = _TIME_BUCKET if await timeseries_backend(conn) == "timescaledb" else _DATE_BIN
+    if bucket % timedelta(days=1) == timedelta(0):
+        sql = _SERIES_FROM_DAILY
+    else:
+        expr = _TIME_BUCKET if await timeseries_backend(conn) == "timescaledb" else _DATE_BIN
+        sql = _SERIES.format(bucket=expr)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            _SERIES.format(bucket=expr),
+            sql,
             {"patient": patient_id, "start": start, "end": end, "bucket": bucket, "kind": kind},
         )
         return await cur.fetchall()

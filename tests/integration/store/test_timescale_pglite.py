@@ -206,11 +206,19 @@ def test_timescale_branch_and_the_query_layer(timescale_url: str):
                 await latest_readings(conn, [patient]),
                 await unbound_devices(conn),
                 await daily_stats(conn, shanghai, DAY0.date(), (DAY0 + timedelta(days=2)).date()),
+                # whole-day buckets read readings_daily (the view over the continuous aggregate)
+                await patient_series(
+                    conn, patient, DAY0 - timedelta(days=1), DAY0 + timedelta(days=3), timedelta(days=1)
+                ),
             )
         finally:
             await conn.close()
 
-    backend, series, days, latest, unbound, shanghai_days = asyncio.run(queries())
+    backend, series, days, latest, unbound, shanghai_days, daily_series = asyncio.run(queries())
+    assert [(s["bucket"], s["n"], s["glucose_min"], s["glucose_max"], s["glucose_mean"]) for s in daily_series] == [
+        (DAY0, 4, 80.0, 110.0, 95.0),
+        (DAY0 + timedelta(days=1), 4, 120.0, 150.0, 135.0),
+    ]
     assert backend == "timescaledb"
     assert [(s["bucket"], s["n"], s["glucose_mean"]) for s in series] == [
         (DAY0 + timedelta(hours=12 * i), 2, 85.0 + 20 * i) for i in range(4)
