@@ -45,6 +45,7 @@ from vitalgate.api import (
     web,
     web_conversation,
     web_programs,
+    web_qc,
     web_questionnaire_links,
     web_questionnaire_results,
     web_questionnaires,
@@ -163,6 +164,7 @@ def create_app(
         routes_messages,
         routes_visits,
         web_programs,
+        web_qc,
     ):
         app.include_router(module.router)
     app.include_router(docs_pages.router)

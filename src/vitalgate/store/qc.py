@@ -29,7 +29,10 @@ class QcItem:
     task_event_id: int | None
     staff: str
     care_team_id: int
-    task_title: str
+    patient_id: int
+    title: str  # the task's English title; title_key/params translate it (api.web_titles.task_title)
+    title_key: str | None
+    title_params: dict[str, object] | None
     severity: str
     outcome: str | None
     reviewer: str | None
@@ -94,8 +97,8 @@ async def insert_samples(
 
 _ITEM = """
 SELECT s.id AS sample_id, s.week_start, s.subject, s.task_id, s.task_event_id, s.staff, s.care_team_id,
-       t.title AS task_title, t.severity, t.outcome, r.reviewer, r.reviewed_at, r.script_used, r.outcome_documented,
-       r.sla_met, r.patient_reached, r.score, r.feedback
+       t.patient_id, t.title, t.title_key, t.title_params, t.severity, t.outcome, r.reviewer, r.reviewed_at,
+       r.script_used, r.outcome_documented, r.sla_met, r.patient_reached, r.score, r.feedback
 FROM qc_samples s JOIN tasks t ON t.id = s.task_id LEFT JOIN qc_reviews r ON r.sample_id = s.id
 """
 
