@@ -96,6 +96,42 @@ GROUP BY date_bin(%(bucket)s::interval, day::timestamp, timestamp '{origin}'), t
 ORDER BY 1, 2
 """.format(origin=BUCKET_ORIGIN[:19])
 
+# Buckets of whole quarter hours (15 min to 6 h: charts of a week to three months) read
+# readings_quarter_hourly (UTC quarters; every zone's offset is a multiple of 15 minutes, so a local
+# bucket is a union of them); the partial quarters at the window's edges come from raw readings.
+_SERIES_FROM_QUARTERS = """
+WITH s AS (SELECT * FROM patient_zone_spans_of(%(patient)s)),
+q AS (SELECT date_bin(interval '15 minutes', %(start)s::timestamptz, timestamptz '{origin}+00') AS lo_floor,
+             date_bin(interval '15 minutes', %(end)s::timestamptz, timestamptz '{origin}+00') AS hi),
+edges AS (SELECT CASE WHEN lo_floor = %(start)s THEN lo_floor ELSE lo_floor + interval '15 minutes' END AS lo, hi FROM q),
+parts AS (
+    SELECT r.bucket AS at, r.kind, r.n, r.glucose_n, r.glucose_sum, r.glucose_min, r.glucose_max,
+           r.systolic_sum, r.systolic_min, r.systolic_max, r.diastolic_sum, r.pulse_n, r.pulse_sum
+    FROM readings_quarter_hourly r, edges e
+    WHERE r.patient_id = %(patient)s AND r.bucket >= e.lo AND r.bucket < e.hi
+      AND (%(kind)s::text IS NULL OR r.kind = %(kind)s)
+    UNION ALL
+    SELECT r.measured_at, r.kind, 1, (r.glucose_mg_dl IS NOT NULL)::int, r.glucose_mg_dl, r.glucose_mg_dl,
+           r.glucose_mg_dl, r.systolic_mmhg, r.systolic_mmhg, r.systolic_mmhg, r.diastolic_mmhg,
+           (r.pulse_bpm IS NOT NULL)::int, r.pulse_bpm
+    FROM readings r, edges e
+    WHERE r.patient_id = %(patient)s AND r.measured_at >= %(start)s AND r.measured_at < %(end)s
+      AND (%(kind)s::text IS NULL OR r.kind = %(kind)s)
+      AND (r.measured_at < e.lo OR r.measured_at >= e.hi)
+)
+SELECT date_bin(%(bucket)s::interval, p.at AT TIME ZONE s.time_zone, timestamp '{origin}') AT TIME ZONE s.time_zone
+           AS bucket,
+       p.kind, sum(p.n)::bigint AS n,
+       sum(p.glucose_sum) / NULLIF(sum(p.glucose_n), 0) AS glucose_mean,
+       min(p.glucose_min) AS glucose_min, max(p.glucose_max) AS glucose_max,
+       sum(p.systolic_sum) / sum(p.n) AS systolic_mean, min(p.systolic_min) AS systolic_min,
+       max(p.systolic_max) AS systolic_max, sum(p.diastolic_sum) / sum(p.n) AS diastolic_mean,
+       sum(p.pulse_sum) / NULLIF(sum(p.pulse_n), 0) AS pulse_mean
+FROM parts p JOIN s ON p.at >= s.valid_from AND p.at < s.valid_to
+GROUP BY date_bin(%(bucket)s::interval, p.at AT TIME ZONE s.time_zone, timestamp '{origin}'), s.time_zone, p.kind
+ORDER BY 1, 2
+""".format(origin=BUCKET_ORIGIN[:19])
+
 # One index probe per (patient, kind) on readings_patient_time_idx, however long the history.
 _LATEST = """
 SELECT p.patient_id, r.id, k.kind, r.measured_at, r.device_serial, r.glucose_mg_dl, r.systolic_mmhg,
@@ -133,6 +169,8 @@ async def patient_series(
         raise ValueError("bucket must be a positive duration")
     if bucket % timedelta(days=1) == timedelta(0):
         sql = _SERIES_FROM_DAILY
+    elif bucket % timedelta(minutes=15) == timedelta(0):
+        sql = _SERIES_FROM_QUARTERS
     else:
         expr = _TIME_BUCKET if await timeseries_backend(conn) == "timescaledb" else _DATE_BIN
         sql = _SERIES.format(bucket=expr)
