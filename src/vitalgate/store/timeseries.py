@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from vitalgate.store.db import scalar
 
@@ -56,32 +57,26 @@ ORDER BY day, kind
 # when measured (they differ only on the day a patient changed zone).
 _SERIES_FROM_DAILY = """
 WITH s AS (SELECT * FROM patient_zone_spans_of(%(patient)s)),
-edges AS (
-    SELECT (%(start)s::timestamptz AT TIME ZONE patient_zone_at(%(patient)s, %(start)s))::date + 1 AS lo,
-           (%(end)s::timestamptz AT TIME ZONE patient_zone_at(%(patient)s, %(end)s))::date AS hi
-),
 days AS (
     SELECT d.day, s.time_zone, d.kind, d.n, d.glucose_n, d.glucose_sum, d.glucose_min, d.glucose_max,
            d.systolic_sum, d.systolic_min, d.systolic_max, d.diastolic_sum, d.pulse_n, d.pulse_sum
-    FROM readings_daily d, edges e, s
-    WHERE d.patient_id = %(patient)s AND d.day >= e.lo AND d.day < e.hi
+    FROM readings_daily d, s
+    WHERE d.patient_id = %(patient)s AND d.day >= %(lo)s AND d.day < %(hi)s
       AND (%(kind)s::text IS NULL OR d.kind = %(kind)s)
       AND (d.day + time '12:00') AT TIME ZONE 'UTC' >= s.valid_from
       AND (d.day + time '12:00') AT TIME ZONE 'UTC' < s.valid_to
     UNION ALL
-    -- Zones lie within UTC-12..+14, so a day outside [lo, hi) is within a day of those dates.
     SELECT (r.measured_at AT TIME ZONE s.time_zone)::date, s.time_zone, r.kind, count(*), count(glucose_mg_dl),
            sum(glucose_mg_dl), min(glucose_mg_dl), max(glucose_mg_dl),
            sum(systolic_mmhg), min(systolic_mmhg), max(systolic_mmhg), sum(diastolic_mmhg),
            count(pulse_bpm), sum(pulse_bpm)
-    FROM readings r CROSS JOIN edges e
+    FROM readings r
     JOIN s ON r.measured_at >= s.valid_from AND r.measured_at < s.valid_to
     WHERE r.patient_id = %(patient)s AND r.measured_at >= %(start)s AND r.measured_at < %(end)s
       AND (%(kind)s::text IS NULL OR r.kind = %(kind)s)
-      AND (r.measured_at < (e.lo + 1)::timestamp AT TIME ZONE 'UTC'
-           OR r.measured_at >= (e.hi - 1)::timestamp AT TIME ZONE 'UTC')
-      AND NOT ((r.measured_at AT TIME ZONE s.time_zone)::date >= e.lo
-               AND (r.measured_at AT TIME ZONE s.time_zone)::date < e.hi)
+      AND (r.measured_at < %(raw_before)s OR r.measured_at >= %(raw_after)s)
+      AND NOT ((r.measured_at AT TIME ZONE s.time_zone)::date >= %(lo)s
+               AND (r.measured_at AT TIME ZONE s.time_zone)::date < %(hi)s)
     GROUP BY 1, 2, 3
 )
 SELECT date_bin(%(bucket)s::interval, day::timestamp, timestamp '{origin}') AT TIME ZONE time_zone AS bucket,
@@ -101,23 +96,20 @@ ORDER BY 1, 2
 # bucket is a union of them); the partial quarters at the window's edges come from raw readings.
 _SERIES_FROM_QUARTERS = """
 WITH s AS (SELECT * FROM patient_zone_spans_of(%(patient)s)),
-q AS (SELECT date_bin(interval '15 minutes', %(start)s::timestamptz, timestamptz '{origin}+00') AS lo_floor,
-             date_bin(interval '15 minutes', %(end)s::timestamptz, timestamptz '{origin}+00') AS hi),
-edges AS (SELECT CASE WHEN lo_floor = %(start)s THEN lo_floor ELSE lo_floor + interval '15 minutes' END AS lo, hi FROM q),
 parts AS (
     SELECT r.bucket AS at, r.kind, r.n, r.glucose_n, r.glucose_sum, r.glucose_min, r.glucose_max,
            r.systolic_sum, r.systolic_min, r.systolic_max, r.diastolic_sum, r.pulse_n, r.pulse_sum
-    FROM readings_quarter_hourly r, edges e
-    WHERE r.patient_id = %(patient)s AND r.bucket >= e.lo AND r.bucket < e.hi
+    FROM readings_quarter_hourly r
+    WHERE r.patient_id = %(patient)s AND r.bucket >= %(lo)s AND r.bucket < %(hi)s
       AND (%(kind)s::text IS NULL OR r.kind = %(kind)s)
     UNION ALL
     SELECT r.measured_at, r.kind, 1, (r.glucose_mg_dl IS NOT NULL)::int, r.glucose_mg_dl, r.glucose_mg_dl,
            r.glucose_mg_dl, r.systolic_mmhg, r.systolic_mmhg, r.systolic_mmhg, r.diastolic_mmhg,
            (r.pulse_bpm IS NOT NULL)::int, r.pulse_bpm
-    FROM readings r, edges e
+    FROM readings r
     WHERE r.patient_id = %(patient)s AND r.measured_at >= %(start)s AND r.measured_at < %(end)s
       AND (%(kind)s::text IS NULL OR r.kind = %(kind)s)
-      AND (r.measured_at < e.lo OR r.measured_at >= e.hi)
+      AND (r.measured_at < %(lo)s OR r.measured_at >= %(hi)s)
 )
 SELECT date_bin(%(bucket)s::interval, p.at AT TIME ZONE s.time_zone, timestamp '{origin}') AT TIME ZONE s.time_zone
            AS bucket,
@@ -167,19 +159,51 @@ async def patient_series(
     """A patient's readings in [start, end) per time bucket and kind: count, mean/min/max in stored units."""
     if bucket <= timedelta(0):
         raise ValueError("bucket must be a positive duration")
+    params: dict[str, Any] = {"patient": patient_id, "start": start, "end": end, "bucket": bucket, "kind": kind}
+    # The rollup bounds are constants of the query, so the planner turns them into index ranges.
     if bucket % timedelta(days=1) == timedelta(0):
         sql = _SERIES_FROM_DAILY
-    elif bucket % timedelta(minutes=15) == timedelta(0):
+        days = await _whole_local_days(conn, patient_id, start, end)
+        if days is None:
+            return []  # no such patient
+        params.update(days)
+    elif bucket % _QUARTER == timedelta(0):
         sql = _SERIES_FROM_QUARTERS
+        lo = _ORIGIN + (start - _ORIGIN) // _QUARTER * _QUARTER
+        params.update(lo=lo if lo == start else lo + _QUARTER, hi=_ORIGIN + (end - _ORIGIN) // _QUARTER * _QUARTER)
     else:
         expr = _TIME_BUCKET if await timeseries_backend(conn) == "timescaledb" else _DATE_BIN
         sql = _SERIES.format(bucket=expr)
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            sql,
-            {"patient": patient_id, "start": start, "end": end, "bucket": bucket, "kind": kind},
-        )
+        await cur.execute(sql, params)
         return await cur.fetchall()
+
+
+_QUARTER = timedelta(minutes=15)
+_ORIGIN = datetime.fromisoformat(BUCKET_ORIGIN)
+
+
+async def _whole_local_days(
+    conn: psycopg.AsyncConnection, patient_id: int, start: datetime, end: datetime
+) -> dict[str, Any] | None:
+    """[lo, hi): the patient's local days wholly inside [start, end); raw readings before/after are the edges."""
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "SELECT patient_zone_at(%(p)s, %(s)s), patient_zone_at(%(p)s, %(e)s)",
+            {"p": patient_id, "s": start, "e": end},
+        )
+        zones = await cur.fetchone()
+    if zones is None or None in zones:
+        return None
+    lo = start.astimezone(ZoneInfo(zones[0])).date() + timedelta(days=1)
+    hi = end.astimezone(ZoneInfo(zones[1])).date()
+    # Zones lie within UTC-12..+14, so a day outside [lo, hi) ends or starts within a day of these instants.
+    return {
+        "lo": lo,
+        "hi": hi,
+        "raw_before": datetime.combine(lo + timedelta(days=1), time(), UTC),
+        "raw_after": datetime.combine(hi - timedelta(days=1), time(), UTC),
+    }
 
 
 async def daily_stats(
