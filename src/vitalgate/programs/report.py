@@ -17,7 +17,7 @@ from vitalgate.programs import kpis as kpi_calc
 from vitalgate.programs.balance import BalanceRow, balance_table
 from vitalgate.programs.definitions import Program
 from vitalgate.programs.stats import Estimate
-from vitalgate.store import program_enrolment, program_kpis, qc
+from vitalgate.store import program_days, program_enrolment, program_kpis, qc
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,8 @@ async def build(conn: psycopg.AsyncConnection, program: Program, start: datetime
         end=end,
         sla_minutes=program.urgent_contact_sla_minutes,
         cohort=cohort,
-        totals=await program_kpis.patient_totals(conn, program.id, ids, start, end),
-        monthly=await program_kpis.monthly(conn, program.id, ids, start, end),
+        totals=await totals_of(conn, program.id, ids, start, end),
+        monthly=await monthly_of(conn, program.id, ids, start, end),
         urgent=await program_kpis.urgent_tasks(conn, ids, start, end),
         recent=await program_kpis.recent_readings(conn, ids, end),
         staff_per_team=await program_kpis.staff_per_team(conn, sorted({p.care_team_id for p in cohort})),
@@ -69,6 +69,24 @@ async def build(conn: psycopg.AsyncConnection, program: Program, start: datetime
         trends=kpi_calc.trends(facts, arms),
         cohort_size=len(cohort),
     )
+
+
+async def totals_of(
+    conn: psycopg.AsyncConnection, program_id: str, ids: list[int], start: datetime, end: datetime
+) -> list[program_kpis.PatientTotals]:
+    """From the UTC-day rollup when the period is whole UTC days (the dashboard's), else counted live."""
+    if program_days.whole_utc_days(start, end):
+        return await program_days.patient_totals(conn, program_id, ids, start, end)
+    return await program_kpis.patient_totals(conn, program_id, ids, start, end)
+
+
+async def monthly_of(
+    conn: psycopg.AsyncConnection, program_id: str, ids: list[int], start: datetime, end: datetime
+) -> list[program_kpis.MonthPoint]:
+    if program_days.whole_utc_days(start, end):
+        rest = await program_kpis.monthly(conn, program_id, ids, start, end, touchpoints=False)
+        return await program_days.monthly_touchpoints(conn, program_id, ids, start, end) + rest
+    return await program_kpis.monthly(conn, program_id, ids, start, end)
 
 
 def _num(value: float | None) -> str:

@@ -138,16 +138,19 @@ FROM ids LEFT JOIN tp ON tp.patient_id = ids.pid LEFT JOIN ct ON ct.patient_id =
 LEFT JOIN ck ON ck.patient_id = ids.pid LEFT JOIN al ON al.patient_id = ids.pid LEFT JOIN tk ON tk.patient_id = ids.pid
 """
 
-_MONTHLY = """
+_MONTHLY_WITH = """
 WITH a AS (SELECT patient_id, arm FROM program_allocations WHERE program_id = %(p)s),
 ids AS (SELECT unnest(%(ids)s::bigint[]) AS pid)
+"""
+_MONTHLY_TOUCHPOINTS = """
 SELECT a.arm, 'touchpoints', (date_trunc('month', tp.fired_at AT TIME ZONE 'UTC'))::date, count(*)::int,
        (count(*) FILTER (WHERE t.patient_responded_at >= tp.fired_at))::int
 FROM touchpoints tp JOIN tasks t ON t.id = tp.task_id JOIN ids ON ids.pid = t.patient_id
 LEFT JOIN a ON a.patient_id = t.patient_id
 WHERE tp.fired_at >= %(from)s AND tp.fired_at < %(to)s AND tp.channel = ANY(%(channels)s::text[])
 GROUP BY 1, 3
-UNION ALL
+"""
+_MONTHLY_CONTACTS_CHECKINS = """
 SELECT x.arm, 'contacts', x.month, count(*)::int, (count(*) FILTER (WHERE x.reached))::int FROM (
     SELECT a.arm, (date_trunc('month', min(e.at) AT TIME ZONE 'UTC'))::date AS month,
            bool_or(e.detail ->> 'outcome' = 'reached') AS reached
@@ -176,10 +179,21 @@ async def patient_totals(
 
 
 async def monthly(
-    conn: psycopg.AsyncConnection, program_id: str, ids: list[int], start: datetime, end: datetime
+    conn: psycopg.AsyncConnection,
+    program_id: str,
+    ids: list[int],
+    start: datetime,
+    end: datetime,
+    *,
+    touchpoints: bool = True,
 ) -> list[MonthPoint]:
-    """Touchpoints answered, contacts reached and check-ins completed per arm and UTC month (the trends)."""
-    return await _rows(conn, MonthPoint, _MONTHLY, _params(program_id, ids, start, end))
+    """Touchpoints answered, contacts reached and check-ins completed per arm and UTC month (the trends).
+
+    `touchpoints=False` leaves that series out (program_days.monthly_touchpoints reads it from the rollup).
+    """
+    parts = [_MONTHLY_TOUCHPOINTS, _MONTHLY_CONTACTS_CHECKINS] if touchpoints else [_MONTHLY_CONTACTS_CHECKINS]
+    sql = _MONTHLY_WITH + "UNION ALL".join(parts)
+    return await _rows(conn, MonthPoint, sql, _params(program_id, ids, start, end))
 
 
 async def urgent_tasks(
@@ -247,9 +261,10 @@ async def recent_readings(conn: psycopg.AsyncConnection, ids: list[int], until: 
 async def refresh_reading_days(conn: psycopg.AsyncConnection, now: datetime) -> float:
     """Recompute program_reading_days (CONCURRENTLY: readers keep the old rows meanwhile); returns ms taken."""
     started = time.perf_counter()
-    await conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY program_reading_days")
-    if conn.autocommit:  # VACUUM cannot run in a transaction; it lets the covering index (0030) skip the heap
-        await conn.execute("VACUUM (ANALYZE) program_reading_days")
+    for view in ("program_reading_days", "program_patient_days"):  # 0031: touchpoint/alert/task counts by day
+        await conn.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
+        if conn.autocommit:  # VACUUM cannot run in a transaction; it lets the covering indexes skip the heap
+            await conn.execute(f"VACUUM (ANALYZE) {view}")
     took = (time.perf_counter() - started) * 1000
     await conn.execute(
         "INSERT INTO program_kpi_refreshes (view_name, refreshed_at, took_ms) VALUES ('program_reading_days', %s, %s)"

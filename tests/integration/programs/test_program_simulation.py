@@ -18,7 +18,7 @@ from vitalgate.core.localtime import local_date
 from vitalgate.programs import report
 from vitalgate.programs.balance import SMD_TARGET
 from vitalgate.programs.definitions import shipped_programs
-from vitalgate.store import program_kpis
+from vitalgate.store import program_days, program_kpis
 from vitalgate.store.db import connect
 
 P_ANSWER = 0.7
@@ -125,6 +125,14 @@ async def _run(database_url: str, unique: str, patients: int) -> None:
         await conn.set_autocommit(True)
         await program_kpis.refresh_reading_days(conn, log.end)
         rep = await report.build(conn, program, log.start, log.end)
+        # The dashboard's whole-UTC-day period reads the day rollup (0031): the same rows as counting live.
+        assert program_days.whole_utc_days(log.start, log.end)
+        ids = [p.patient_id for p in await program_kpis.cohort(conn, program.id, log.end)]
+        live = await program_kpis.patient_totals(conn, program.id, ids, log.start, log.end)
+        assert await program_days.patient_totals(conn, program.id, ids, log.start, log.end) == live
+        live_months = await program_kpis.monthly(conn, program.id, ids, log.start, log.end)
+        rolled = await report.monthly_of(conn, program.id, ids, log.start, log.end)
+        assert sorted(rolled, key=repr) == sorted(live_months, key=repr)
     finally:
         await conn.close()
     _check(rep, log)
