@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vitalgate.app.demo_notify import deliver_and_show, prepare_contacts, start_receivers
+from vitalgate.app.demo_program import enrol_demo_patients
 from vitalgate.app.demo_questionnaires import seed_questionnaires
 from vitalgate.app.demo_replies import seed_replies
 from vitalgate.app.demo_triage import seed_triage
@@ -204,6 +205,7 @@ async def run_demo(settings: Settings, *, once: bool, data_dir: Path | None, con
             database_url, result.patient_ids[0], result.patient_ids[len(DEMO_PATIENTS) - 1], console
         )
         await seed_replies(database_url, result.patient_ids[0], console)
+        await enrol_demo_patients(database_url, result.patient_ids, console)
         codes: dict[str, str] = {}
         expected = await _gateway_round(gateway_id, mqtt_config, data_dir, run_id, devices, console, codes)
         deadline = asyncio.get_running_loop().time() + 30

@@ -36,7 +36,15 @@ async def test_demo_once_turns_a_48_mg_dl_reading_into_an_urgent_task(database_u
     daughter_line = next(line for line in printed.splitlines() if "Demo Daughter (caregiver)" in line)
     assert "daughter.a@example.org" in daughter_line and "/l/" in daughter_line and "请" in printed
     low_patient = result.patient_ids[2]
+    assert "dashboard at /ui/programs/glucose-22w" in printed
     with psycopg.connect(database_url) as conn:
+        # every demo patient enrolled in the randomised program, each with one arm drawn once
+        arms = conn.execute(
+            "SELECT patient_id, arm FROM program_allocations WHERE program_id = 'glucose-22w' AND patient_id = ANY(%s)",
+            (result.patient_ids,),
+        ).fetchall()
+        assert sorted(pid for pid, _ in arms) == sorted(result.patient_ids)
+        assert {arm for _, arm in arms} <= {"experiment", "control"}
         rows = conn.execute(
             "SELECT kind, glucose_mg_dl, systolic_mmhg, diastolic_mmhg FROM readings WHERE patient_id = %s"
             " ORDER BY kind DESC, measured_at",
