@@ -57,14 +57,16 @@ def live_url(database_url: str) -> Iterator[str]:
 
 
 def _bearer(base: str, username: str) -> dict[str, str]:
-    response = httpx.post(f"{base}/auth/token", data={"username": username, "password": PASSWORD})
+    response = httpx.post(f"{base}/auth/token", data={"username": username, "password": PASSWORD}, timeout=60)
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.mark.slow  # 106 s in the whole suite on a loaded 2-core machine
 def test_no_input_makes_a_500(live_url: str, world: World) -> None:
-    spec = httpx.get(f"{live_url}/openapi.json").json()
+    # The first request builds the OpenAPI schema of ~150 operations: seconds on a loaded machine (CI hit
+    # httpx's 5 s default here), so allow it a minute.
+    spec = httpx.get(f"{live_url}/openapi.json", timeout=60).json()
     schema = schemathesis.openapi.from_dict(spec)
     staff = _bearer(live_url, world.users["coord_a"])
     admin = _bearer(live_url, world.users["admin"])
