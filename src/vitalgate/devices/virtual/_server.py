@@ -116,23 +116,25 @@ class ConnectionTasks:
     """Per-connection background tasks, cancelled when the link drops (no orphans)."""
 
     def __init__(self) -> None:
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Keyed by the connection object, not its handle: a controller reuses a handle for the next
+        # link, and a task left waiting on a dropped link must not make the new one look busy.
+        self._tasks: dict[Any, asyncio.Task[None]] = {}
 
     def running(self, connection: Any) -> bool:
         """True while a procedure task runs for this connection."""
-        task = self._tasks.get(connection.handle)
+        task = self._tasks.get(connection)
         return task is not None and not task.done()
 
     def start(self, connection: Any, coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `coro_fn()` for `connection`, cancelling it on disconnection."""
         task = asyncio.get_running_loop().create_task(coro_fn())
-        self._tasks[connection.handle] = task
+        self._tasks[connection] = task
         connection.once(connection.EVENT_DISCONNECTION, lambda *_: task.cancel())
         task.add_done_callback(self._log_failure)
 
     def cancel(self, connection: Any) -> bool:
         """Cancel the running task; True if there was one."""
-        task = self._tasks.pop(connection.handle, None)
+        task = self._tasks.pop(connection, None)
         if task is None or task.done():
             return False
         task.cancel()
