@@ -27,6 +27,27 @@ STREAMS = {"/worklist/events"}
 
 
 @pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    """A database of its own: fuzzing edits shared data (the reply-script library, e.g.), which later tests read."""
+    import os
+
+    import psycopg
+
+    from tests.support.backends import server_url, with_database
+    from vitalgate.store.migrate import upgrade
+
+    admin_url, _ = server_url()
+    dbname = f"vg_fuzz_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    url = with_database(admin_url, dbname)
+    upgrade(url)
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
 def world(database_url: str) -> World:
     return seed_world(database_url, "fuzz" + secrets.token_hex(3))
 
